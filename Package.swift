@@ -1,0 +1,85 @@
+// swift-tools-version: 6.2
+// IMR Ledger: an event-sourced clinical record core on LMDB.
+// Targets and their dependency direction follow shared/DESIGN.md section 2:
+// arrows point inward, C lives only in CLMDB, only Tools import ArgumentParser.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "imr-ledger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "LMDBKit", targets: ["LMDBKit"]),
+        .library(name: "CanonicalJSON", targets: ["CanonicalJSON"]),
+        .library(name: "MerkleLog", targets: ["MerkleLog"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "EventLogTesting", targets: ["EventLogTesting"]),
+        .executable(name: "imr", targets: ["imr"]),
+        .executable(name: "imr-bench", targets: ["imr-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLMDB",
+            path: "Sources/CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(name: "LMDBKit", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
+        .target(name: "CanonicalJSON", swiftSettings: swiftSettings),
+        .target(
+            name: "MerkleLog",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EventLog",
+            dependencies: [
+                "LMDBKit", "CanonicalJSON", "MerkleLog",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "EventLogTesting", dependencies: ["EventLog", "CanonicalJSON"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "imr",
+            dependencies: [
+                "EventLog", "CanonicalJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/imr",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "imr-bench",
+            dependencies: [
+                "EventLog", "LMDBKit", "CanonicalJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tools/imr-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "EventLogTesting", "CanonicalJSON", "LMDBKit", "MerkleLog"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ToolTests",
+            dependencies: ["EventLog", "EventLogTesting", "CanonicalJSON"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

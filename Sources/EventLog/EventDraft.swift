@@ -1,0 +1,102 @@
+public import CanonicalJSON
+import Foundation
+
+/// An event as a client proposes it, before the store assigns position, stream version,
+/// recorded-at time and predecessor hash.
+///
+/// Becomes one CloudEvents 1.0 structured-mode JSON object in RFC 8785 canonical form
+/// (docs/FORMAT.md). The stream (the CloudEvents `subject`) is given by the append.
+///
+/// ```swift
+/// let draft = EventDraft(
+///     source: "/agencies/a1/programs/imr",
+///     type: "org.imr.session.recorded.v1",
+///     time: "2026-03-02T15:00:00Z",
+///     data: try JSONValue(parsing: #"{"sessionId":"s-1","minutes":50}"#),
+///     recordedBy: "user-17", recordedRole: "practitioner")
+/// ```
+public struct EventDraft: Sendable, Hashable {
+    /// CloudEvents `id`: unique within `source`; the idempotency key. 1–128 printable ASCII bytes.
+    public var id: String
+    /// CloudEvents `source`: the program, e.g. `/agencies/a1/programs/imr`. 1–256 bytes, a URI-reference.
+    public var source: String
+    /// CloudEvents `type`: reverse-DNS and versioned, e.g. `org.imr.session.recorded.v1`.
+    public var type: String
+    /// CloudEvents `time`: when it happened (clinical time), RFC 3339 UTC with `Z`, at most microseconds.
+    public var time: String
+    /// CloudEvents `data`: the payload, a JSON object.
+    public var data: JSONValue
+    /// CloudEvents `datacontenttype`; only `application/json` is accepted.
+    public var dataContentType: String
+    /// Extension `recordedby`: the user who recorded it (an opaque user id).
+    public var recordedBy: String
+    /// Extension `recordedrole`: that user's role, lower-case letters (e.g. `practitioner`).
+    public var recordedRole: String
+
+    /// Makes a draft; `id` defaults to a new random UUID.
+    public init(
+        id: String = UUID().uuidString.lowercased(), source: String, type: String, time: String,
+        data: JSONValue, dataContentType: String = "application/json", recordedBy: String, recordedRole: String
+    ) {
+        self.id = id
+        self.source = source
+        self.type = type
+        self.time = time
+        self.data = data
+        self.dataContentType = dataContentType
+        self.recordedBy = recordedBy
+        self.recordedRole = recordedRole
+    }
+}
+
+/// Events for one stream within an append, with the version the stream is expected to be at.
+public struct StreamAppend: Sendable, Hashable {
+    /// The stream.
+    public var stream: StreamID
+    /// The version the stream must be at before these events.
+    public var expected: ExpectedVersion
+    /// The events, in order.
+    public var events: [EventDraft]
+
+    /// Groups `events` for `stream`, expecting `expected`.
+    public init(stream: StreamID, expected: ExpectedVersion = .any, events: [EventDraft]) {
+        self.stream = stream
+        self.expected = expected
+        self.events = events
+    }
+}
+
+/// What one ``StreamAppend`` became.
+public struct AppendResult: Sendable, Hashable {
+    /// The stream.
+    public var stream: StreamID
+    /// The log position of each event, in order.
+    public var positions: [LogIndex]
+    /// The stream version of each event, in order.
+    public var versions: [StreamVersion]
+    /// True when every event was already stored with the same content (a safe retry).
+    public var wasDuplicate: Bool
+
+    /// The stream's version after the append.
+    public var streamVersion: StreamVersion { versions.last ?? 0 }
+}
+
+/// Size limits of stored events, documented in docs/FORMAT.md.
+public enum EventLimits {
+    /// The largest stored event, in bytes of its canonical JSON (64 KiB).
+    public static let maxEventBytes = 65_536
+    /// The most events in one append call.
+    public static let maxEventsPerAppend = 10_000
+    /// The largest position: extension integers must fit CloudEvents' 32-bit Integer.
+    public static let maxPosition: LogIndex = LogIndex(Int32.max)
+    /// Bytes the store adds to a draft: position, stream version, recorded-at, predecessor hash, with keys.
+    static let storeAttributesBound = 200
+}
+
+extension EventDraft {
+    /// Checks every rule of the stored format for this draft in `stream`, without a store.
+    /// - Throws: `EventLogError` `.invalidEvent` (naming the field and rule) or `.eventTooLarge`.
+    public func validate(for stream: StreamID) throws(EventLogError) {
+        _ = try PreparedEvent(self, stream: stream)
+    }
+}

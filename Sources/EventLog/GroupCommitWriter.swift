@@ -1,0 +1,281 @@
+import Dispatch
+import LMDBKit
+import MerkleLog
+import Synchronization
+
+/// The events of one stream within an append, validated and rendered.
+struct PreparedAppend: Sendable {
+    let stream: StreamID
+    let expected: ExpectedVersion
+    let events: [PreparedEvent]
+}
+
+/// One caller's append waiting for the writer.
+struct PendingAppend: Sendable {
+    let appends: [PreparedAppend]
+    let continuation: CheckedContinuation<[AppendResult], any Error>
+    var eventCount: Int { appends.reduce(0) { $0 + $1.events.count } }
+}
+
+/// The single writer: drains every waiting append into one write transaction (group commit).
+///
+/// Each append keeps its own idempotency and expected-version checks, evaluated against the
+/// log as it stands after the appends before it in the same transaction. A refused append
+/// writes nothing and does not disturb the others; a failed commit fails them all, and none
+/// was acknowledged.
+final class GroupCommitWriter: @unchecked Sendable {
+    private let env: Environment
+    private let dbs: LogDatabases
+    private let maxEventsPerCommit: Int
+    private let queue = DispatchQueue(label: "org.imr.eventlog.writer", qos: .userInitiated)
+    private let pending = Mutex<(items: [PendingAppend], scheduled: Bool)>(([], false))
+    /// Touched only on `queue`.
+    private var cached: WriterState?
+    /// Called on the writer queue after each commit that added events, with the new size.
+    var onCommit: (@Sendable (UInt64) -> Void)?
+
+    init(env: Environment, dbs: LogDatabases, maxEventsPerCommit: Int) {
+        self.env = env
+        self.dbs = dbs
+        self.maxEventsPerCommit = max(1, maxEventsPerCommit)
+    }
+
+    func submit(_ item: PendingAppend) {
+        let schedule = pending.withLock { p in
+            p.items.append(item)
+            if p.scheduled { return false }
+            p.scheduled = true
+            return true
+        }
+        if schedule { queue.async { self.drain() } }
+    }
+
+    private func drain() {
+        while true {
+            let batch: [PendingAppend] = pending.withLock { p in
+                if p.items.isEmpty {
+                    p.scheduled = false
+                    return []
+                }
+                var taken = 0
+                var events = 0
+                while taken < p.items.count {
+                    let n = p.items[taken].eventCount
+                    if taken > 0 && events + n > maxEventsPerCommit { break }
+                    events += n
+                    taken += 1
+                }
+                let batch = Array(p.items.prefix(taken))
+                p.items.removeFirst(taken)
+                return batch
+            }
+            if batch.isEmpty { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [PendingAppend]) {
+        var outcomes: [Result<[AppendResult], EventLogError>] = []
+        var newState: WriterState?
+        do {
+            try env.write { txn in
+                var state = try currentState(txn)
+                outcomes = try apply(batch, txn: txn, state: &state)
+                newState = state
+            }
+        } catch {
+            cached = nil
+            let failure: any Error
+            if let lmdb = error as? LMDBError {
+                failure = EventLogError(
+                    code: lmdb.isCorruption ? .corruption : .storage,
+                    message: "the append was not stored: \(lmdb.description)", cause: lmdb)
+            } else {
+                failure = error
+            }
+            for item in batch { item.continuation.resume(throwing: failure) }
+            return
+        }
+        let before = cached?.size
+        cached = newState
+        for (item, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .success(let results): item.continuation.resume(returning: results)
+            case .failure(let error): item.continuation.resume(throwing: error)
+            }
+        }
+        if let size = newState?.size, size != before { onCommit?(size) }
+    }
+
+    /// The cached state when it still describes the log, else a fresh load (another process
+    /// may have appended, or a previous transaction failed).
+    private func currentState(_ txn: borrowing Transaction) throws -> WriterState {
+        let size = try WriterState.size(txn: txn, dbs: dbs)
+        if let cached, cached.size == size { return cached }
+        return try WriterState.load(txn: txn, dbs: dbs)
+    }
+
+    private struct IDRecord {
+        var position: LogIndex
+        var version: StreamVersion
+        var digest: Hash
+
+        init(position: LogIndex, version: StreamVersion, digest: Hash) {
+            self.position = position
+            self.version = version
+            self.digest = digest
+        }
+
+        init?(bytes: UnsafeRawBufferPointer) {
+            guard bytes.count == 48, let p = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[0..<8])),
+                let v = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[8..<16])),
+                let d = Hash(bytes: bytes[16..<48])
+            else { return nil }
+            self.init(position: p, version: v, digest: d)
+        }
+
+        var bytes: [UInt8] { position.bigEndianBytes + version.bigEndianBytes + digest.bytes }
+    }
+
+    private func apply(_ batch: [PendingAppend], txn: borrowing Transaction, state: inout WriterState) throws
+        -> [Result<[AppendResult], EventLogError>]
+    {
+        var headOverlay: [StreamID: StreamVersion] = [:]
+        var idOverlay: [[UInt8]: IDRecord] = [:]
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(4096)
+        let now = RecordedAtClock.nowMicros()
+        let recordedAtMicros = max(now, state.lastRecordedAt)
+        let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
+        var outcomes: [Result<[AppendResult], EventLogError>] = []
+        outcomes.reserveCapacity(batch.count)
+
+        func streamHead(_ stream: StreamID) throws -> StreamVersion {
+            if let v = headOverlay[stream] { return v }
+            guard let bytes = try txn.get(dbs.heads, key: Array(stream.rawValue.utf8)) else { return 0 }
+            guard let v = UInt64(bigEndianBytes: bytes) else { throw EventLogError.corrupt(nil, "a stream head is not 8 bytes") }
+            return v
+        }
+
+        for item in batch {
+            // 1. Idempotency: all events already stored with the same content is a safe retry.
+            var stored: [IDRecord?] = []
+            var conflict: EventLogError?
+            var index = 0
+            for a in item.appends {
+                for e in a.events {
+                    let key = e.idKey
+                    var record = idOverlay[key]
+                    if record == nil {
+                        record = try key.withUnsafeBytes { k in
+                            try txn.withValue(dbs.ids, key: k) { v in v.flatMap { IDRecord(bytes: $0) } }
+                        }
+                    }
+                    if let record, record.digest != e.contentDigest, conflict == nil {
+                        var err = EventLogError(
+                            code: .idempotencyConflict,
+                            message: "event id \(e.id) from \(e.source) is already stored at position \(record.position) with other content")
+                        err.field = "id"
+                        err.eventIndex = index
+                        err.position = record.position
+                        conflict = err
+                    }
+                    stored.append(record)
+                    index += 1
+                }
+            }
+            if let conflict {
+                outcomes.append(.failure(conflict))
+                continue
+            }
+            let duplicates = stored.compactMap { $0 }
+            if !duplicates.isEmpty {
+                if duplicates.count != stored.count {
+                    var err = EventLogError(
+                        code: .idempotencyConflict,
+                        message: "\(duplicates.count) of the \(stored.count) events of this append are already stored; a retry must repeat the original append exactly")
+                    err.field = "id"
+                    outcomes.append(.failure(err))
+                    continue
+                }
+                var results: [AppendResult] = []
+                var i = 0
+                for a in item.appends {
+                    let recs = duplicates[i..<(i + a.events.count)]
+                    i += a.events.count
+                    results.append(
+                        AppendResult(
+                            stream: a.stream, positions: recs.map(\.position), versions: recs.map(\.version),
+                            wasDuplicate: true))
+                }
+                outcomes.append(.success(results))
+                continue
+            }
+
+            // 2. Expected versions, in order, each against the log as it stands before it.
+            var local: [StreamID: StreamVersion] = [:]
+            var versionError: EventLogError?
+            for a in item.appends {
+                let actual = try local[a.stream] ?? streamHead(a.stream)
+                if !a.expected.isSatisfied(by: actual) {
+                    versionError = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
+                    break
+                }
+                local[a.stream] = actual + UInt64(a.events.count)
+            }
+            if let versionError {
+                outcomes.append(.failure(versionError))
+                continue
+            }
+            if state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
+                outcomes.append(
+                    .failure(EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")))
+                continue
+            }
+
+            // 3. Write: event bytes, stream index, id index, Merkle nodes; then heads.
+            var results: [AppendResult] = []
+            results.reserveCapacity(item.appends.count)
+            var versions: [StreamID: StreamVersion] = [:]
+            for a in item.appends {
+                var version = try versions[a.stream] ?? streamHead(a.stream)
+                var positions: [LogIndex] = []
+                var streamVersions: [StreamVersion] = []
+                positions.reserveCapacity(a.events.count)
+                streamVersions.reserveCapacity(a.events.count)
+                var streamKey = Array(a.stream.rawValue.utf8)
+                streamKey.append(0)
+                let prefixCount = streamKey.count
+                for e in a.events {
+                    version += 1
+                    let position = state.size
+                    e.render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
+                    let leaf = buffer.withUnsafeBytes { RFC6962.leafHash($0) }
+                    try buffer.withUnsafeBytes { b in try txn.put(dbs.events, key: position, value: b, flags: .append) }
+                    streamKey.removeSubrange(prefixCount...)
+                    streamKey.append(contentsOf: version.bigEndianBytes)
+                    try txn.put(dbs.streams, key: streamKey, value: position.bigEndianBytes)
+                    let record = IDRecord(position: position, version: version, digest: e.contentDigest)
+                    try txn.put(dbs.ids, key: e.idKey, value: record.bytes)
+                    idOverlay[e.idKey] = record
+                    try state.range.append(leaf) { node, hash in
+                        try hash.withUnsafeBytes { h in try txn.put(dbs.merkle, key: node.postOrderKey, value: h, flags: .append) }
+                    }
+                    state.size += 1
+                    state.lastLeaf = leaf
+                    positions.append(position)
+                    streamVersions.append(version)
+                }
+                versions[a.stream] = version
+                results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
+            }
+            for (stream, version) in versions {
+                try txn.put(dbs.heads, key: Array(stream.rawValue.utf8), value: version.bigEndianBytes)
+                headOverlay[stream] = version
+            }
+            state.lastRecordedAt = recordedAtMicros
+            outcomes.append(.success(results))
+        }
+        return outcomes
+    }
+}

@@ -1,0 +1,346 @@
+import CanonicalJSON
+import Foundation
+import LMDBKit
+public import MerkleLog
+import Synchronization
+
+/// The append-only event log on LMDB: the first implementation of ``EventLog``.
+///
+/// A store is a directory; the log lives in its `log/` LMDB environment with the named
+/// databases of docs/FORMAT.md (`events`, `streams`, `heads`, `ids`, `merkle`,
+/// `checkpoints`, `meta`). Appends from any number of tasks are batched by one writer into
+/// one write transaction (group commit); each keeps its own checks and its own result.
+///
+/// ```swift
+/// let log = try LMDBEventLog.create(at: "./imr-data")
+/// let stream = try StreamID("consumer-7f3a9c")
+/// let r = try await log.append([draft], to: stream, expecting: .noStream)
+/// ```
+///
+/// Several processes may open one store at once (LMDB is multi-process safe); their appends
+/// serialise on LMDB's writer lock and extend one chain.
+public final class LMDBEventLog: EventLog, @unchecked Sendable {
+    /// How to open a store.
+    public struct Options: Sendable {
+        /// Initial map size of the log environment; it grows on demand.
+        public var mapSize: Int
+        /// Open read-only (`MDB_RDONLY`): appends fail with `.readOnly`.
+        public var readOnly: Bool
+        /// The most events one write transaction takes from the group-commit queue.
+        public var maxEventsPerCommit: Int
+
+        /// Defaults: a 1 GiB map that doubles when full, read-write, 20,000 events a commit.
+        public init(mapSize: Int = 1 << 30, readOnly: Bool = false, maxEventsPerCommit: Int = 20_000) {
+            self.mapSize = mapSize
+            self.readOnly = readOnly
+            self.maxEventsPerCommit = maxEventsPerCommit
+        }
+    }
+
+    /// The stored format version this code writes and reads.
+    public static let formatVersion = "1"
+
+    /// The store directory.
+    public let directory: String
+    /// The log's origin: the first line of its checkpoints (C2SP tlog-checkpoint).
+    public let origin: String
+    /// True when opened read-only.
+    public let isReadOnly: Bool
+
+    let env: Environment
+    let dbs: LogDatabases
+    private let writer: GroupCommitWriter?
+    private let broadcaster = CommitBroadcaster()
+
+    /// The log environment's directory inside a store.
+    public static func logDirectory(of store: String) -> String { store + "/log" }
+
+    /// Creates a new store at `path` (a directory, created if missing) and opens it.
+    ///
+    /// - Parameter origin: the checkpoint origin; defaults to `imr-ledger/<random id>`.
+    /// - Throws: `.alreadyExists` when `path` already holds a store; `.storage` on I/O errors.
+    public static func create(at path: String, origin: String? = nil, options: Options = .init()) throws
+        -> LMDBEventLog
+    {
+        let logDir = logDirectory(of: path)
+        let fm = FileManager.default
+        if fm.fileExists(atPath: logDir + "/data.mdb") {
+            throw EventLogError(code: .alreadyExists, message: "a store already exists at \(path)")
+        }
+        do {
+            try fm.createDirectory(atPath: logDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw EventLogError(code: .storage, message: "cannot create the store directory \(path)", cause: error.localizedDescription)
+        }
+        let origin = origin ?? "imr-ledger/" + UUID().uuidString.lowercased()
+        if let rule = Validation.printableASCII(origin, max: 128, what: "origin") {
+            throw EventLogError.invalid(field: "origin", rule: rule)
+        }
+        let env = try storage { try Environment.shared(path: logDir, configuration: .init(mapSize: options.mapSize)) }
+        try storage {
+            try env.write { txn in
+                let dbs = try LogDatabases(txn: txn, create: true)
+                try txn.put(dbs.meta, key: Array("format".utf8), value: Array(formatVersion.utf8))
+                try txn.put(dbs.meta, key: Array("origin".utf8), value: Array(origin.utf8))
+                try txn.put(
+                    dbs.meta, key: Array("createdat".utf8),
+                    value: Array(RecordedAtClock.format(micros: RecordedAtClock.nowMicros()).utf8))
+            }
+        }
+        return try LMDBEventLog(directory: path, env: env, options: options)
+    }
+
+    /// Opens an existing store.
+    /// - Throws: `.notAStore` when `path` holds no store or one of another format version.
+    public static func open(at path: String, options: Options = .init()) throws -> LMDBEventLog {
+        let logDir = logDirectory(of: path)
+        guard FileManager.default.fileExists(atPath: logDir + "/data.mdb") else {
+            throw EventLogError(code: .notAStore, message: "no IMR store at \(path) (run `imr init \(path)` first)")
+        }
+        var config = Environment.Configuration(mapSize: options.mapSize)
+        if options.readOnly { config.flags.insert(.readOnly) }
+        let env = try storage { try Environment.shared(path: logDir, configuration: config) }
+        return try LMDBEventLog(directory: path, env: env, options: options)
+    }
+
+    private init(directory: String, env: Environment, options: Options) throws {
+        self.directory = directory
+        self.env = env
+        self.isReadOnly = options.readOnly || env.isReadOnly
+        let (dbs, origin, format) = try storage {
+            try env.read { txn in
+                let dbs = try LogDatabases(txn: txn, create: false)
+                let origin = try txn.get(dbs.meta, key: Array("origin".utf8))
+                let format = try txn.get(dbs.meta, key: Array("format".utf8))
+                return (dbs, origin, format)
+            }
+        }
+        guard let format, let origin else {
+            throw EventLogError(code: .notAStore, message: "the store at \(directory) has no format record")
+        }
+        guard String(decoding: format, as: UTF8.self) == Self.formatVersion else {
+            throw EventLogError(
+                code: .notAStore,
+                message: "the store at \(directory) has format \(String(decoding: format, as: UTF8.self)); this build reads format \(Self.formatVersion)")
+        }
+        self.dbs = dbs
+        self.origin = String(decoding: origin, as: UTF8.self)
+        self.writer = isReadOnly ? nil : GroupCommitWriter(env: env, dbs: dbs, maxEventsPerCommit: options.maxEventsPerCommit)
+        self.writer?.onCommit = { [broadcaster] size in broadcaster.publish(size) }
+    }
+
+    deinit { broadcaster.finish() }
+
+    // MARK: EventLog
+
+    public func append(_ appends: [StreamAppend]) async throws -> [AppendResult] {
+        guard let writer else {
+            throw EventLogError(code: .readOnly, message: "the log was opened read-only")
+        }
+        let prepared = try Self.prepare(appends)
+        return try await withCheckedThrowingContinuation { continuation in
+            writer.submit(PendingAppend(appends: prepared, continuation: continuation))
+        }
+    }
+
+    /// Validates and renders every draft; rejects empty, oversized and self-duplicating appends.
+    static func prepare(_ appends: [StreamAppend]) throws(EventLogError) -> [PreparedAppend] {
+        let total = appends.reduce(0) { $0 + $1.events.count }
+        if total == 0 { throw EventLogError.invalid(field: "events", rule: "an append needs at least one event") }
+        if total > EventLimits.maxEventsPerAppend {
+            throw EventLogError.invalid(field: "events", rule: "an append takes at most \(EventLimits.maxEventsPerAppend) events")
+        }
+        var index = 0
+        var seen = Set<[UInt8]>()
+        var result: [PreparedAppend] = []
+        result.reserveCapacity(appends.count)
+        for a in appends {
+            var events: [PreparedEvent] = []
+            events.reserveCapacity(a.events.count)
+            for d in a.events {
+                let p = try PreparedEvent(d, stream: a.stream, index: total > 1 ? index : nil)
+                if !seen.insert(p.idKey).inserted {
+                    throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: index)
+                }
+                events.append(p)
+                index += 1
+            }
+            result.append(PreparedAppend(stream: a.stream, expected: a.expected, events: events))
+        }
+        return result
+    }
+
+    public func read(from position: LogIndex, limit: Int) async throws -> [StoredEvent] {
+        try readEvents(from: position, limit: limit)
+    }
+
+    /// Synchronous ``read(from:limit:)``.
+    public func readEvents(from position: LogIndex, limit: Int) throws -> [StoredEvent] {
+        var out: [StoredEvent] = []
+        try forEachRaw(from: position, limit: limit) { pos, bytes in
+            out.append(try StoredEvent(bytes: Array(bytes), expectedPosition: pos))
+            return true
+        }
+        return out
+    }
+
+    /// Calls `body` with each stored event's position and bytes from `position`, at most
+    /// `limit` of them, in one read transaction. Return false to stop.
+    /// - Important: `bytes` point into the map and are valid only during the call.
+    public func forEachRaw(
+        from position: LogIndex, limit: Int = .max, _ body: (LogIndex, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        guard limit > 0 else { return }
+        try storage {
+            try env.read { txn in
+                try txn.withCursor(dbs.events) { cursor in
+                    var more = try cursor.seek(atOrAfter: position)
+                    var count = 0
+                    while more && count < limit {
+                        let keep = try cursor.withCurrent { k, v -> Bool in
+                            guard let pos = UInt64(bigEndianBytes: k) else {
+                                throw EventLogError.corrupt(nil, "an events key is not 8 bytes")
+                            }
+                            return try body(pos, v)
+                        }
+                        if !keep { break }
+                        count += 1
+                        more = try cursor.next()
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stored bytes of up to `limit` events from `position`, copied.
+    public func readRaw(from position: LogIndex, limit: Int) throws -> [(position: LogIndex, bytes: [UInt8])] {
+        var out: [(LogIndex, [UInt8])] = []
+        try forEachRaw(from: position, limit: limit) { pos, bytes in
+            out.append((pos, Array(bytes)))
+            return true
+        }
+        return out
+    }
+
+    public func readStream(_ stream: StreamID, from version: StreamVersion, limit: Int) async throws -> [StoredEvent] {
+        try readStreamEvents(stream, from: version, limit: limit)
+    }
+
+    /// Synchronous ``readStream(_:from:limit:)``.
+    public func readStreamEvents(_ stream: StreamID, from version: StreamVersion, limit: Int) throws -> [StoredEvent] {
+        guard limit > 0 else { return [] }
+        let prefix = Array(stream.rawValue.utf8) + [0]
+        return try storage {
+            try env.read { txn in
+                var positions: [LogIndex] = []
+                try txn.withCursor(dbs.streams) { cursor in
+                    var more = try cursor.seek(atOrAfter: prefix + max(version, 1).bigEndianBytes)
+                    while more && positions.count < limit {
+                        let pos: LogIndex? = cursor.withCurrent { k, v in
+                            guard k.count == prefix.count + 8, k.starts(with: prefix) else { return nil }
+                            return UInt64(bigEndianBytes: v)
+                        }
+                        guard let pos else { break }
+                        positions.append(pos)
+                        more = try cursor.next()
+                    }
+                }
+                return try positions.map { pos in
+                    guard let bytes = try txn.get(dbs.events, key: pos) else {
+                        throw EventLogError.corrupt(pos, "the stream index points at a missing event")
+                    }
+                    return try StoredEvent(bytes: bytes, expectedPosition: pos)
+                }
+            }
+        }
+    }
+
+    public func version(of stream: StreamID) async throws -> StreamVersion {
+        try streamVersion(of: stream)
+    }
+
+    /// Synchronous ``version(of:)``.
+    public func streamVersion(of stream: StreamID) throws -> StreamVersion {
+        try storage {
+            try env.read { txn in
+                guard let v = try txn.get(dbs.heads, key: Array(stream.rawValue.utf8)) else { return 0 }
+                guard let version = UInt64(bigEndianBytes: v) else { throw EventLogError.corrupt(nil, "a stream head is not 8 bytes") }
+                return version
+            }
+        }
+    }
+
+    public func head() async throws -> LogHead { try currentHead() }
+
+    /// Synchronous ``head()``.
+    public func currentHead() throws -> LogHead {
+        try storage {
+            try env.read { txn in
+                let state = try WriterState.load(txn: txn, dbs: dbs)
+                return LogHead(treeSize: state.size, lastLeafHash: state.lastLeaf, rootHash: state.range.rootHash())
+            }
+        }
+    }
+
+    public func commits() -> AsyncStream<UInt64> { broadcaster.subscribe() }
+
+    /// The hash of a complete Merkle subtree node, as stored at append time.
+    /// - Throws: `.corruption` when the node is missing (the tree is not that large, or damaged).
+    public func merkleNode(_ node: NodeID) throws -> Hash {
+        try storage {
+            try env.read { txn in try WriterState.node(node, txn: txn, dbs: dbs) }
+        }
+    }
+}
+
+/// Runs `body`, wrapping LMDB failures as `.storage` (or `.corruption`) errors.
+func storage<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as LMDBError {
+        let code: EventLogError.Code = error.isCorruption ? .corruption : .storage
+        throw EventLogError(code: code, message: "the store failed: \(error.description)", cause: error)
+    }
+}
+
+extension LMDBEventLog {
+    /// Re-reads every event and checks the chain (``ChainVerifier``), then compares the stored
+    /// Merkle leaves and root with the ones recomputed from the bytes.
+    ///
+    /// - Parameter progress: called every 65,536 events with the count checked so far.
+    /// - Returns: the verifier, holding its violations and the recomputed root.
+    public func verifyChain(progress: ((UInt64) -> Void)? = nil) throws -> ChainVerifier {
+        var verifier = ChainVerifier()
+        var merkleViolations: [IntegrityViolation] = []
+        try storage {
+            try env.read { txn in
+                try txn.withCursor(dbs.events) { cursor in
+                    var more = try cursor.first()
+                    while more {
+                        try cursor.withCurrent { k, v in
+                            let position = UInt64(bigEndianBytes: k) ?? UInt64.max
+                            let leaf = verifier.check(position: position, bytes: v)
+                            if merkleViolations.count < 100 {
+                                let stored = try? WriterState.node(NodeID(level: 0, index: verifier.count - 1), txn: txn, dbs: dbs)
+                                if stored != leaf {
+                                    merkleViolations.append(
+                                        .init(position: verifier.count - 1, kind: .merkleMismatch, expected: leaf.hex, found: stored?.hex ?? "missing"))
+                                }
+                            }
+                        }
+                        if verifier.count & 0xFFFF == 0 { progress?(verifier.count) }
+                        more = try cursor.next()
+                    }
+                }
+                if verifier.count > 0, merkleViolations.isEmpty {
+                    let stored = try WriterState.load(txn: txn, dbs: dbs).range.rootHash()
+                    if stored != verifier.rootHash {
+                        merkleViolations.append(.init(position: nil, kind: .rootMismatch, expected: verifier.rootHash.hex, found: stored.hex))
+                    }
+                }
+            }
+        }
+        for v in merkleViolations { verifier.report(v) }
+        return verifier
+    }
+}

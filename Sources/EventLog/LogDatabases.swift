@@ -1,0 +1,81 @@
+import LMDBKit
+import MerkleLog
+
+/// The named databases of the log environment (docs/FORMAT.md, "Databases").
+struct LogDatabases: Sendable {
+    /// position (UInt64 BE) → stored event bytes; written with MDB_APPEND.
+    let events: Database
+    /// stream id ‖ 0x00 ‖ version (UInt64 BE) → position (UInt64 BE).
+    let streams: Database
+    /// stream id → current version (UInt64 BE).
+    let heads: Database
+    /// source ‖ 0x00 ‖ id → position ‖ version ‖ SHA-256 content digest (48 bytes).
+    let ids: Database
+    /// post-order node key (UInt64 BE) → 32-byte node hash; written with MDB_APPEND.
+    let merkle: Database
+    /// tree size (UInt64 BE) → signed checkpoint text.
+    let checkpoints: Database
+    /// text key → value: `format`, `origin`, `createdat`.
+    let meta: Database
+
+    init(txn: borrowing Transaction, create: Bool) throws {
+        events = try txn.openDatabase("events", create: create)
+        streams = try txn.openDatabase("streams", create: create)
+        heads = try txn.openDatabase("heads", create: create)
+        ids = try txn.openDatabase("ids", create: create)
+        merkle = try txn.openDatabase("merkle", create: create)
+        checkpoints = try txn.openDatabase("checkpoints", create: create)
+        meta = try txn.openDatabase("meta", create: create)
+    }
+}
+
+/// The writer's view of the log's end: size, compact range, last leaf, last recorded-at.
+struct WriterState: Sendable {
+    var size: UInt64
+    var range: CompactRange
+    var lastLeaf: Hash
+    var lastRecordedAt: Int64
+
+    static let empty = WriterState(size: 0, range: CompactRange(), lastLeaf: .zero, lastRecordedAt: 0)
+
+    /// The number of stored events, from the last key of `events`.
+    static func size(txn: borrowing Transaction, dbs: LogDatabases) throws -> UInt64 {
+        try txn.withCursor(dbs.events) { cursor in
+            guard try cursor.last() else { return 0 }
+            return try cursor.withCurrent { k, _ in
+                guard let last = UInt64(bigEndianBytes: k) else { throw EventLogError.corrupt(nil, "an events key is not 8 bytes") }
+                return last + 1
+            }
+        }
+    }
+
+    static func node(_ node: NodeID, txn: borrowing Transaction, dbs: LogDatabases) throws -> Hash {
+        guard let bytes = try txn.get(dbs.merkle, key: node.postOrderKey), let hash = Hash(bytes: bytes) else {
+            throw EventLogError.corrupt(nil, "Merkle node level \(node.level) index \(node.index) is missing or damaged")
+        }
+        return hash
+    }
+
+    /// Reads the state of the log as committed in `txn`.
+    static func load(txn: borrowing Transaction, dbs: LogDatabases) throws -> WriterState {
+        let size = try size(txn: txn, dbs: dbs)
+        if size == 0 { return .empty }
+        // The compact range of [0, size) is one perfect subtree per set bit of size, largest first.
+        var hashes: [Hash] = []
+        var covered: UInt64 = 0
+        for level in stride(from: 63, through: 0, by: -1) where size & (UInt64(1) << level) != 0 {
+            hashes.append(try node(NodeID(level: UInt8(level), index: covered >> level), txn: txn, dbs: dbs))
+            covered += UInt64(1) << level
+        }
+        let range = try CompactRange(size: size, hashes: hashes)
+        let lastLeaf = try node(NodeID(level: 0, index: size - 1), txn: txn, dbs: dbs)
+        guard let lastBytes = try txn.get(dbs.events, key: size - 1) else {
+            throw EventLogError.corrupt(size - 1, "the last event is missing")
+        }
+        let last = try StoredEvent(bytes: lastBytes, expectedPosition: size - 1)
+        guard let recordedAt = RecordedAtClock.parse(last.recordedAt) else {
+            throw EventLogError.corrupt(size - 1, "recordedat is not the store's timestamp form")
+        }
+        return WriterState(size: size, range: range, lastLeaf: lastLeaf, lastRecordedAt: recordedAt)
+    }
+}

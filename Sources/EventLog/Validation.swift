@@ -1,0 +1,78 @@
+/// The field rules of the stored format (docs/FORMAT.md). Each returns the broken rule or nil.
+enum Validation {
+    static func printableASCII(_ text: String, max: Int, what: String) -> String? {
+        let u = text.utf8
+        if u.isEmpty { return "\(what) must not be empty" }
+        if u.count > max { return "\(what) must be at most \(max) bytes" }
+        for b in u where b < 0x21 || b > 0x7E { return "\(what) may hold only printable ASCII without spaces" }
+        return nil
+    }
+
+    static func eventID(_ id: String) -> String? { printableASCII(id, max: 128, what: "id") }
+
+    static func userID(_ id: String) -> String? { printableASCII(id, max: 128, what: "user id") }
+
+    static func source(_ s: String) -> String? {
+        if let rule = printableASCII(s, max: 256, what: "source") { return rule }
+        for b in s.utf8 where "\"<>\\^`{|}".utf8.contains(b) {
+            return "source must be a URI-reference (RFC 3986)"
+        }
+        return nil
+    }
+
+    static func role(_ r: String) -> String? {
+        let u = r.utf8
+        if u.isEmpty || u.count > 32 || !u.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) {
+            return "role must be 1 to 32 lower-case ASCII letters"
+        }
+        return nil
+    }
+
+    /// `org.imr.session.recorded.v1`: dot-separated lower-case labels ending in `.v` and a version.
+    static func type(_ t: String) -> String? {
+        let rule = "type must be reverse-DNS lower-case labels ending in a version, like org.imr.session.recorded.v1"
+        let u = Array(t.utf8)
+        if u.isEmpty || u.count > 128 { return rule }
+        let labels = u.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard labels.count >= 3, let last = labels.last else { return rule }
+        for label in labels.dropLast() {
+            if label.isEmpty { return rule }
+            for b in label where !((b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D) { return rule }
+        }
+        // version label: v, then a positive decimal without leading zero
+        guard last.count >= 2, last.first == UInt8(ascii: "v") else { return rule }
+        let digits = last.dropFirst()
+        if digits.first == UInt8(ascii: "0") { return rule }
+        if !digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return rule }
+        return nil
+    }
+
+    /// RFC 3339 date-time in UTC with `Z`, 0 to 6 fraction digits, a real calendar date.
+    static func timestamp(_ t: String) -> String? {
+        let rule = "time must be RFC 3339 in UTC like 2026-03-02T15:00:00Z, with at most 6 fraction digits"
+        let u = Array(t.utf8)
+        guard u.count >= 20, u.count <= 27, u.last == UInt8(ascii: "Z") else { return rule }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                let b = u[i]
+                guard b >= 0x30 && b <= 0x39 else { return nil }
+                v = v * 10 + Int(b - 0x30)
+            }
+            return v
+        }
+        guard u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
+            u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+            let year = num(0..<4), let month = num(5..<7), let day = num(8..<10),
+            let hour = num(11..<13), let minute = num(14..<16), let second = num(17..<19)
+        else { return rule }
+        if u.count > 20 {
+            guard u[19] == UInt8(ascii: "."), u.count >= 22, num(20..<(u.count - 1)) != nil else { return rule }
+        }
+        guard year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return rule }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return rule }
+        return nil
+    }
+}

@@ -1,0 +1,74 @@
+import CLMDB
+
+/// A cursor over one database, lent to ``Transaction/withCursor(_:_:)``.
+///
+/// Positioning methods return `false` at the end instead of throwing `MDB_NOTFOUND`.
+/// The current entry is read with ``withCurrent(_:)`` (no copy) or ``current()`` (copied).
+public struct Cursor: ~Copyable {
+    let handle: OpaquePointer
+    private var key = MDB_val()
+    private var value = MDB_val()
+
+    init(handle: OpaquePointer) { self.handle = handle }
+
+    private mutating func move(_ op: MDB_cursor_op, _ name: StaticString) throws(LMDBError) -> Bool {
+        let rc = mdb_cursor_get(handle, &key, &value, op)
+        if rc == CLMDB.MDB_NOTFOUND { return false }
+        try check(rc, name)
+        return true
+    }
+
+    /// Moves to the first entry; false when the database is empty.
+    public mutating func first() throws(LMDBError) -> Bool { try move(MDB_FIRST, "mdb_cursor_get(MDB_FIRST)") }
+    /// Moves to the last entry; false when the database is empty.
+    public mutating func last() throws(LMDBError) -> Bool { try move(MDB_LAST, "mdb_cursor_get(MDB_LAST)") }
+    /// Moves to the next entry; false at the end.
+    public mutating func next() throws(LMDBError) -> Bool { try move(MDB_NEXT, "mdb_cursor_get(MDB_NEXT)") }
+    /// Moves to the previous entry; false at the start.
+    public mutating func previous() throws(LMDBError) -> Bool { try move(MDB_PREV, "mdb_cursor_get(MDB_PREV)") }
+
+    /// Moves to the first entry whose key is ≥ `key` (`MDB_SET_RANGE`); false when none.
+    public mutating func seek(atOrAfter key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        self.key = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        return try move(MDB_SET_RANGE, "mdb_cursor_get(MDB_SET_RANGE)")
+    }
+
+    /// Moves to the first entry whose key is ≥ `key`; false when none.
+    public mutating func seek(atOrAfter key: [UInt8]) throws -> Bool {
+        var copy = key
+        return try copy.withUnsafeMutableBytes { k in try seek(atOrAfter: UnsafeRawBufferPointer(k)) }
+    }
+
+    /// Moves to the first entry whose big-endian `UInt64` key is ≥ `key`; false when none.
+    public mutating func seek(atOrAfter key: UInt64) throws -> Bool {
+        var be = key.bigEndian
+        return try withUnsafeBytes(of: &be) { k in try seek(atOrAfter: k) }
+    }
+
+    /// Calls `body` with the current key and value, without copying.
+    /// - Important: The buffers are valid only inside `body`.
+    public func withCurrent<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(
+            UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
+            UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+    }
+
+    /// The current key and value, copied out.
+    public func current() -> (key: [UInt8], value: [UInt8]) {
+        withCurrent { k, v in (Array(k), Array(v)) }
+    }
+
+    /// Stores `value` at `key` through the cursor (`mdb_cursor_put`); see ``Transaction/put(_:key:value:flags:)``.
+    public mutating func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: PutFlags = [])
+        throws(LMDBError)
+    {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try check(mdb_cursor_put(handle, &k, &v, flags.rawValue), "mdb_cursor_put")
+    }
+
+    /// Deletes the current entry (`mdb_cursor_del`).
+    public mutating func deleteCurrent() throws(LMDBError) {
+        try check(mdb_cursor_del(handle, 0), "mdb_cursor_del")
+    }
+}

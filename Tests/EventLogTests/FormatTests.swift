@@ -1,0 +1,66 @@
+import CanonicalJSON
+import EventLog
+import EventLogTesting
+import Foundation
+import MerkleLog
+import Testing
+
+@Suite("Stored format: canonical CloudEvents with a hash chain")
+struct FormatTests {
+    @Test("Stored bytes are RFC 8785 canonical and carry every attribute")
+    func storedBytesAreCanonical() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var draft = Fixtures.sessionNote(1)
+        draft.data = .object([
+            "z": .number(1), "a": .string("é ü \u{1F600} \"q\" \\ \n \t \u{0001} </script>"),
+            "nested": .object(["b": .array([.number(1.5), .number(-0.000001), .number(1e21), .null, .bool(false)]), "a": .object([:])]),
+            "\u{20AC}": .string("euro key"), "\r": .string("cr key"),
+        ])
+        _ = try await log.append([draft], to: Fixtures.consumerStream(1), expecting: .any)
+        let raw = try log.readRaw(from: 0, limit: 1)[0].bytes
+        #expect(JCS.isCanonical(raw))
+        let text = String(decoding: raw, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"data":{"\r":"cr key","a":"é ü 😀 \"q\" \\ \n \t \u0001 </script>","nested":{"a":{},"b":[1.5,-0.000001,1e+21,null,false]},"z":1,"€":"euro key"},"datacontenttype":"application/json","id":"evt-1","position":0,"predecessorhash":"0000000000000000000000000000000000000000000000000000000000000000","recordedat":""#))
+        #expect(text.hasSuffix(#","recordedby":"user:p-12","recordedrole":"practitioner","source":"/agencies/a1/programs/imr","specversion":"1.0","streamversion":1,"subject":"consumer-c-1","time":"2026-03-02T15:00:00Z","type":"org.imr.session.recorded.v1"}"#))
+        let event = try StoredEvent(bytes: raw)
+        #expect(event.recordedAt.count == 27 && event.recordedAt.hasSuffix("Z"))
+    }
+
+    @Test("Recorded-at never decreases and the chain links leaf hashes")
+    func chainAndRecordedAt() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        for i in 0..<20 {
+            _ = try await log.append([Fixtures.sessionNote(i)], to: Fixtures.consumerStream(i % 3), expecting: .any)
+        }
+        let events = try await log.read(from: 0, limit: 100)
+        for (prev, next) in zip(events, events.dropFirst()) {
+            #expect(next.predecessorHash == RFC6962.leafHash(prev.bytes))
+            #expect(next.recordedAt >= prev.recordedAt)
+        }
+    }
+
+    @Test("Export lines are byte-identical to the stored bytes")
+    func exportIsByteIdentical() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var drafts: [EventDraft] = []
+        for i in 0..<50 {
+            var d = Fixtures.sessionNote(i)
+            d.data = .object(["i": .number(Double(i)), "text": .string("Zoë \u{2028} \u{7F} line\n\(i)"), "f": .number(Double(i) / 7)])
+            drafts.append(d)
+        }
+        _ = try await log.append(drafts, to: Fixtures.consumerStream(1), expecting: .any)
+        let stored = try log.readRaw(from: 0, limit: 100)
+        let events = try await log.read(from: 0, limit: 100)
+        #expect(stored.map(\.bytes) == events.map(\.bytes))
+        for (p, bytes) in stored {
+            #expect(JCS.isCanonical(bytes), "position \(p)")
+            #expect(!bytes.contains(0x0A), "an exported line may not contain a raw newline")
+        }
+    }
+}

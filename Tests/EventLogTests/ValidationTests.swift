@@ -1,0 +1,110 @@
+import CanonicalJSON
+import EventLog
+import EventLogTesting
+import Testing
+
+@Suite("Bad input is refused, names the field and rule, and writes nothing")
+struct ValidationTests {
+    struct Probe: Sendable, CustomStringConvertible {
+        var desc: String
+        var field: String
+        var mutate: @Sendable (inout EventDraft) -> Void
+        var description: String { desc }
+    }
+
+    static let probes: [Probe] = [
+        Probe(desc: "empty id", field: "id") { $0.id = "" },
+        Probe(desc: "id with a space", field: "id") { $0.id = "a b" },
+        Probe(desc: "id over 128 bytes", field: "id") { $0.id = String(repeating: "x", count: 129) },
+        Probe(desc: "empty source", field: "source") { $0.source = "" },
+        Probe(desc: "source with a quote", field: "source") { $0.source = "/a\"b" },
+        Probe(desc: "type without version", field: "type") { $0.type = "org.imr.session.recorded" },
+        Probe(desc: "type with capitals", field: "type") { $0.type = "Org.imr.session.recorded.v1" },
+        Probe(desc: "type version v0", field: "type") { $0.type = "org.imr.session.recorded.v0" },
+        Probe(desc: "time with offset", field: "time") { $0.time = "2026-03-02T15:00:00+01:00" },
+        Probe(desc: "time without zone", field: "time") { $0.time = "2026-03-02T15:00:00" },
+        Probe(desc: "time with nanoseconds", field: "time") { $0.time = "2026-03-02T15:00:00.123456789Z" },
+        Probe(desc: "time on 30 February", field: "time") { $0.time = "2026-02-30T15:00:00Z" },
+        Probe(desc: "time lower-case t", field: "time") { $0.time = "2026-03-02t15:00:00Z" },
+        Probe(desc: "data not an object", field: "data") { $0.data = .array([]) },
+        Probe(desc: "other content type", field: "datacontenttype") { $0.dataContentType = "text/plain" },
+        Probe(desc: "empty user", field: "recordedby") { $0.recordedBy = "" },
+        Probe(desc: "role with digits", field: "recordedrole") { $0.recordedRole = "role1" },
+        Probe(desc: "event over 64 KiB", field: "data") {
+            $0.data = .object(["text": .string(String(repeating: "a", count: 70_000))])
+        },
+    ]
+
+    @Test("Each invalid field is refused with its name", arguments: probes)
+    func refused(_ probe: Probe) async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var draft = Fixtures.sessionNote(1)
+        probe.mutate(&draft)
+        do {
+            _ = try await log.append([draft], to: Fixtures.consumerStream(1), expecting: .any)
+            Issue.record("\(probe.desc) was accepted")
+        } catch let e as EventLogError {
+            #expect(e.code == .invalidEvent || e.code == .eventTooLarge)
+            #expect(e.field == probe.field)
+            #expect(e.message.contains(probe.field == "data" && e.code == .eventTooLarge ? "limit" : probe.field))
+        }
+        #expect(try await log.head().treeSize == 0)
+    }
+
+    @Test("Invalid stream ids are refused", arguments: ["", "-leading", "has space", "ümlaut", String(repeating: "s", count: 129), "a\u{0}b"])
+    func badStreamIDs(_ text: String) {
+        #expect(throws: EventLogError.self) { try StreamID(text) }
+    }
+
+    @Test("Valid stream ids are accepted", arguments: ["consumer-c-1", "group/g_7", "program:a1.imr", "X"])
+    func goodStreamIDs(_ text: String) throws {
+        #expect(try StreamID(text).rawValue == text)
+    }
+
+    @Test("One bad event in a batch refuses the whole batch")
+    func badEventInBatch() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var bad = Fixtures.sessionNote(2)
+        bad.time = "yesterday"
+        do {
+            _ = try await log.append([Fixtures.sessionNote(1), bad, Fixtures.sessionNote(3)], to: Fixtures.consumerStream(1), expecting: .any)
+            Issue.record("accepted")
+        } catch let e as EventLogError {
+            #expect(e.eventIndex == 1)
+            #expect(e.field == "time")
+        }
+        #expect(try await log.head().treeSize == 0)
+    }
+
+    @Test("Duplicate ids inside one append and empty appends are refused")
+    func duplicateInsideAppend() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        await #expect(throws: EventLogError.self) {
+            _ = try await log.append([Fixtures.sessionNote(1), Fixtures.sessionNote(1)], to: Fixtures.consumerStream(1), expecting: .any)
+        }
+        await #expect(throws: EventLogError.self) {
+            _ = try await log.append([], to: Fixtures.consumerStream(1), expecting: .any)
+        }
+        #expect(try await log.head().treeSize == 0)
+    }
+
+    @Test("Error messages carry no payload text")
+    func noPayloadInErrors() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var draft = Fixtures.sessionNote(1)
+        draft.data = .object(["name": .string("SECRET-PATIENT-NAME " + String(repeating: "x", count: 70_000))])
+        do {
+            _ = try await log.append([draft], to: Fixtures.consumerStream(1), expecting: .any)
+        } catch let e as EventLogError {
+            #expect(!e.description.contains("SECRET"))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import EventLog
+import EventLogTesting
+import Foundation
+import Testing
+
+@Suite("imr command line")
+struct CLITests {
+    func freshStore() throws -> TemporaryStore {
+        let tmp = try TemporaryStore()
+        let r = try ToolRunner.run(["init", tmp.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        return tmp
+    }
+
+    func size(_ tmp: TemporaryStore) throws -> Int {
+        let r = try ToolRunner.run(["export", tmp.path])
+        return r.stdout.split(separator: "\n").count
+    }
+
+    let good = ["--stream", "consumer-c-1", "--type", "org.imr.session.recorded.v1", "--time", "2026-03-02T15:00:00Z"]
+
+    @Test("init, append, log, export and verify-chain work end to end")
+    func endToEnd() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["append", tmp.path] + good + ["--expected-version", "no-stream", "--data", #"{"minutes":50,"note":"Zoë"}"#])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""position":0"#))
+        r = try ToolRunner.run(
+            ["append", tmp.path, "--ndjson"],
+            input: """
+                {"stream":"consumer-c-1","type":"org.imr.goal.set.v1","expectedVersion":1,"data":{"goalId":"g-1"}}
+                {"stream":"consumer-c-2","type":"org.imr.goal.set.v1","id":"fixed-id","data":{"goalId":"g-2"}}
+
+                """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").count == 2)
+        r = try ToolRunner.run(["log", tmp.path])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("org.imr.goal.set.v1"))
+        #expect(r.stdout.contains("3 of 3 events"))
+        r = try ToolRunner.run(["log", tmp.path, "--format", "json", "--from", "1", "--limit", "1"])
+        #expect(r.stdout.split(separator: "\n").count == 1)
+        #expect(r.stdout.contains(#""position":1"#))
+        r = try ToolRunner.run(["export", tmp.path])
+        let log = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true))
+        let stored = try log.readRaw(from: 0, limit: 10).map { String(decoding: $0.bytes, as: UTF8.self) }
+        #expect(r.stdout == stored.joined(separator: "\n") + "\n")
+        r = try ToolRunner.run(["verify-chain", tmp.path])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("verified: 3 events"))
+        // A retry with the same id is safe.
+        r = try ToolRunner.run(
+            ["append", tmp.path, "--ndjson"],
+            input: #"{"stream":"consumer-c-2","type":"org.imr.goal.set.v1","id":"fixed-id","time":"\#(stored[2].split(separator: "\"time\":\"")[1].prefix(20))","data":{"goalId":"g-2"}}"#)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""duplicate":true"#))
+    }
+
+    struct BadInput: Sendable, CustomStringConvertible {
+        var desc: String
+        var args: [String]
+        var stdin: String?
+        var wantInError: String
+        var description: String { desc }
+    }
+
+    static let badInputs: [BadInput] = [
+        BadInput(desc: "malformed JSON", args: ["--data", #"{"minutes": 50,"#], wantInError: "invalid --data"),
+        BadInput(desc: "data not an object", args: ["--data", "[1,2]"], wantInError: "data"),
+        BadInput(desc: "duplicate key", args: ["--data", #"{"a":1,"a":2}"#], wantInError: "invalid --data"),
+        BadInput(desc: "integer too large", args: ["--data", #"{"n":9007199254740993}"#], wantInError: "invalid --data"),
+        BadInput(desc: "bad time", args: ["--data", "{}", "--time", "2026-13-01T00:00:00Z"], wantInError: "time"),
+        BadInput(desc: "bad type", args: ["--data", "{}", "--type", "session"], wantInError: "type"),
+        BadInput(desc: "over the size limit", args: ["--data", #"{"t":"\#(String(repeating: "x", count: 70_000))"}"#], wantInError: "limit"),
+        BadInput(desc: "wrong expected version", args: ["--data", "{}", "--expected-version", "5"], wantInError: "expected 5"),
+        BadInput(desc: "bad expected version", args: ["--data", "{}", "--expected-version", "soon"], wantInError: "expected-version"),
+    ]
+
+    @Test("Bad input exits non-zero, says what is wrong, and writes nothing", arguments: badInputs)
+    func badInput(_ probe: BadInput) throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        var args = ["append", tmp.path] + good
+        // Later options win in ArgumentParser? No: repeated single options are an error, so replace.
+        for (i, a) in probe.args.enumerated() where a.hasPrefix("--") {
+            if let j = args.firstIndex(of: a) {
+                args[j + 1] = probe.args[i + 1]
+            } else {
+                args += [a, probe.args[i + 1]]
+            }
+        }
+        let r = try ToolRunner.run(args)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(probe.wantInError), "stderr: \(r.stderr)")
+        #expect(try size(tmp) == 0)
+    }
+
+    @Test("Invalid stream ids and missing attributes in NDJSON are refused per line, writing nothing")
+    func badNDJSON() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        let r = try ToolRunner.run(
+            ["append", tmp.path, "--ndjson"],
+            input: """
+                {"stream":"consumer-c-1","type":"org.imr.goal.set.v1","data":{}}
+                {"stream":"has space","type":"org.imr.goal.set.v1","data":{}}
+                {"stream":"consumer-c-1","data":{}}
+                {"stream":"consumer-c-1","type":"org.imr.goal.set.v1","data":{},"colour":"red"}
+                not json
+
+                """)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("line 2:") && r.stderr.contains("subject"))
+        #expect(r.stderr.contains("line 3:") && r.stderr.contains("type is required"))
+        #expect(r.stderr.contains("line 4:") && r.stderr.contains("unknown field colour"))
+        #expect(r.stderr.contains("line 5:"))
+        #expect(!r.stderr.contains("line 1:"))
+        #expect(try size(tmp) == 0)
+    }
+
+    @Test("A missing store is an I/O error (74) with a hint")
+    func missingStore() throws {
+        let r = try ToolRunner.run(["log", "/nonexistent/imr-store"])
+        #expect(r.status == 74)
+        #expect(r.stderr.contains("imr init"))
+    }
+
+    @Test("verify-chain finds a damaged event and exits 1")
+    func verifyChainFindsDamage() async throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        for i in 0..<5 {
+            let r = try ToolRunner.run(["append", tmp.path] + good + ["--data", #"{"i":\#(i),"marker":"MARKER-\#(i)"}"#])
+            #expect(r.status == 0)
+        }
+        // Flip one byte of event 3's payload in the data file (same length, so LMDB stays readable).
+        let file = LMDBEventLog.logDirectory(of: tmp.path) + "/data.mdb"
+        var data = try Data(contentsOf: URL(fileURLWithPath: file))
+        let marker = Data("MARKER-3".utf8)
+        let range = try #require(data.range(of: marker))
+        data[range.upperBound - 1] = UInt8(ascii: "9")
+        try data.write(to: URL(fileURLWithPath: file))
+        let r = try ToolRunner.run(["verify-chain", tmp.path])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("position 4: chain-break"), "\(r.stdout)")
+        #expect(r.stdout.contains("position 3: merkle-mismatch"), "\(r.stdout)")
+    }
+}

@@ -1,0 +1,286 @@
+import ArgumentParser
+import CanonicalJSON
+import EventLog
+import Foundation
+import LMDBKit
+
+/// One measured figure beside its same-run baseline.
+struct Figure {
+    var name: String
+    var events: Int
+    var seconds: Double
+    var bytes: Int
+    var baselineSeconds: Double
+    var baselineBytes: Int
+    var baselineName: String
+
+    var rate: Double { Double(events) / seconds }
+    var mbps: Double { Double(bytes) / seconds / 1_048_576 }
+    var baselineRate: Double { Double(events) / baselineSeconds }
+    var baselineMBps: Double { Double(baselineBytes) / baselineSeconds / 1_048_576 }
+    var ratio: Double { rate / baselineRate }
+
+    var json: String {
+        let v: JSONValue = .object([
+            "name": .string(name), "events": .number(Double(events)),
+            "rate": .number((rate * 10).rounded() / 10), "mbps": .number((mbps * 100).rounded() / 100),
+            "baseline": .string(baselineName),
+            "baselineRate": .number((baselineRate * 10).rounded() / 10),
+            "baselineMBps": .number((baselineMBps * 100).rounded() / 100),
+            "ratio": .number((ratio * 1000).rounded() / 1000),
+        ])
+        return v.canonicalString
+    }
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+@main
+struct ImrBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imr-bench",
+        abstract: "The standard workload of DESIGN.md section 10, each figure beside a same-run raw LMDB baseline.")
+
+    @Option(help: "Events in the standard workload.")
+    var events: Int = 1_000_000
+
+    @Option(help: "Single appends, one durable commit each (item 2).")
+    var single: Int = 10_000
+
+    @Option(help: "Concurrent appending tasks (item 3).")
+    var tasks: Int = 64
+
+    @Option(help: "Events appended by the concurrent tasks in all (item 3).")
+    var concurrentEvents: Int = 20_000
+
+    @Option(help: "Runs per figure; the median is reported.")
+    var runs: Int = 3
+
+    @Option(help: "Items to run, comma-separated (1 bulk, 2 single, 3 concurrent, 4 scan).")
+    var items: String = "1,2,3,4"
+
+    @Option(help: "Where to put the benchmark stores (default: a new temporary directory, removed after).")
+    var dir: String?
+
+    @Flag(help: "Print one JSON object per figure instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if events < 1000 { throw ValidationError("--events must be at least 1000") }
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() async throws {
+        let base = dir ?? (FileManager.default.temporaryDirectory.path + "/imr-bench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
+        let wanted = Set(items.split(separator: ",").compactMap { Int($0) })
+        let workload = Workload()
+        var counter = 0
+        func fresh(_ name: String) -> String {
+            counter += 1
+            let p = base + "/\(name)-\(counter)"
+            try? FileManager.default.removeItem(atPath: p)
+            return p
+        }
+        var figures: [Figure] = []
+        func report(_ f: Figure) {
+            figures.append(f)
+            if json {
+                print(f.json)
+            } else {
+                printRow(f)
+            }
+        }
+        if !json { printHeader() }
+
+        // Item 1: bulk append, 1,000 events per commit; baseline MDB_APPEND puts of the same bytes.
+        var storedBytes: [[UInt8]] = []
+        var scanStore: String?
+        if wanted.contains(1) || wanted.contains(4) {
+            var ours: [Double] = []
+            var raw: [Double] = []
+            for run in 0..<runs {
+                let path = fresh("bulk")
+                let log = try LMDBEventLog.create(at: path, origin: "imr-bench/bulk")
+                var elapsed = 0.0
+                var start = 0
+                while start < events {
+                    let end = min(events, start + 1000)
+                    let batch = (start..<end).map { n -> StreamAppend in
+                        let (s, d) = workload.draft(n)
+                        return StreamAppend(stream: s, expected: .any, events: [d])
+                    }
+                    let t0 = now()
+                    _ = try await log.append(batch)
+                    elapsed += now() - t0
+                    start = end
+                }
+                ours.append(elapsed)
+                if run == 0 {
+                    storedBytes = try log.readRaw(from: 0, limit: events).map(\.bytes)
+                    scanStore = path
+                } else {
+                    try? FileManager.default.removeItem(atPath: path)
+                }
+                let rawPath = fresh("raw-bulk")
+                try FileManager.default.createDirectory(atPath: rawPath, withIntermediateDirectories: true)
+                let rawEnv = try RawLMDB(path: rawPath)
+                let t0 = now()
+                try rawEnv.append(storedBytes, from: 0, batch: 1000)
+                raw.append(now() - t0)
+                if run < runs - 1 || !wanted.contains(4) { try? FileManager.default.removeItem(atPath: rawPath) }
+            }
+            let total = storedBytes.reduce(0) { $0 + $1.count }
+            if wanted.contains(1) {
+                report(Figure(
+                    name: "1 bulk append (1,000/commit)", events: events, seconds: median(ours), bytes: total,
+                    baselineSeconds: median(raw), baselineBytes: total, baselineName: "mdb_put MDB_APPEND, 1,000/commit"))
+            }
+        }
+
+        // Item 2: single appends, one event per durable commit.
+        var rawSingleSeconds = 0.0
+        var rawSingleCount = 0
+        if wanted.contains(2) || wanted.contains(3) {
+            let n = single
+            let sample = (0..<n).map { workload.draft($0) }
+            var ours: [Double] = []
+            var raw: [Double] = []
+            var bytes = 0
+            for _ in 0..<runs {
+                let path = fresh("single")
+                let log = try LMDBEventLog.create(at: path, origin: "imr-bench/single")
+                let t0 = now()
+                for (s, d) in sample { _ = try await log.append([d], to: s, expecting: .any) }
+                ours.append(now() - t0)
+                let stored = try log.readRaw(from: 0, limit: n).map(\.bytes)
+                bytes = stored.reduce(0) { $0 + $1.count }
+                try? FileManager.default.removeItem(atPath: path)
+                let rawPath = fresh("raw-single")
+                try FileManager.default.createDirectory(atPath: rawPath, withIntermediateDirectories: true)
+                let rawEnv = try RawLMDB(path: rawPath)
+                let t1 = now()
+                try rawEnv.append(stored, from: 0, batch: 1)
+                raw.append(now() - t1)
+                try? FileManager.default.removeItem(atPath: rawPath)
+            }
+            rawSingleSeconds = median(raw)
+            rawSingleCount = n
+            if wanted.contains(2) {
+                report(Figure(
+                    name: "2 single appends (1/commit)", events: n, seconds: median(ours), bytes: bytes,
+                    baselineSeconds: median(raw), baselineBytes: bytes, baselineName: "mdb_put MDB_APPEND, 1/commit"))
+            }
+        }
+
+        // Item 3: concurrent single appends from `tasks` tasks (group commit) vs one event per commit.
+        if wanted.contains(3) {
+            let n = concurrentEvents
+            let perTask = (n + tasks - 1) / tasks
+            var ours: [Double] = []
+            var bytes = 0
+            for _ in 0..<runs {
+                let path = fresh("concurrent")
+                let log = try LMDBEventLog.create(at: path, origin: "imr-bench/concurrent")
+                let drafts = (0..<n).map { workload.draft($0) }
+                let t0 = now()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for t in 0..<tasks {
+                        group.addTask {
+                            for i in 0..<perTask {
+                                let k = t * perTask + i
+                                guard k < n else { break }
+                                _ = try await log.append([drafts[k].1], to: drafts[k].0, expecting: .any)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                ours.append(now() - t0)
+                bytes = try log.readRaw(from: 0, limit: n).reduce(0) { $0 + $1.bytes.count }
+                try? FileManager.default.removeItem(atPath: path)
+            }
+            // Baseline: the raw one-event-per-commit rate of item 2, scaled to the same count.
+            let baseline = rawSingleSeconds / Double(rawSingleCount) * Double(n)
+            report(Figure(
+                name: "3 concurrent appends (\(tasks) tasks)", events: n, seconds: median(ours), bytes: bytes,
+                baselineSeconds: baseline, baselineBytes: bytes,
+                baselineName: "mdb_put MDB_APPEND, 1/commit"))
+        }
+
+        // Item 4: full scan, bytes only and with decoding, vs a raw cursor over the same bytes.
+        if wanted.contains(4), let scanStore {
+            let log = try LMDBEventLog.open(at: scanStore)
+            let rawPath = base + "/raw-bulk-\(counter)"
+            let rawEnv = try RawLMDB(path: rawPath)
+            var oursBytes: [Double] = []
+            var oursDecode: [Double] = []
+            var raw: [Double] = []
+            var total = 0
+            for _ in 0..<runs {
+                var checksum: UInt64 = 0
+                var t0 = now()
+                total = try rawEnv.scan { v in checksum &+= UInt64(v[v.count / 2]) }
+                raw.append(now() - t0)
+                t0 = now()
+                var seen = 0
+                try log.forEachRaw(from: 0) { _, v in
+                    seen += v.count
+                    checksum &+= UInt64(v[v.count / 2])
+                    return true
+                }
+                oursBytes.append(now() - t0)
+                t0 = now()
+                var position: LogIndex = 0
+                var decoded = 0
+                while true {
+                    let page = try log.readEvents(from: position, limit: 10_000)
+                    if page.isEmpty { break }
+                    decoded += page.count
+                    position = page.last!.position + 1
+                }
+                oursDecode.append(now() - t0)
+                precondition(decoded == events && seen == total, "scan saw \(decoded) events")
+                if checksum == 42 { print("") }  // keep the checksum alive
+            }
+            report(Figure(
+                name: "4a scan, bytes only", events: events, seconds: median(oursBytes), bytes: total,
+                baselineSeconds: median(raw), baselineBytes: total, baselineName: "raw cursor"))
+            report(Figure(
+                name: "4b scan, decoded events", events: events, seconds: median(oursDecode), bytes: total,
+                baselineSeconds: median(raw), baselineBytes: total, baselineName: "raw cursor"))
+        }
+    }
+
+    func printHeader() {
+        print("IMR Ledger standard workload: \(events) events, \(runs) run(s) each, median")
+        print(
+            col("figure", 34) + col("events/s", 12, right: true) + col("MB/s", 9, right: true) + "   "
+                + col("baseline", 34) + col("events/s", 12, right: true) + col("MB/s", 9, right: true)
+                + col("ratio", 8, right: true))
+    }
+
+    func printRow(_ f: Figure) {
+        print(
+            col(f.name, 34) + col(String(Int(f.rate)), 12, right: true) + col(String(format: "%.1f", f.mbps), 9, right: true)
+                + "   " + col(f.baselineName, 34) + col(String(Int(f.baselineRate)), 12, right: true)
+                + col(String(format: "%.1f", f.baselineMBps), 9, right: true)
+                + col(String(format: "%.2f", f.ratio), 8, right: true))
+    }
+
+    func col(_ s: String, _ w: Int, right: Bool = false) -> String {
+        if s.count >= w { return s + " " }
+        let pad = String(repeating: " ", count: w - s.count)
+        return right ? pad + s : s + pad
+    }
+}

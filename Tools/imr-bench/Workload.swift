@@ -1,0 +1,67 @@
+import CanonicalJSON
+import EventLog
+
+/// SplitMix64: a tiny, fixed-seed generator, so every run builds the same workload.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The standard workload of DESIGN.md section 10: session notes of about 400 bytes of JSON
+/// data, round-robin over 10,000 consumer streams, from a fixed seed.
+struct Workload {
+    static let streams = 10_000
+    static let seed: UInt64 = 0x1AB5_2026
+    let streamIDs: [StreamID]
+
+    init() {
+        streamIDs = (0..<Workload.streams).map { try! StreamID("consumer-c-\(String($0, radix: 16))") }
+    }
+
+    private static let topics = [
+        "recovery-strategies", "practical-facts", "stress-vulnerability", "social-support", "using-medication",
+        "drug-and-alcohol-use", "reducing-relapses", "coping-with-stress", "coping-with-symptoms", "getting-needs-met",
+    ]
+    private static let motivational = ["connect-to-goals", "promote-hope", "pros-and-cons", "reframe-positively"]
+    private static let cbt = ["reinforcement", "shaping", "modeling", "role-playing", "cognitive-restructuring", "relaxation"]
+    private static let words = [
+        "practised", "breathing", "walk", "sister", "library", "sleep", "calmer", "voices", "plan", "week", "notice",
+        "signs", "call", "doctor", "routine", "morning", "helped", "tried", "again", "small", "steps", "work",
+    ]
+
+    private static func sentence(_ rng: inout SplitMix64, words count: Int) -> String {
+        (0..<count).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ")
+    }
+
+    /// Event `n` of the workload (deterministic in `n`).
+    func draft(_ n: Int) -> (StreamID, EventDraft) {
+        var rng = SplitMix64(state: Workload.seed ^ UInt64(n) &* 0x2545_F491_4F6C_DD1D)
+        let stream = streamIDs[n % Workload.streams]
+        let day = 1 + n / Workload.streams % 28
+        let data: JSONValue = .object([
+            "sessionId": .string("s-\(n)"),
+            "format": .string(rng.next() % 3 == 0 ? "group" : "individual"),
+            "minutes": .number(Double(45 + rng.next() % 46)),
+            "topics": .array([.string(Self.topics[Int(rng.next() % 10)])]),
+            "motivational": .array([.string(Self.motivational[Int(rng.next() % 4)])]),
+            "cbt": .array([.string(Self.cbt[Int(rng.next() % 6)]), .string(Self.cbt[Int(rng.next() % 6)])]),
+            "skills": .array([.string("coping-skill")]),
+            "homework": .string(Self.sentence(&rng, words: 9)),
+            "consumerView": .string(Self.sentence(&rng, words: 8)),
+            "practitionerView": .string(Self.sentence(&rng, words: 8)),
+            "nextPlan": .string(Self.sentence(&rng, words: 6)),
+            "handoutsProvided": .bool(rng.next() % 2 == 0),
+        ])
+        let time = "2026-03-\(day < 10 ? "0" : "")\(day)T\(10 + n % 8):00:00Z"
+        let draft = EventDraft(
+            id: "bench-\(n)", source: "/agencies/bench/programs/imr", type: "org.imr.session.recorded.v1", time: time,
+            data: data, recordedBy: "user:p-\(n % 97)", recordedRole: "practitioner")
+        return (stream, draft)
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// `imr`: the command line for administrators and integrators.
+@main
+struct Imr: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imr",
+        abstract: "IMR Ledger: an append-only, verifiable clinical event log.",
+        discussion: """
+            A store is a directory. Every event is one CloudEvents 1.0 JSON object in RFC 8785 \
+            canonical form, chained to its predecessor by its RFC 9162 leaf hash (docs/FORMAT.md).
+            """,
+        subcommands: [
+            Init.self, Append.self, Log.self, Export.self, VerifyChain.self, Debug.self,
+        ]
+    )
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import EventLog
+import Foundation
+
+/// The store argument every command takes.
+struct StoreArgument: ParsableArguments {
+    @Argument(help: "The store directory (created by `imr init`).")
+    var store: String
+}
+
+/// Output format for listings.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Turns library errors into a one-line message and exit code 1 (validation and conflicts) or 74 (I/O).
+func runReporting<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as EventLogError {
+        printError("error: \(error.code): \(error.description)")
+        switch error.code {
+        case .storage, .corruption, .notAStore: throw ExitCode(74)
+        default: throw ExitCode.failure
+        }
+    }
+}
+
+/// Opens the store at `path`, read-only when asked.
+func openStore(_ path: String, readOnly: Bool = false) throws -> LMDBEventLog {
+    try LMDBEventLog.open(at: path, options: .init(readOnly: readOnly))
+}
