@@ -77,11 +77,7 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var description: String {
-        var text = message
-        if let cause { text += " (\(cause))" }
-        return text
-    }
+    public var description: String { message }
 
     static func invalid(field: String, rule: String, eventIndex: Int? = nil) -> EventLogError {
         var e = EventLogError(code: .invalidEvent, message: "invalid \(field): \(rule)")

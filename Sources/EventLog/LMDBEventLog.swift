@@ -70,7 +70,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         do {
             try fm.createDirectory(atPath: logDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw EventLogError(code: .storage, message: "cannot create the store directory \(path)", cause: error.localizedDescription)
+            throw EventLogError(code: .storage, message: "cannot create the store directory \(path): \(error.localizedDescription)")
         }
         let origin = origin ?? "imr-ledger/" + UUID().uuidString.lowercased()
         if let rule = Validation.printableASCII(origin, max: 128, what: "origin") {

@@ -149,7 +149,7 @@ public final class Environment: @unchecked Sendable {
         return try read { txn in try txn.openDatabase(name, create: false) }
     }
 
-    /// Runs `body` in a read-only transaction, aborted (released) when it returns or throws.
+    /// Runs `body` in a read-only transaction, released when it returns or throws.
     ///
     /// - Important: Values read inside are valid only inside `body`; copy what you keep.
     @available(*, noasync, message: "LMDB transactions must not span an await")
@@ -169,8 +169,17 @@ public final class Environment: @unchecked Sendable {
         }
         try check(rc, "mdb_txn_begin")
         let txn = Transaction(handle: txnHandle!, writable: false)
-        defer { mdb_txn_abort(txnHandle) }
-        return try body(txn)
+        let result: T
+        do {
+            result = try body(txn)
+        } catch {
+            mdb_txn_abort(txnHandle)
+            throw error
+        }
+        // Committing (not aborting) a read transaction keeps database handles opened in it:
+        // lmdb.h mdb_dbi_open, "If the transaction is aborted the handle will be closed automatically."
+        try check(mdb_txn_commit(txnHandle), "mdb_txn_commit")
+        return result
     }
 
     /// Runs `body` in a write transaction and commits when it returns; aborts when it throws.

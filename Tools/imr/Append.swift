@@ -117,8 +117,8 @@ extension Imr {
                 if line.allSatisfy(\.isWhitespace) { continue }
                 do {
                     appends.append(try parseLine(line))
-                } catch let message as LineError {
-                    errors.append("line \(lineNumber): \(message.text)")
+                } catch {
+                    errors.append("line \(lineNumber): \(error.text)")
                 }
             }
             if !errors.isEmpty {

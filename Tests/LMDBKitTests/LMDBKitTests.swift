@@ -1,0 +1,148 @@
+import Foundation
+import LMDBKit
+import Testing
+
+@Suite("LMDBKit: environments, transactions, cursors, errors")
+struct LMDBKitTests {
+    func tempDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.path + "/lmdbkit-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test("Values written in a committed transaction are read back, copied out")
+    func roundTrip() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.openDatabase("t", create: true)
+        try env.write { txn in
+            try txn.put(db, key: [1, 2], value: [9, 9, 9])
+            try txn.put(db, key: UInt64(7), value: [7])
+        }
+        let v = try env.read { txn in try txn.get(db, key: [1, 2]) }
+        #expect(v == [9, 9, 9])
+        #expect(try env.read { txn in try txn.get(db, key: UInt64(7)) } == [7])
+        #expect(try env.read { txn in try txn.get(db, key: [3]) } == nil)
+        #expect(try env.read { txn in try txn.stat(db).entries } == 2)
+    }
+
+    @Test("A throwing write transaction is aborted and leaves nothing")
+    func abortOnThrow() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.openDatabase("t", create: true)
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try env.write { txn in
+                try txn.put(db, key: [1], value: [1])
+                throw Boom()
+            }
+        }
+        #expect(try env.read { txn in try txn.get(db, key: [1]) } == nil)
+    }
+
+    @Test("Errors carry the LMDB code, the call and mdb_strerror's text, and match by code")
+    func errorShape() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.openDatabase("t", create: true)
+        do {
+            try env.write { txn in
+                try txn.put(db, key: UInt64(5), value: [1], flags: .append)
+                try txn.put(db, key: UInt64(4), value: [1], flags: .append)
+            }
+            Issue.record("out-of-order MDB_APPEND must fail")
+        } catch LMDBError.Code.MDB_KEYEXIST {
+            // matched by code
+        }
+        do {
+            try env.write { txn in try txn.put(db, key: [], value: [1]) }
+        } catch let e as LMDBError {
+            #expect(e.code == .MDB_BAD_VALSIZE)
+            #expect(e.operation == "mdb_put")
+            #expect(e.message.contains("size"))
+            #expect(e.description.hasPrefix("mdb_put failed: "))
+        }
+        #expect(throws: LMDBError.self) { _ = try env.openDatabase("missing", create: false) }
+        #expect(throws: LMDBError.self) { _ = try Environment(path: dir + "/does/not/exist") }
+    }
+
+    @Test("MDB_MAP_FULL grows the map and retries the transaction")
+    func mapGrowth() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir, configuration: .init(mapSize: 32 * 1024))
+        let db = try env.openDatabase("t", create: true)
+        let before = env.mapSize
+        let value = [UInt8](repeating: 0xAB, count: 1000)
+        var attempts = 0
+        try env.write { txn in
+            attempts += 1
+            for i in 0..<2000 { try txn.put(db, key: UInt64(i), value: value, flags: .append) }
+        }
+        #expect(attempts > 1)
+        #expect(env.mapSize > before)
+        #expect(try env.read { txn in try txn.stat(db).entries } == 2000)
+    }
+
+    @Test("Cursors walk keys in big-endian order and seek by range")
+    func cursor() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.openDatabase("t", create: true)
+        try env.write { txn in
+            for k: UInt64 in [300, 1, 256, 2] { try txn.put(db, key: k, value: k.bigEndianBytes) }
+        }
+        let keys: [UInt64] = try env.read { txn in
+            try txn.withCursor(db) { c in
+                var out: [UInt64] = []
+                var more = try c.first()
+                while more {
+                    out.append(c.withCurrent { k, _ in UInt64(bigEndianBytes: k)! })
+                    more = try c.next()
+                }
+                return out
+            }
+        }
+        #expect(keys == [1, 2, 256, 300])
+        let found: UInt64? = try env.read { txn in
+            try txn.withCursor(db) { c in try c.seek(atOrAfter: UInt64(3)) ? UInt64(bigEndianBytes: c.current().key) : nil }
+        }
+        #expect(found == 256)
+        let last: UInt64? = try env.read { txn in
+            try txn.withCursor(db) { c in try c.last() ? UInt64(bigEndianBytes: c.current().key) : nil }
+        }
+        #expect(last == 300)
+    }
+
+    @Test("A read-only environment refuses writes with EACCES")
+    func readOnly() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let env = try Environment(path: dir)
+            _ = try env.openDatabase("t", create: true)
+        }
+        let ro = try Environment(path: dir, configuration: .init(flags: .readOnly))
+        let db = try ro.openDatabase("t")
+        do {
+            try ro.write { txn in try txn.put(db, key: [1], value: [1]) }
+            Issue.record("write in a read-only environment must fail")
+        } catch let e as LMDBError {
+            #expect(e.code == .EACCES)
+        }
+    }
+
+    @Test("The shared registry returns one environment per path")
+    func sharedRegistry() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = try Environment.shared(path: dir)
+        let b = try Environment.shared(path: dir + "/.")
+        #expect(a === b)
+    }
+}
