@@ -35,6 +35,7 @@ struct CrashSafetyTests {
         var rng = SystemRandomNumberGenerator()
         var allAcked: [String: [LogIndex]] = [:]
         var roundsWithAcks = 0
+        var checkedSize: UInt64 = 0
         for round in 0..<24 {
             let outFile = tmp.path + "-out-\(round).txt"
             let child = try ToolRunner.start(
@@ -48,29 +49,42 @@ struct CrashSafetyTests {
             if !acks.isEmpty { roundsWithAcks += 1 }
             allAcked.merge(acks) { a, _ in a }
 
-            // Reopen and check: every acknowledged event present where it was acknowledged.
+            // Reopen and check: every event acknowledged in this round is where it was acknowledged,
+            // the new events hold only whole batches, and they extend the chain.
             let log = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true))
             let head = try await log.head()
-            let events = try await log.read(from: 0, limit: Int(head.treeSize) + 1)
-            #expect(UInt64(events.count) == head.treeSize)
-            for (batch, positions) in allAcked {
+            let from = checkedSize == 0 ? 0 : checkedSize - 1
+            let events = try await log.read(from: from, limit: Int(head.treeSize - from) + 1)
+            #expect(UInt64(events.count) == head.treeSize - from)
+            for (batch, positions) in acks {
                 for (k, p) in positions.enumerated() {
-                    guard p < events.count else {
+                    guard p >= from, p < head.treeSize else {
                         Issue.record("round \(round): acknowledged position \(p) of \(batch) is missing")
                         continue
                     }
-                    #expect(events[Int(p)].id == "\(batch)-\(k)", "round \(round): position \(p)")
+                    #expect(events[Int(p - from)].id == "\(batch)-\(k)", "round \(round): position \(p)")
                 }
             }
-            // No partial batch: every batch present has all its parts.
             var parts: [String: Int] = [:]
-            for e in events {
+            for e in events where e.position >= checkedSize {
                 guard case .string(let b)? = e.data["batch"] else { continue }
                 parts[b, default: 0] += 1
             }
             for (b, n) in parts { #expect(n == 3, "round \(round): batch \(b) has \(n) of 3 events") }
-            let verifier = try log.verifyChain()
-            #expect(verifier.violations.isEmpty, "round \(round): \(verifier.violations.first?.description ?? "")")
+            for (prev, next) in zip(events, events.dropFirst()) {
+                #expect(next.predecessorHash == prev.leafHash, "round \(round): chain breaks at \(next.position)")
+            }
+            #expect(head.treeSize >= checkedSize)
+            checkedSize = head.treeSize
+        }
+        // The whole log, once more from the start: chain, canonical bytes, Merkle leaves and root.
+        let log = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true))
+        let verifier = try log.verifyChain()
+        #expect(verifier.violations.isEmpty, "\(verifier.violations.first?.description ?? "")")
+        let all = try await log.read(from: 0, limit: Int(checkedSize))
+        let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.position) })
+        for (batch, positions) in allAcked {
+            for (k, p) in positions.enumerated() { #expect(byID["\(batch)-\(k)"] == p) }
         }
         #expect(roundsWithAcks >= 10, "too few rounds acknowledged anything to be a real test")
         #expect(allAcked.count > 50)
