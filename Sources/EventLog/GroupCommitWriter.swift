@@ -115,72 +115,84 @@ final class GroupCommitWriter: @unchecked Sendable {
         return try WriterState.load(txn: txn, dbs: dbs)
     }
 
+    /// The `ids` value: position ‖ stream version, both UInt64 big-endian.
     private struct IDRecord {
         var position: LogIndex
         var version: StreamVersion
-        var digest: Hash
 
-        init(position: LogIndex, version: StreamVersion, digest: Hash) {
+        init(position: LogIndex, version: StreamVersion) {
             self.position = position
             self.version = version
-            self.digest = digest
         }
 
         init?(bytes: UnsafeRawBufferPointer) {
-            guard bytes.count == 48, let p = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[0..<8])),
-                let v = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[8..<16])),
-                let d = Hash(bytes: bytes[16..<48])
+            guard bytes.count == 16, let p = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[0..<8])),
+                let v = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[8..<16]))
             else { return nil }
-            self.init(position: p, version: v, digest: d)
+            self.init(position: p, version: v)
         }
 
-        var bytes: [UInt8] { position.bigEndianBytes + version.bigEndianBytes + digest.bytes }
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            var raw = (position.bigEndian, version.bigEndian)
+            return try withUnsafeBytes(of: &raw, body)
+        }
     }
 
+    /// Applies each pending append in order inside one write transaction.
+    ///
+    /// A write transaction reads its own writes, so each append sees the ids and heads of the
+    /// appends before it without any overlay.
     private func apply(_ batch: [PendingAppend], txn: borrowing Transaction, state: inout WriterState) throws
         -> [Result<[AppendResult], EventLogError>]
     {
-        var headOverlay: [StreamID: StreamVersion] = [:]
-        var idOverlay: [[UInt8]: IDRecord] = [:]
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
-        let now = RecordedAtClock.nowMicros()
-        let recordedAtMicros = max(now, state.lastRecordedAt)
+        var streamKey: [UInt8] = []
+        streamKey.reserveCapacity(160)
+        let recordedAtMicros = max(RecordedAtClock.nowMicros(), state.lastRecordedAt)
         let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
         var outcomes: [Result<[AppendResult], EventLogError>] = []
         outcomes.reserveCapacity(batch.count)
 
         func streamHead(_ stream: StreamID) throws -> StreamVersion {
-            if let v = headOverlay[stream] { return v }
-            guard let bytes = try txn.get(dbs.heads, key: Array(stream.rawValue.utf8)) else { return 0 }
-            guard let v = UInt64(bigEndianBytes: bytes) else { throw EventLogError.corrupt(nil, "a stream head is not 8 bytes") }
-            return v
+            var key = stream.rawValue
+            return try key.withUTF8 { k in
+                try txn.withValue(dbs.heads, key: UnsafeRawBufferPointer(k)) { v in
+                    guard let v else { return 0 }
+                    guard let version = UInt64(bigEndianBytes: v) else {
+                        throw EventLogError.corrupt(nil, "a stream head is not 8 bytes")
+                    }
+                    return version
+                }
+            }
         }
 
         for item in batch {
             // 1. Idempotency: all events already stored with the same content is a safe retry.
-            var stored: [IDRecord?] = []
+            var stored: [IDRecord] = []
             var conflict: EventLogError?
             var index = 0
             for a in item.appends {
                 for e in a.events {
-                    let key = e.idKey
-                    var record = idOverlay[key]
-                    if record == nil {
-                        record = try key.withUnsafeBytes { k in
-                            try txn.withValue(dbs.ids, key: k) { v in v.flatMap { IDRecord(bytes: $0) } }
+                    let record = try e.idKey.withUnsafeBytes { k in
+                        try txn.withValue(dbs.ids, key: k) { v in v.flatMap { IDRecord(bytes: $0) } }
+                    }
+                    if let record {
+                        guard let bytes = try txn.get(dbs.events, key: record.position) else {
+                            throw EventLogError.corrupt(record.position, "the id index points at a missing event")
                         }
+                        let original = try StoredEvent(bytes: bytes, expectedPosition: record.position)
+                        if conflict == nil && !e.isSameContent(as: original) {
+                            var err = EventLogError(
+                                code: .idempotencyConflict,
+                                message: "event id \(e.id) from \(e.source) is already stored at position \(record.position) with other content")
+                            err.field = "id"
+                            err.eventIndex = index
+                            err.position = record.position
+                            conflict = err
+                        }
+                        stored.append(record)
                     }
-                    if let record, record.digest != e.contentDigest, conflict == nil {
-                        var err = EventLogError(
-                            code: .idempotencyConflict,
-                            message: "event id \(e.id) from \(e.source) is already stored at position \(record.position) with other content")
-                        err.field = "id"
-                        err.eventIndex = index
-                        err.position = record.position
-                        conflict = err
-                    }
-                    stored.append(record)
                     index += 1
                 }
             }
@@ -188,12 +200,11 @@ final class GroupCommitWriter: @unchecked Sendable {
                 outcomes.append(.failure(conflict))
                 continue
             }
-            let duplicates = stored.compactMap { $0 }
-            if !duplicates.isEmpty {
-                if duplicates.count != stored.count {
+            if !stored.isEmpty {
+                if stored.count != item.eventCount {
                     var err = EventLogError(
                         code: .idempotencyConflict,
-                        message: "\(duplicates.count) of the \(stored.count) events of this append are already stored; a retry must repeat the original append exactly")
+                        message: "\(stored.count) of the \(item.eventCount) events of this append are already stored; a retry must repeat the original append exactly")
                     err.field = "id"
                     outcomes.append(.failure(err))
                     continue
@@ -201,7 +212,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 var results: [AppendResult] = []
                 var i = 0
                 for a in item.appends {
-                    let recs = duplicates[i..<(i + a.events.count)]
+                    let recs = stored[i..<(i + a.events.count)]
                     i += a.events.count
                     results.append(
                         AppendResult(
@@ -213,15 +224,18 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
 
             // 2. Expected versions, in order, each against the log as it stands before it.
-            var local: [StreamID: StreamVersion] = [:]
+            var versions: [StreamID: StreamVersion] = [:]
+            var startVersions: [StreamVersion] = []
+            startVersions.reserveCapacity(item.appends.count)
             var versionError: EventLogError?
             for a in item.appends {
-                let actual = try local[a.stream] ?? streamHead(a.stream)
+                let actual = try versions[a.stream] ?? streamHead(a.stream)
+                startVersions.append(actual)
                 if !a.expected.isSatisfied(by: actual) {
                     versionError = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
                     break
                 }
-                local[a.stream] = actual + UInt64(a.events.count)
+                versions[a.stream] = actual + UInt64(a.events.count)
             }
             if let versionError {
                 outcomes.append(.failure(versionError))
@@ -236,28 +250,36 @@ final class GroupCommitWriter: @unchecked Sendable {
             // 3. Write: event bytes, stream index, id index, Merkle nodes; then heads.
             var results: [AppendResult] = []
             results.reserveCapacity(item.appends.count)
-            var versions: [StreamID: StreamVersion] = [:]
-            for a in item.appends {
-                var version = try versions[a.stream] ?? streamHead(a.stream)
+            for (a, start) in zip(item.appends, startVersions) {
+                var version = start
                 var positions: [LogIndex] = []
                 var streamVersions: [StreamVersion] = []
                 positions.reserveCapacity(a.events.count)
                 streamVersions.reserveCapacity(a.events.count)
-                var streamKey = Array(a.stream.rawValue.utf8)
+                streamKey.removeAll(keepingCapacity: true)
+                streamKey.append(contentsOf: a.stream.rawValue.utf8)
                 streamKey.append(0)
                 let prefixCount = streamKey.count
                 for e in a.events {
                     version += 1
                     let position = state.size
                     e.render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
-                    let leaf = buffer.withUnsafeBytes { RFC6962.leafHash($0) }
-                    try buffer.withUnsafeBytes { b in try txn.put(dbs.events, key: position, value: b, flags: .append) }
+                    let leaf = try buffer.withUnsafeBytes { b in
+                        try txn.put(dbs.events, key: position, value: b, flags: .append)
+                        return RFC6962.leafHash(b)
+                    }
+                    var positionBE = position.bigEndian
+                    var versionBE = version.bigEndian
                     streamKey.removeSubrange(prefixCount...)
-                    streamKey.append(contentsOf: version.bigEndianBytes)
-                    try txn.put(dbs.streams, key: streamKey, value: position.bigEndianBytes)
-                    let record = IDRecord(position: position, version: version, digest: e.contentDigest)
-                    try txn.put(dbs.ids, key: e.idKey, value: record.bytes)
-                    idOverlay[e.idKey] = record
+                    withUnsafeBytes(of: &versionBE) { streamKey.append(contentsOf: $0) }
+                    try streamKey.withUnsafeBytes { k in
+                        try withUnsafeBytes(of: &positionBE) { p in try txn.put(dbs.streams, key: k, value: p) }
+                    }
+                    try e.idKey.withUnsafeBytes { k in
+                        try IDRecord(position: position, version: version).withBytes { v in
+                            try txn.put(dbs.ids, key: k, value: v, flags: .noOverwrite)
+                        }
+                    }
                     try state.range.append(leaf) { node, hash in
                         try hash.withUnsafeBytes { h in try txn.put(dbs.merkle, key: node.postOrderKey, value: h, flags: .append) }
                     }
@@ -266,12 +288,14 @@ final class GroupCommitWriter: @unchecked Sendable {
                     positions.append(position)
                     streamVersions.append(version)
                 }
-                versions[a.stream] = version
                 results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
             }
             for (stream, version) in versions {
-                try txn.put(dbs.heads, key: Array(stream.rawValue.utf8), value: version.bigEndianBytes)
-                headOverlay[stream] = version
+                var be = version.bigEndian
+                var key = stream.rawValue
+                try key.withUTF8 { k in
+                    try withUnsafeBytes(of: &be) { v in try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v) }
+                }
             }
             state.lastRecordedAt = recordedAtMicros
             outcomes.append(.success(results))

@@ -1,4 +1,5 @@
 import CanonicalJSON
+import Dispatch
 import Foundation
 import LMDBKit
 public import MerkleLog
@@ -144,26 +145,54 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     }
 
     /// Validates and renders every draft; rejects empty, oversized and self-duplicating appends.
+    ///
+    /// Large appends are rendered on every core (the work is pure), then checked in order,
+    /// so the error reported is always the first one.
     static func prepare(_ appends: [StreamAppend]) throws(EventLogError) -> [PreparedAppend] {
         let total = appends.reduce(0) { $0 + $1.events.count }
         if total == 0 { throw EventLogError.invalid(field: "events", rule: "an append needs at least one event") }
         if total > EventLimits.maxEventsPerAppend {
             throw EventLogError.invalid(field: "events", rule: "an append takes at most \(EventLimits.maxEventsPerAppend) events")
         }
-        var index = 0
-        var seen = Set<[UInt8]>()
+        var pairs: [(StreamID, EventDraft)] = []
+        pairs.reserveCapacity(total)
+        for a in appends { for d in a.events { pairs.append((a.stream, d)) } }
+        let flat = pairs
+        let indexed = total > 1
+        var rendered = [Result<PreparedEvent, EventLogError>?](repeating: nil, count: total)
+        if total >= 256 {
+            let chunks = min(total / 128, 8 * max(1, ProcessInfo.processInfo.activeProcessorCount))
+            rendered.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let lo = total * chunk / chunks
+                    let hi = total * (chunk + 1) / chunks
+                    for i in lo..<hi {
+                        out[i] = Result { () throws(EventLogError) in try PreparedEvent(flat[i].1, stream: flat[i].0, index: i) }
+                    }
+                }
+            }
+        } else {
+            for i in 0..<total {
+                rendered[i] = Result { () throws(EventLogError) in
+                    try PreparedEvent(flat[i].1, stream: flat[i].0, index: indexed ? i : nil)
+                }
+            }
+        }
+        var seen = Set<[UInt8]>(minimumCapacity: total)
         var result: [PreparedAppend] = []
         result.reserveCapacity(appends.count)
+        var i = 0
         for a in appends {
             var events: [PreparedEvent] = []
             events.reserveCapacity(a.events.count)
-            for d in a.events {
-                let p = try PreparedEvent(d, stream: a.stream, index: total > 1 ? index : nil)
+            for _ in a.events {
+                let p = try rendered[i]!.get()
                 if !seen.insert(p.idKey).inserted {
-                    throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: index)
+                    throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: i)
                 }
                 events.append(p)
-                index += 1
+                i += 1
             }
             result.append(PreparedAppend(stream: a.stream, expected: a.expected, events: events))
         }

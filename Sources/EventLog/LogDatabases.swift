@@ -9,7 +9,7 @@ struct LogDatabases: Sendable {
     let streams: Database
     /// stream id → current version (UInt64 BE).
     let heads: Database
-    /// source ‖ 0x00 ‖ id → position ‖ version ‖ SHA-256 content digest (48 bytes).
+    /// source ‖ 0x00 ‖ id → position ‖ stream version (16 bytes, UInt64 BE each).
     let ids: Database
     /// post-order node key (UInt64 BE) → 32-byte node hash; written with MDB_APPEND.
     let merkle: Database

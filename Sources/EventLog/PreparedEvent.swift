@@ -1,5 +1,4 @@
 import CanonicalJSON
-import Crypto
 import MerkleLog
 
 /// A validated draft, pre-rendered into the canonical pieces around the store's attributes.
@@ -17,8 +16,6 @@ struct PreparedEvent: Sendable {
     let middle: [UInt8]
     /// `"subject":…,"time":…,"type":…}`
     let tail: [UInt8]
-    /// SHA-256 over head ‖ middle ‖ tail: what "the same content" means for idempotency.
-    let contentDigest: Hash
 
     /// The idempotency key: source ‖ 0x00 ‖ id.
     let idKey: [UInt8]
@@ -81,11 +78,6 @@ struct PreparedEvent: Sendable {
             throw e
         }
 
-        var hasher = SHA256()
-        hasher.update(data: head)
-        hasher.update(data: middle)
-        hasher.update(data: tail)
-        self.contentDigest = Hash(hasher.finalize())
         self.stream = stream
         self.id = draft.id
         self.source = draft.source
@@ -93,6 +85,18 @@ struct PreparedEvent: Sendable {
         self.head = head
         self.middle = middle
         self.tail = tail
+    }
+
+    /// True when `stored` is this event with some store attributes: the same content, so
+    /// appending it again is a safe retry. Compares bytes, rendering this event with the
+    /// stored event's own position, version, recorded-at and predecessor hash.
+    func isSameContent(as stored: StoredEvent) -> Bool {
+        var out: [UInt8] = []
+        out.reserveCapacity(stored.bytes.count)
+        render(
+            position: stored.position, version: stored.streamVersion, recordedAt: stored.recordedAt,
+            predecessor: stored.predecessorHash, into: &out)
+        return out == stored.bytes
     }
 
     /// The stored bytes with the store's attributes filled in.

@@ -14,8 +14,12 @@ enum Validation {
 
     static func source(_ s: String) -> String? {
         if let rule = printableASCII(s, max: 256, what: "source") { return rule }
-        for b in s.utf8 where "\"<>\\^`{|}".utf8.contains(b) {
-            return "source must be a URI-reference (RFC 3986)"
+        for b in s.utf8 {
+            switch b {
+            case 0x22, 0x3C, 0x3E, 0x5C, 0x5E, 0x60, 0x7B, 0x7C, 0x7D:  // " < > \ ^ ` { | }
+                return "source must be a URI-reference (RFC 3986)"
+            default: continue
+            }
         }
         return nil
     }

@@ -219,3 +219,46 @@ struct EventLogTests {
         #expect(try log.verifyChain().violations.isEmpty)
     }
 }
+
+@Suite("Event log: batches")
+struct EventLogBatchTests {
+    @Test("Several parts of one append may name the same stream; versions follow their order")
+    func sameStreamTwice() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        let s = Fixtures.consumerStream(1)
+        let g = try StreamID("group-g-1")
+        let results = try await log.append([
+            StreamAppend(stream: s, expected: .noStream, events: [Fixtures.sessionNote(1), Fixtures.sessionNote(2)]),
+            StreamAppend(stream: g, expected: .noStream, events: [Fixtures.sessionNote(3)]),
+            StreamAppend(stream: s, expected: .exact(2), events: [Fixtures.sessionNote(4)]),
+        ])
+        #expect(results.map(\.versions) == [[1, 2], [1], [3]])
+        #expect(results.map(\.positions) == [[0, 1], [2], [3]])
+        #expect(try await log.version(of: s) == 3)
+        #expect(try await log.readStream(s, from: 1, limit: 10).map(\.id) == ["evt-1", "evt-2", "evt-4"])
+    }
+
+    @Test("A large append is validated in parallel and still reports the first bad event")
+    func largeAppendFirstError() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var drafts = (0..<2000).map { Fixtures.sessionNote($0) }
+        drafts[1500].time = "bad"
+        drafts[700].type = "bad"
+        do {
+            _ = try await log.append(drafts, to: Fixtures.consumerStream(1), expecting: .any)
+            Issue.record("accepted")
+        } catch let e as EventLogError {
+            #expect(e.eventIndex == 700)
+            #expect(e.field == "type")
+        }
+        drafts[700].type = "org.imr.session.recorded.v1"
+        drafts[1500].time = "2026-03-02T15:00:00Z"
+        let r = try await log.append(drafts, to: Fixtures.consumerStream(1), expecting: .noStream)
+        #expect(r.positions == Array(0..<2000))
+        #expect(try log.verifyChain().violations.isEmpty)
+    }
+}

@@ -106,6 +106,7 @@ struct ImrBench: AsyncParsableCommand {
         // Item 1: bulk append, 1,000 events per commit; baseline MDB_APPEND puts of the same bytes.
         var storedBytes: [[UInt8]] = []
         var scanStore: String?
+        var scanRaw: String?
         if wanted.contains(1) || wanted.contains(4) {
             var ours: [Double] = []
             var raw: [Double] = []
@@ -138,7 +139,11 @@ struct ImrBench: AsyncParsableCommand {
                 let t0 = now()
                 try rawEnv.append(storedBytes, from: 0, batch: 1000)
                 raw.append(now() - t0)
-                if run < runs - 1 || !wanted.contains(4) { try? FileManager.default.removeItem(atPath: rawPath) }
+                if run == runs - 1 && wanted.contains(4) {
+                    scanRaw = rawPath
+                } else {
+                    try? FileManager.default.removeItem(atPath: rawPath)
+                }
             }
             let total = storedBytes.reduce(0) { $0 + $1.count }
             if wanted.contains(1) {
@@ -219,10 +224,9 @@ struct ImrBench: AsyncParsableCommand {
         }
 
         // Item 4: full scan, bytes only and with decoding, vs a raw cursor over the same bytes.
-        if wanted.contains(4), let scanStore {
+        if wanted.contains(4), let scanStore, let scanRaw {
             let log = try LMDBEventLog.open(at: scanStore)
-            let rawPath = base + "/raw-bulk-\(counter)"
-            let rawEnv = try RawLMDB(path: rawPath)
+            let rawEnv = try RawLMDB(path: scanRaw)
             var oursBytes: [Double] = []
             var oursDecode: [Double] = []
             var raw: [Double] = []
