@@ -123,7 +123,8 @@ extension JCS {
     /// Escapes and appends a UTF-8 buffer as a canonical string literal, copying unescaped runs.
     @inline(__always)
     static func writeStringBytes(_ p: UnsafeBufferPointer<UInt8>, into buffer: inout [UInt8]) {
-        buffer.reserveCapacity(buffer.count + p.count + 2)
+        // No reserveCapacity here: Array grows to exactly the requested size, so reserving per
+        // string would reallocate on every call once the buffer is full. Appends grow geometrically.
         buffer.append(0x22)
         var runStart = 0
         var i = 0

@@ -313,6 +313,10 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
 
     public func commits() -> AsyncStream<UInt64> { broadcaster.subscribe() }
 
+    /// How many commits, appends and events this instance's writer has handled: appends per
+    /// commit shows how well group commit batches concurrent appenders.
+    public var writerStatistics: WriterStatistics { writer?.statistics.withLock { $0 } ?? WriterStatistics() }
+
     /// The hash of a complete Merkle subtree node, as stored at append time.
     /// - Throws: `.corruption` when the node is missing (the tree is not that large, or damaged).
     public func merkleNode(_ node: NodeID) throws -> Hash {

@@ -38,7 +38,7 @@ struct PreparedEvent: Sendable {
         if let rule = Validation.role(draft.recordedRole) { throw fail("recordedrole", rule) }
 
         var head: [UInt8] = []
-        head.reserveCapacity(512)
+        head.reserveCapacity(1024)
         head.append(contentsOf: #"{"data":"#.utf8)
         draft.data.writeCanonical(into: &head)
         head.append(contentsOf: #","datacontenttype":"#.utf8)

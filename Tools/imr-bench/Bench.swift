@@ -212,6 +212,8 @@ struct ImrBench: AsyncParsableCommand {
                     try await group.waitForAll()
                 }
                 ours.append(now() - t0)
+                let st = log.writerStatistics
+                if !json { print("   (group commit: \(st.appends) appends in \(st.commits) commits, \(String(format: "%.1f", Double(st.appends) / Double(max(1, st.commits)))) per commit)") }
                 bytes = try log.readRaw(from: 0, limit: n).reduce(0) { $0 + $1.bytes.count }
                 try? FileManager.default.removeItem(atPath: path)
             }
