@@ -183,24 +183,24 @@ final class GroupCommitWriter: @unchecked Sendable {
     {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
-        var streamKey: [UInt8] = []
-        streamKey.reserveCapacity(160)
         let recordedAtMicros = max(RecordedAtClock.nowMicros(), state.lastRecordedAt)
         let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
         var outcomes: [Result<[AppendResult], EventLogError>] = []
         outcomes.reserveCapacity(batch.count)
 
+        // The last event of each stream written in this transaction (links and heads are read
+        // back from the transaction otherwise: a write transaction sees its own writes).
+        var tails: [StreamID: (position: LogIndex, link: StreamLink)] = [:]
+
         func streamHead(_ stream: StreamID) throws -> StreamVersion {
-            var key = stream.rawValue
-            return try key.withUTF8 { k in
-                try txn.withValue(dbs.heads, key: UnsafeRawBufferPointer(k)) { v in
-                    guard let v else { return 0 }
-                    guard let version = UInt64(bigEndianBytes: v) else {
-                        throw EventLogError.corrupt(nil, "a stream head is not 8 bytes")
-                    }
-                    return version
-                }
-            }
+            if let t = tails[stream] { return t.link.version }
+            return try StreamHead.read(stream, txn: txn, dbs: dbs)?.version ?? 0
+        }
+
+        func tail(_ stream: StreamID) throws -> (position: LogIndex, link: StreamLink)? {
+            if let t = tails[stream] { return t }
+            guard let head = try StreamHead.read(stream, txn: txn, dbs: dbs) else { return nil }
+            return (head.position, try StreamLink.read(head.position, txn: txn, dbs: dbs))
         }
 
         for item in batch {
@@ -292,25 +292,21 @@ final class GroupCommitWriter: @unchecked Sendable {
                 var streamVersions: [StreamVersion] = []
                 positions.reserveCapacity(a.events.count)
                 streamVersions.reserveCapacity(a.events.count)
-                streamKey.removeAll(keepingCapacity: true)
-                streamKey.append(contentsOf: a.stream.rawValue.utf8)
-                streamKey.append(0)
-                let prefixCount = streamKey.count
+                var last = try tail(a.stream)
                 for e in a.events {
                     version += 1
                     let position = state.size
+                    let link = try StreamLink.after(parent: last?.link, at: last?.position ?? StreamLink.none, txn: txn, dbs: dbs)
+                    guard link.version == version else {
+                        throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
+                    }
                     e.render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
                     let leaf = try buffer.withUnsafeBytes { b in
                         try txn.put(dbs.events, key: position, value: b, flags: .append)
                         return RFC6962.leafHash(b)
                     }
-                    var positionBE = position.bigEndian
-                    var versionBE = version.bigEndian
-                    streamKey.removeSubrange(prefixCount...)
-                    withUnsafeBytes(of: &versionBE) { streamKey.append(contentsOf: $0) }
-                    try streamKey.withUnsafeBytes { k in
-                        try withUnsafeBytes(of: &positionBE) { p in try txn.put(dbs.streams, key: k, value: p) }
-                    }
+                    try link.withBytes { l in try txn.put(dbs.links, key: position, value: l, flags: .append) }
+                    last = (position, link)
                     try e.idKey.withUnsafeBytes { k in
                         try IDRecord(position: position, version: version).withBytes { v in
                             try txn.put(dbs.ids, key: k, value: v, flags: .noOverwrite)
@@ -324,13 +320,16 @@ final class GroupCommitWriter: @unchecked Sendable {
                     positions.append(position)
                     streamVersions.append(version)
                 }
+                if let last { tails[a.stream] = last }
                 results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
             }
-            for (stream, version) in versions {
-                var be = version.bigEndian
+            for stream in versions.keys {
+                let t = tails[stream]!
                 var key = stream.rawValue
                 try key.withUTF8 { k in
-                    try withUnsafeBytes(of: &be) { v in try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v) }
+                    try StreamHead(version: t.link.version, position: t.position).withBytes { v in
+                        try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                    }
                 }
             }
             state.lastRecordedAt = recordedAtMicros

@@ -29,12 +29,22 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         public var readOnly: Bool
         /// The most events one write transaction takes from the group-commit queue.
         public var maxEventsPerCommit: Int
+        /// Make a signed checkpoint after this many new events (nil: never by count).
+        public var checkpointEveryEvents: UInt64?
+        /// Make a signed checkpoint at the first commit this many seconds after the last one (nil: never by time).
+        public var checkpointInterval: Double?
 
-        /// Defaults: a 1 GiB map that doubles when full, read-write, 20,000 events a commit.
-        public init(mapSize: Int = 1 << 30, readOnly: Bool = false, maxEventsPerCommit: Int = 20_000) {
+        /// Defaults: a 1 GiB map that doubles when full, read-write, 20,000 events a commit,
+        /// a checkpoint every 10,000 events or 5 minutes.
+        public init(
+            mapSize: Int = 1 << 30, readOnly: Bool = false, maxEventsPerCommit: Int = 20_000,
+            checkpointEveryEvents: UInt64? = 10_000, checkpointInterval: Double? = 300
+        ) {
             self.mapSize = mapSize
             self.readOnly = readOnly
             self.maxEventsPerCommit = maxEventsPerCommit
+            self.checkpointEveryEvents = checkpointEveryEvents
+            self.checkpointInterval = checkpointInterval
         }
     }
 
@@ -77,12 +87,15 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         if let rule = Validation.printableASCII(origin, max: 128, what: "origin") {
             throw EventLogError.invalid(field: "origin", rule: rule)
         }
+        if origin.contains("+") { throw EventLogError.invalid(field: "origin", rule: "origin may not contain +") }
+        let signer = try makeSignerKey(store: path, origin: origin)
         let env = try storage { try Environment.shared(path: logDir, configuration: .init(mapSize: options.mapSize)) }
         try storage {
             try env.write { txn in
                 let dbs = try LogDatabases(txn: txn, create: true)
                 try txn.put(dbs.meta, key: Array("format".utf8), value: Array(formatVersion.utf8))
                 try txn.put(dbs.meta, key: Array("origin".utf8), value: Array(origin.utf8))
+                try txn.put(dbs.meta, key: Array("verifierkey".utf8), value: Array(signer.verifierKey.utf8))
                 try txn.put(
                     dbs.meta, key: Array("createdat".utf8),
                     value: Array(RecordedAtClock.format(micros: RecordedAtClock.nowMicros()).utf8))
@@ -127,7 +140,16 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         self.dbs = dbs
         self.origin = String(decoding: origin, as: UTF8.self)
         self.writer = isReadOnly ? nil : GroupCommitWriter(env: env, dbs: dbs, maxEventsPerCommit: options.maxEventsPerCommit)
-        self.writer?.onCommit = { [broadcaster] size in broadcaster.publish(size) }
+        let auto: AutoCheckpointer? =
+            if isReadOnly || (options.checkpointEveryEvents == nil && options.checkpointInterval == nil) {
+                nil
+            } else {
+                AutoCheckpointer(every: options.checkpointEveryEvents, interval: options.checkpointInterval)
+            }
+        self.writer?.onCommit = { [broadcaster, weak self] size in
+            if let self, let auto { auto.consider(size: size, log: self) }
+            broadcaster.publish(size)
+        }
     }
 
     deinit { broadcaster.finish() }
@@ -256,27 +278,27 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     }
 
     /// Synchronous ``readStream(_:from:limit:)``.
+    ///
+    /// Finds the last wanted version from the stream's head through the jump pointers of
+    /// ``StreamLink`` (O(log n) reads), then walks back to `version`.
     public func readStreamEvents(_ stream: StreamID, from version: StreamVersion, limit: Int) throws -> [StoredEvent] {
         guard limit > 0 else { return [] }
-        let prefix = Array(stream.rawValue.utf8) + [0]
+        let first = max(version, 1)
         return try storage {
             try env.read { txn in
-                var positions: [LogIndex] = []
-                try txn.withCursor(dbs.streams) { cursor in
-                    var more = try cursor.seek(atOrAfter: prefix + max(version, 1).bigEndianBytes)
-                    while more && positions.count < limit {
-                        let pos: LogIndex? = cursor.withCurrent { k, v in
-                            guard k.count == prefix.count + 8, k.starts(with: prefix) else { return nil }
-                            return UInt64(bigEndianBytes: v)
-                        }
-                        guard let pos else { break }
-                        positions.append(pos)
-                        more = try cursor.next()
-                    }
+                guard let head = try StreamHead.read(stream, txn: txn, dbs: dbs), head.version >= first else { return [] }
+                let top = min(head.version, first + UInt64(limit) - 1)
+                var (position, link) = try StreamLink.find(version: top, fromHead: head.position, txn: txn, dbs: dbs)
+                var positions: [LogIndex] = [position]
+                while link.version > first {
+                    position = link.previous
+                    guard position != StreamLink.none else { throw EventLogError.corrupt(nil, "a stream link chain ends early") }
+                    link = try StreamLink.read(position, txn: txn, dbs: dbs)
+                    positions.append(position)
                 }
-                return try positions.map { pos in
+                return try positions.reversed().map { pos in
                     guard let bytes = try txn.get(dbs.events, key: pos) else {
-                        throw EventLogError.corrupt(pos, "the stream index points at a missing event")
+                        throw EventLogError.corrupt(pos, "a stream link points at a missing event")
                     }
                     return try StoredEvent(bytes: bytes, expectedPosition: pos)
                 }
@@ -292,9 +314,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     public func streamVersion(of stream: StreamID) throws -> StreamVersion {
         try storage {
             try env.read { txn in
-                guard let v = try txn.get(dbs.heads, key: Array(stream.rawValue.utf8)) else { return 0 }
-                guard let version = UInt64(bigEndianBytes: v) else { throw EventLogError.corrupt(nil, "a stream head is not 8 bytes") }
-                return version
+                try StreamHead.read(stream, txn: txn, dbs: dbs)?.version ?? 0
             }
         }
     }
@@ -350,7 +370,7 @@ extension LMDBEventLog {
                 try txn.withCursor(dbs.events) { cursor in
                     var more = try cursor.first()
                     while more {
-                        try cursor.withCurrent { k, v in
+                        cursor.withCurrent { k, v in
                             let position = UInt64(bigEndianBytes: k) ?? UInt64.max
                             let leaf = verifier.check(position: position, bytes: v)
                             if merkleViolations.count < 100 {
@@ -366,9 +386,11 @@ extension LMDBEventLog {
                     }
                 }
                 if verifier.count > 0, merkleViolations.isEmpty {
-                    let stored = try WriterState.load(txn: txn, dbs: dbs).range.rootHash()
+                    // The root from the stored perfect-subtree nodes, as proofs will use it.
+                    let stored = try? WriterState.load(txn: txn, dbs: dbs).range.rootHash()
                     if stored != verifier.rootHash {
-                        merkleViolations.append(.init(position: nil, kind: .rootMismatch, expected: verifier.rootHash.hex, found: stored.hex))
+                        merkleViolations.append(
+                            .init(position: nil, kind: .rootMismatch, expected: verifier.rootHash.hex, found: stored?.hex ?? "unreadable stored tree"))
                     }
                 }
             }

@@ -5,9 +5,9 @@ import MerkleLog
 struct LogDatabases: Sendable {
     /// position (UInt64 BE) → stored event bytes; written with MDB_APPEND.
     let events: Database
-    /// stream id ‖ 0x00 ‖ version (UInt64 BE) → position (UInt64 BE).
-    let streams: Database
-    /// stream id → current version (UInt64 BE).
+    /// position (UInt64 BE) → ``StreamLink`` (32 bytes); written with MDB_APPEND.
+    let links: Database
+    /// stream id → ``StreamHead``: current version ‖ position of the last event (UInt64 BE each).
     let heads: Database
     /// source ‖ 0x00 ‖ id → position ‖ stream version (16 bytes, UInt64 BE each).
     let ids: Database
@@ -20,7 +20,7 @@ struct LogDatabases: Sendable {
 
     init(txn: borrowing Transaction, create: Bool) throws {
         events = try txn.openDatabase("events", create: create)
-        streams = try txn.openDatabase("streams", create: create)
+        links = try txn.openDatabase("links", create: create)
         heads = try txn.openDatabase("heads", create: create)
         ids = try txn.openDatabase("ids", create: create)
         merkle = try txn.openDatabase("merkle", create: create)

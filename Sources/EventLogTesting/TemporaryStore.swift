@@ -1,5 +1,5 @@
 public import EventLog
-public import CanonicalJSON
+import CanonicalJSON
 import Foundation
 
 /// A store in a fresh temporary directory, removed by ``remove()``.

@@ -262,3 +262,37 @@ struct EventLogBatchTests {
         #expect(try log.verifyChain().violations.isEmpty)
     }
 }
+
+@Suite("Event log: stream reads through jump links")
+struct StreamReadTests {
+    @Test("Any range of a long, interleaved stream reads back exactly")
+    func rangesOfLongStream() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        let s = Fixtures.consumerStream(1)
+        let other = Fixtures.consumerStream(2)
+        var n = 0
+        for batch in 0..<13 {
+            var appends: [StreamAppend] = []
+            for i in 0..<(37 + batch) {
+                appends.append(StreamAppend(stream: i % 3 == 0 ? other : s, events: [Fixtures.sessionNote(n)]))
+                n += 1
+            }
+            _ = try await log.append(appends)
+        }
+        let all = try await log.read(from: 0, limit: 10_000)
+        let expected = all.filter { $0.stream == s }
+        #expect(try await log.version(of: s) == UInt64(expected.count))
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let from = UInt64.random(in: 0...UInt64(expected.count + 2), using: &rng)
+            let limit = Int.random(in: 1...60, using: &rng)
+            let got = try await log.readStream(s, from: from, limit: limit)
+            let lo = Int(max(from, 1)) - 1
+            let want = lo < expected.count ? Array(expected[lo..<min(expected.count, lo + limit)]) : []
+            #expect(got.map(\.position) == want.map(\.position), "from \(from) limit \(limit)")
+            #expect(got.map(\.streamVersion) == want.map(\.streamVersion))
+        }
+    }
+}

@@ -53,7 +53,7 @@ enum ToolRunner {
 
     /// Starts `imr args…` with standard output going to `outputFile`.
     static func start(_ args: [String], outputFile: String) throws -> Process {
-        FileManager.default.createFile(atPath: outputFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: imr)
         p.arguments = args

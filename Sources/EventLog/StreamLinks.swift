@@ -1,0 +1,123 @@
+import LMDBKit
+
+/// The per-event stream link stored in `links` under the event's position.
+///
+/// Streams are indexed by links keyed by log position, so every index write of an append is
+/// an `MDB_APPEND` at the end of the tree, like the events themselves. Each link names the
+/// stream version, the previous event of the stream and a jump pointer (E. W. Myers, "An
+/// applicative random-access stack", 1983): the jump of a new node is its parent's jump's jump
+/// when the two jumps span equal lengths, else its parent. Any version of a stream is then
+/// found from the stream's head in O(log n) link reads.
+struct StreamLink: Sendable, Hashable {
+    /// Marks "no such event".
+    static let none = UInt64.max
+
+    /// The event's stream version (1-based).
+    var version: StreamVersion
+    /// Position of the stream's previous event (version − 1), or `none`.
+    var previous: LogIndex
+    /// Position of the jump target, or `none`.
+    var jump: LogIndex
+    /// Stream version of the jump target (0 when none).
+    var jumpVersion: StreamVersion
+
+    static let byteCount = 32
+
+    init(version: StreamVersion, previous: LogIndex, jump: LogIndex, jumpVersion: StreamVersion) {
+        self.version = version
+        self.previous = previous
+        self.jump = jump
+        self.jumpVersion = jumpVersion
+    }
+
+    init?(bytes b: UnsafeRawBufferPointer) {
+        guard b.count == Self.byteCount else { return nil }
+        func word(_ i: Int) -> UInt64 { UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: b[(i * 8)..<(i * 8 + 8)]))! }
+        self.init(version: word(0), previous: word(1), jump: word(2), jumpVersion: word(3))
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var raw = (version.bigEndian, previous.bigEndian, jump.bigEndian, jumpVersion.bigEndian)
+        return try withUnsafeBytes(of: &raw, body)
+    }
+
+    /// Reads the link stored for `position`.
+    static func read(_ position: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws -> StreamLink {
+        var be = position.bigEndian
+        return try withUnsafeBytes(of: &be) { k in
+            try txn.withValue(dbs.links, key: k) { v in
+                guard let v, let link = StreamLink(bytes: v) else {
+                    throw EventLogError.corrupt(position, "the stream link is missing or damaged")
+                }
+                return link
+            }
+        }
+    }
+
+    /// The link of a new event appended after the stream's last event `parent` at `parentPosition`.
+    static func after(parent: StreamLink?, at parentPosition: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws
+        -> StreamLink
+    {
+        guard let p = parent else { return StreamLink(version: 1, previous: none, jump: none, jumpVersion: 0) }
+        if p.jump != none {
+            let j = try read(p.jump, txn: txn, dbs: dbs)
+            if j.jump != none && p.version - p.jumpVersion == p.jumpVersion - j.jumpVersion {
+                return StreamLink(version: p.version + 1, previous: parentPosition, jump: j.jump, jumpVersion: j.jumpVersion)
+            }
+        }
+        return StreamLink(version: p.version + 1, previous: parentPosition, jump: parentPosition, jumpVersion: p.version)
+    }
+
+    /// The position of version `target` of a stream whose last event is at `headPosition`.
+    /// - Precondition: 1 ≤ `target` ≤ the head's version.
+    static func find(version target: StreamVersion, fromHead headPosition: LogIndex, txn: borrowing Transaction, dbs: LogDatabases)
+        throws -> (LogIndex, StreamLink)
+    {
+        var position = headPosition
+        var link = try read(position, txn: txn, dbs: dbs)
+        while link.version > target {
+            let next = (link.jump != none && link.jumpVersion >= target) ? link.jump : link.previous
+            guard next != none else { throw EventLogError.corrupt(position, "a stream link chain ends early") }
+            position = next
+            let nextLink = try read(position, txn: txn, dbs: dbs)
+            guard nextLink.version < link.version else { throw EventLogError.corrupt(position, "stream links do not descend") }
+            link = nextLink
+        }
+        return (position, link)
+    }
+}
+
+/// The `heads` value: the stream's current version and the position of its last event.
+struct StreamHead: Sendable, Hashable {
+    var version: StreamVersion
+    var position: LogIndex
+
+    init(version: StreamVersion, position: LogIndex) {
+        self.version = version
+        self.position = position
+    }
+
+    init?(bytes b: UnsafeRawBufferPointer) {
+        guard b.count == 16, let v = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: b[0..<8])),
+            let p = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: b[8..<16]))
+        else { return nil }
+        self.init(version: v, position: p)
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var raw = (version.bigEndian, position.bigEndian)
+        return try withUnsafeBytes(of: &raw, body)
+    }
+
+    /// The head of `stream`, or nil when it has no events.
+    static func read(_ stream: StreamID, txn: borrowing Transaction, dbs: LogDatabases) throws -> StreamHead? {
+        var key = stream.rawValue
+        return try key.withUTF8 { k in
+            try txn.withValue(dbs.heads, key: UnsafeRawBufferPointer(k)) { v in
+                guard let v else { return nil }
+                guard let head = StreamHead(bytes: v) else { throw EventLogError.corrupt(nil, "a stream head is damaged") }
+                return head
+            }
+        }
+    }
+}
