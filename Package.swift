@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "EventLogTesting", targets: ["EventLogTesting"]),
         .executable(name: "imr", targets: ["imr"]),
         .executable(name: "imr-bench", targets: ["imr-bench"]),
+        .executable(name: "imr-audit", targets: ["imr-audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -68,6 +69,16 @@ let package = Package(
             path: "Tools/imr-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "imr-audit",
+            dependencies: [
+                "EventLog", "MerkleLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tools/imr-audit",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"], swiftSettings: swiftSettings),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], swiftSettings: swiftSettings),
@@ -79,6 +90,11 @@ let package = Package(
         .testTarget(
             name: "ToolTests",
             dependencies: ["EventLog", "EventLogTesting", "CanonicalJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["EventLog", "EventLogTesting", "MerkleLog", "LMDBKit", "CanonicalJSON"],
             swiftSettings: swiftSettings
         ),
     ]

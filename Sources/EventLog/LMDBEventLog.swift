@@ -1,5 +1,4 @@
 import CanonicalJSON
-import Dispatch
 import Foundation
 import LMDBKit
 public import MerkleLog
@@ -168,8 +167,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
 
     /// Validates and renders every draft; rejects empty, oversized and self-duplicating appends.
     ///
-    /// Large appends are rendered on every core (the work is pure), then checked in order,
-    /// so the error reported is always the first one.
+    /// Every event is checked in order, so the error reported is always the first one.
     static func prepare(_ appends: [StreamAppend]) throws(EventLogError) -> [PreparedAppend] {
         let total = appends.reduce(0) { $0 + $1.events.count }
         if total == 0 { throw EventLogError.invalid(field: "events", rule: "an append needs at least one event") }
@@ -181,25 +179,12 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         for a in appends { for d in a.events { pairs.append((a.stream, d)) } }
         let flat = pairs
         let indexed = total > 1
-        var rendered = [Result<PreparedEvent, EventLogError>?](repeating: nil, count: total)
-        if total >= 256 {
-            let chunks = min(total / 128, 8 * max(1, ProcessInfo.processInfo.activeProcessorCount))
-            rendered.withUnsafeMutableBufferPointer { out in
-                nonisolated(unsafe) let out = out
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    let lo = total * chunk / chunks
-                    let hi = total * (chunk + 1) / chunks
-                    for i in lo..<hi {
-                        out[i] = Result { () throws(EventLogError) in try PreparedEvent(flat[i].1, stream: flat[i].0, index: i) }
-                    }
-                }
-            }
-        } else {
-            for i in 0..<total {
-                rendered[i] = Result { () throws(EventLogError) in
-                    try PreparedEvent(flat[i].1, stream: flat[i].0, index: indexed ? i : nil)
-                }
-            }
+        var rendered: [Result<PreparedEvent, EventLogError>] = []
+        rendered.reserveCapacity(total)
+        for i in 0..<total {
+            rendered.append(Result { () throws(EventLogError) in
+                try PreparedEvent(flat[i].1, stream: flat[i].0, index: indexed ? i : nil)
+            })
         }
         var seen = Set<[UInt8]>(minimumCapacity: total)
         var result: [PreparedAppend] = []
@@ -209,7 +194,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
             var events: [PreparedEvent] = []
             events.reserveCapacity(a.events.count)
             for _ in a.events {
-                let p = try rendered[i]!.get()
+                let p = try rendered[i].get()
                 if !seen.insert(p.idKey).inserted {
                     throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: i)
                 }

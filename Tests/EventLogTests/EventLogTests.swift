@@ -240,7 +240,7 @@ struct EventLogBatchTests {
         #expect(try await log.readStream(s, from: 1, limit: 10).map(\.id) == ["evt-1", "evt-2", "evt-4"])
     }
 
-    @Test("A large append is validated in parallel and still reports the first bad event")
+    @Test("A large append reports the first bad event")
     func largeAppendFirstError() async throws {
         let tmp = try TemporaryStore()
         defer { tmp.remove() }

@@ -1,0 +1,1 @@
+// Audit tests land with imr-audit.
