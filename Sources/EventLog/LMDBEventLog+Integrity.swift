@@ -161,3 +161,16 @@ extension LMDBEventLog {
         try storedCheckpoints().last
     }
 }
+
+extension LMDBEventLog {
+    /// The position of the event with CloudEvents `source` and `id`, or nil when none is stored.
+    public func position(ofEventID id: String, source: String) throws -> LogIndex? {
+        let key = Array(source.utf8) + [0] + Array(id.utf8)
+        return try storage {
+            try env.read { txn in
+                guard let v = try txn.get(dbs.ids, key: key), v.count == 16 else { return nil }
+                return UInt64(bigEndianBytes: Array(v[0..<8]))
+            }
+        }
+    }
+}
