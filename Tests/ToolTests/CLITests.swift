@@ -154,3 +154,37 @@ struct CLITests {
         #expect(r.stdout.contains("position 3: merkle-mismatch"), "\(r.stdout)")
     }
 }
+
+@Suite("imr key and checkpoint")
+struct CheckpointCLITests {
+    @Test("init makes a 0600 signer key; key prints the verifier key; checkpoint signs the head")
+    func keyAndCheckpoint() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["init", tmp.path, "--origin", "imr.test/a1"])
+        #expect(r.status == 0)
+        let attrs = try FileManager.default.attributesOfItem(atPath: LMDBEventLog.signerKeyFile(of: tmp.path))
+        #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        r = try ToolRunner.run(["key", tmp.path])
+        let key = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("imr.test/a1+"))
+        #expect(key.split(separator: "+").count == 3)
+        r = try ToolRunner.run(["checkpoint", tmp.path, "--latest"])
+        #expect(r.status != 0)
+        for i in 0..<3 {
+            r = try ToolRunner.run(["append", tmp.path, "--stream", "consumer-c-1", "--type", "org.imr.goal.set.v1", "--data", #"{"i":\#(i)}"#])
+            #expect(r.status == 0)
+        }
+        r = try ToolRunner.run(["checkpoint", tmp.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[0] == "imr.test/a1")
+        #expect(lines[1] == "3")
+        #expect(lines[4].hasPrefix("— imr.test/a1 "))
+        let log = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true))
+        let head = try log.currentHead()
+        #expect(Data(base64Encoded: String(lines[2])) == Data(head.rootHash.bytes))
+        r = try ToolRunner.run(["checkpoint", tmp.path, "--latest"])
+        #expect(r.stdout.hasPrefix("imr.test/a1\n3\n"))
+    }
+}

@@ -15,6 +15,7 @@ extension Imr {
             try await runReporting {
                 let log = try LMDBEventLog.create(at: store.store, origin: origin)
                 print("initialised \(store.store) (origin \(log.origin))")
+                print("verifier key: \(log.verifierKey)")
             }
         }
     }
