@@ -345,29 +345,46 @@ extension LMDBEventLog {
     /// Re-reads every event and checks the chain (``ChainVerifier``), then compares the stored
     /// Merkle leaves and root with the ones recomputed from the bytes.
     ///
-    /// - Parameter progress: called every 65,536 events with the count checked so far.
+    /// - Parameters:
+    ///   - strict: also decode each event and check canonical form (see ``ChainVerifier/strict``).
+    ///   - progress: called every 65,536 events with the count checked so far.
     /// - Returns: the verifier, holding its violations and the recomputed root.
-    public func verifyChain(progress: ((UInt64) -> Void)? = nil) throws -> ChainVerifier {
+    public func verifyChain(strict: Bool = true, progress: ((UInt64) -> Void)? = nil) throws -> ChainVerifier {
         var verifier = ChainVerifier()
+        verifier.strict = strict
         var merkleViolations: [IntegrityViolation] = []
         try storage {
             try env.read { txn in
-                try txn.withCursor(dbs.events) { cursor in
-                    var more = try cursor.first()
-                    while more {
-                        cursor.withCurrent { k, v in
-                            let position = UInt64(bigEndianBytes: k) ?? UInt64.max
-                            let leaf = verifier.check(position: position, bytes: v)
-                            if merkleViolations.count < 100 {
-                                let stored = try? WriterState.node(NodeID(level: 0, index: verifier.count - 1), txn: txn, dbs: dbs)
-                                if stored != leaf {
-                                    merkleViolations.append(
-                                        .init(position: verifier.count - 1, kind: .merkleMismatch, expected: leaf.hex, found: stored?.hex ?? "missing"))
+                // Stored Merkle nodes are keyed in post-order, the order in which appending the
+                // leaves completes them, so a second cursor walks them in step with the events.
+                try txn.withCursor(dbs.merkle) { nodes in
+                    var nodesLeft = try nodes.first()
+                    try txn.withCursor(dbs.events) { cursor in
+                        var more = try cursor.first()
+                        while more {
+                            cursor.withCurrent { k, v in
+                                let position = UInt64(bigEndianBytes: k) ?? UInt64.max
+                                let leafIndex = verifier.count
+                                verifier.check(position: position, bytes: v) { node, hash in
+                                    guard merkleViolations.count < 100 else { return }
+                                    let stored: Hash? =
+                                        nodesLeft
+                                        ? nodes.withCurrent { nk, nv in
+                                            UInt64(bigEndianBytes: nk) == node.postOrderKey ? Hash(bytes: nv) : nil
+                                        } : nil
+                                    if stored != hash {
+                                        merkleViolations.append(
+                                            .init(
+                                                position: leafIndex, kind: .merkleMismatch,
+                                                expected: "node \(node.level)/\(node.index) \(hash.hex)",
+                                                found: stored?.hex ?? "missing or out of place"))
+                                    }
+                                    nodesLeft = (try? nodes.next()) ?? false
                                 }
                             }
+                            if verifier.count & 0xFFFF == 0 { progress?(verifier.count) }
+                            more = try cursor.next()
                         }
-                        if verifier.count & 0xFFFF == 0 { progress?(verifier.count) }
-                        more = try cursor.next()
                     }
                 }
                 if verifier.count > 0, merkleViolations.isEmpty {

@@ -64,3 +64,39 @@ struct FormatTests {
         }
     }
 }
+
+@Suite("Chain verification: fast and strict agree")
+struct ChainVerifierModesTests {
+    @Test("The fast scan reads the same chain as the full decode, and both find a broken link")
+    func fastEqualsStrict() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        for i in 0..<40 {
+            var d = Fixtures.sessionNote(i)
+            d.data = .object([
+                "tricky": .string(#"},"position":7,"predecessorhash":"\#(String(repeating: "0", count: 64))"#),
+                "nested": .array([.object(["a": .array([.string("]}\\\"")])]), .number(Double(i))]),
+            ])
+            _ = try await log.append([d], to: Fixtures.consumerStream(i % 3), expecting: .any)
+        }
+        let raw = try log.readRaw(from: 0, limit: 100)
+        var fast = ChainVerifier()
+        fast.strict = false
+        var strict = ChainVerifier()
+        for (p, b) in raw {
+            fast.check(position: p, bytes: b)
+            strict.check(position: p, bytes: b)
+        }
+        #expect(fast.violations.isEmpty && strict.violations.isEmpty)
+        #expect(fast.rootHash == strict.rootHash)
+        // Break one link: swap two events' bytes.
+        var swapped = raw.map(\.bytes)
+        swapped.swapAt(10, 11)
+        var fast2 = ChainVerifier()
+        fast2.strict = false
+        for (p, b) in swapped.enumerated() { fast2.check(position: UInt64(p), bytes: b) }
+        #expect(fast2.violations.contains { $0.position == 10 && $0.kind == .positionMismatch })
+        #expect(fast2.violations.contains { $0.position == 10 && $0.kind == .chainBreak })
+    }
+}

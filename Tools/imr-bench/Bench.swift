@@ -65,8 +65,11 @@ struct ImrBench: AsyncParsableCommand {
     @Option(help: "Runs per figure; the median is reported.")
     var runs: Int = 3
 
-    @Option(help: "Items to run, comma-separated (1 bulk, 2 single, 3 concurrent, 4 scan).")
-    var items: String = "1,2,3,4"
+    @Option(help: "Items to run, comma-separated (1 bulk, 2 single, 3 concurrent, 4 scan, 6 verify, 7 proofs).")
+    var items: String = "1,2,3,4,6,7"
+
+    @Option(help: "Tree size for the large proof figure of item 7 (default 10,000,000).")
+    var proofSize: Int = 10_000_000
 
     @Option(help: "Where to put the benchmark stores (default: a new temporary directory, removed after).")
     var dir: String?
@@ -107,7 +110,7 @@ struct ImrBench: AsyncParsableCommand {
         var storedBytes: [[UInt8]] = []
         var scanStore: String?
         var scanRaw: String?
-        if wanted.contains(1) || wanted.contains(4) {
+        if wanted.contains(1) || wanted.contains(4) || wanted.contains(6) || wanted.contains(7) {
             var ours: [Double] = []
             var raw: [Double] = []
             for run in 0..<runs {
@@ -139,7 +142,7 @@ struct ImrBench: AsyncParsableCommand {
                 let t0 = now()
                 try rawEnv.append(storedBytes, from: 0, batch: 1000)
                 raw.append(now() - t0)
-                if run == runs - 1 && wanted.contains(4) {
+                if run == runs - 1 && (wanted.contains(4) || wanted.contains(6)) {
                     scanRaw = rawPath
                 } else {
                     try? FileManager.default.removeItem(atPath: rawPath)
@@ -226,6 +229,13 @@ struct ImrBench: AsyncParsableCommand {
         }
 
         // Item 4: full scan, bytes only and with decoding, vs a raw cursor over the same bytes.
+        if wanted.contains(6), let scanStore, let scanRaw {
+            try verifyFigure(store: scanStore, raw: scanRaw, report: report)
+        }
+        if wanted.contains(7), let scanStore {
+            try proofFigures(store: scanStore, base: base, report: report)
+        }
+
         if wanted.contains(4), let scanStore, let scanRaw {
             let log = try LMDBEventLog.open(at: scanStore)
             let rawEnv = try RawLMDB(path: scanRaw)
