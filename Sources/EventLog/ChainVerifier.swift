@@ -84,25 +84,34 @@ public struct ChainVerifier: Sendable {
     /// first, then each parent, bottom-up), so a caller can compare them with stored nodes.
     @discardableResult
     public mutating func check(position: LogIndex, bytes: UnsafeRawBufferPointer, visit: (NodeID, Hash) -> Void) -> Hash {
+        let scanned = ScannedEvent(position: position, bytes: bytes, strict: strict)
+        apply(scanned, bytes: bytes, visit: visit)
+        return scanned.leaf
+    }
+
+    /// The second half of ``check(position:bytes:visit:)``, for a scan done elsewhere (another thread).
+    /// `bytes` are needed only when the scan could not read the attributes (`scanned.attributes == nil`).
+    mutating func apply(_ scanned: ScannedEvent, bytes: UnsafeRawBufferPointer?, visit: (NodeID, Hash) -> Void) {
+        let position = scanned.position
         let expectedPosition = count
         if position != expectedPosition {
             report(.init(position: expectedPosition, kind: .gap, expected: "position \(expectedPosition)", found: "position \(position)"))
         }
-        let leaf = RFC6962.leafHash(bytes)
-        if !strict, let (attrPosition, predecessor) = FastAttributes.scan(bytes) {
+        if let (attrPosition, predecessor) = scanned.attributes {
             if attrPosition != position {
                 report(.init(position: position, kind: .positionMismatch, expected: String(position), found: String(attrPosition)))
             }
             if predecessor != lastLeafHash {
                 report(.init(position: position, kind: .chainBreak, expected: lastLeafHash.hex, found: predecessor.hex))
             }
-        } else {
+        } else if let bytes {
             fullCheck(position: position, bytes: bytes)
+        } else {
+            report(.init(position: position, kind: .undecodable, expected: "a stored CloudEvent", found: "bytes unavailable"))
         }
-        range.append(leaf, visit: visit)
-        lastLeafHash = leaf
+        range.append(scanned.leaf, visit: visit)
+        lastLeafHash = scanned.leaf
         count += 1
-        return leaf
     }
 
     private mutating func fullCheck(position: LogIndex, bytes: UnsafeRawBufferPointer) {
@@ -135,87 +144,82 @@ public struct ChainVerifier: Sendable {
 
 /// Reads `position` and `predecessorhash` from stored bytes without decoding them.
 ///
-/// A stored event is canonical, so its members come in a fixed order: `data` first (skipped
-/// as one JSON value), then `datacontenttype`, `id`, `position`, `predecessorhash`. Returns nil
-/// for anything else, and the caller falls back to a full decode.
+/// A stored event is canonical, so its top-level members come in a fixed order and every
+/// string value escapes its quotes. The members after `predecessorhash` are strings and one
+/// integer, none of which can hold the unescaped text `,"predecessorhash":"`; an occurrence
+/// inside `data` comes before the top-level one. So the *last* occurrence is the attribute,
+/// found by searching backwards from the end, without walking `data`. `position` is the member
+/// just before it. Returns nil for anything else, and the caller falls back to a full decode.
+/// (Integrity never rests on this scan: a changed event changes its leaf hash, which the next
+/// event's `predecessorhash` and the stored Merkle nodes both catch.)
 enum FastAttributes {
+    private static let predecessorKey: StaticString = #","predecessorhash":""#
+    private static let positionKey: StaticString = #","position":"#
+
     static func scan(_ b: UnsafeRawBufferPointer) -> (LogIndex, Hash)? {
-        var i = 0
         let n = b.count
-        func expect(_ literal: StaticString) -> Bool {
-            let count = literal.utf8CodeUnitCount
-            guard i + count <= n else { return false }
-            let p = literal.utf8Start
-            for k in 0..<count where b[i + k] != p[k] { return false }
-            i += count
-            return true
-        }
-        func skipString() -> Bool {  // at the opening quote
-            guard i < n, b[i] == 0x22 else { return false }
-            i += 1
-            while i < n {
-                let c = b[i]
-                if c == 0x5C {
-                    i += 2
-                } else if c == 0x22 {
-                    i += 1
-                    return true
-                } else {
-                    i += 1
+        let key = predecessorKey.utf8Start
+        let keyCount = predecessorKey.utf8CodeUnitCount
+        guard n > keyCount + 66, b[0] == 0x7B else { return nil }
+        // The last occurrence of `,"predecessorhash":"`, searched backwards eight bytes at a
+        // time for its third byte `p` (SWAR: a zero byte in x ^ 0x70…70 marks a `p`).
+        var start = -1
+        let base = b.baseAddress!
+        var end = n - keyCount - 64  // the match must leave room for the 64 hex digits
+        search: while end > 0 {
+            let chunkStart = max(0, end - 8)
+            var word: UInt64 = 0
+            if end - chunkStart == 8 {
+                word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: chunkStart, as: UInt64.self))
+                let x = word ^ 0x7070_7070_7070_7070
+                if (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 == 0 {
+                    end = chunkStart
+                    continue
                 }
             }
-            return false
-        }
-        func skipValue() -> Bool {
-            guard i < n else { return false }
-            switch b[i] {
-            case 0x22:
-                return skipString()
-            case 0x7B, 0x5B:  // { [
-                var depth = 0
-                while i < n {
-                    let c = b[i]
-                    if c == 0x22 {
-                        if !skipString() { return false }
-                        continue
+            var j = end - 1
+            while j >= chunkStart {
+                let i = j - 2  // candidate start of the key, whose byte 2 is `p`
+                if b[j] == 0x70, i >= 0, b[i] == 0x2C, b[i + 1] == 0x22 {
+                    var k = 3
+                    while k < keyCount, b[i + k] == key[k] { k += 1 }
+                    if k == keyCount {
+                        start = i
+                        break search
                     }
-                    if c == 0x7B || c == 0x5B {
-                        depth += 1
-                    } else if c == 0x7D || c == 0x5D {
-                        depth -= 1
-                        if depth == 0 {
-                            i += 1
-                            return true
-                        }
-                    }
-                    i += 1
                 }
-                return false
-            default:  // a scalar runs to the next separator
-                while i < n, b[i] != 0x2C, b[i] != 0x7D, b[i] != 0x5D { i += 1 }
-                return i < n
+                j -= 1
             }
+            end = chunkStart
         }
-        guard expect(#"{"data":"#), skipValue(), expect(#","datacontenttype":"#), skipString(), expect(#","id":"#),
-            skipString(), expect(#","position":"#)
-        else { return nil }
-        var position: UInt64 = 0
-        var digits = 0
-        while i < n, b[i] >= 0x30, b[i] <= 0x39, digits < 19 {
-            position = position * 10 + UInt64(b[i] - 0x30)
-            i += 1
-            digits += 1
-        }
-        guard digits > 0, expect(#","predecessorhash":""#), i + 64 < n, b[i + 64] == 0x22 else { return nil }
+        guard start >= 0, start + keyCount + 64 < n else { return nil }
+        guard start >= 0 else { return nil }
+        let hexStart = start + keyCount
+        guard b[hexStart + 64] == 0x22 else { return nil }
         var raw: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let ok = withUnsafeMutableBytes(of: &raw) { out -> Bool in
             for k in 0..<32 {
-                guard let hi = hexValue(b[i + 2 * k]), let lo = hexValue(b[i + 2 * k + 1]) else { return false }
+                guard let hi = hexValue(b[hexStart + 2 * k]), let lo = hexValue(b[hexStart + 2 * k + 1]) else { return false }
                 out[k] = hi << 4 | lo
             }
             return true
         }
         guard ok else { return nil }
+        // `,"position":<digits>` ends right before the match.
+        var d = start - 1
+        var position: UInt64 = 0
+        var scale: UInt64 = 1
+        var digits = 0
+        while d >= 0, b[d] >= 0x30, b[d] <= 0x39, digits < 19 {
+            position += UInt64(b[d] - 0x30) * scale
+            scale = scale &* 10
+            d -= 1
+            digits += 1
+        }
+        let pk = positionKey.utf8Start
+        let pkCount = positionKey.utf8CodeUnitCount
+        guard digits > 0, d - pkCount + 1 >= 0 else { return nil }
+        for k in 0..<pkCount where b[d - pkCount + 1 + k] != pk[k] { return nil }
         return (position, withUnsafeBytes(of: &raw) { Hash($0) })
     }
 
@@ -226,5 +230,25 @@ enum FastAttributes {
         case 0x61...0x66: c - 0x61 + 10
         default: nil
         }
+    }
+}
+
+/// What the first, parallelisable half of checking an event computes: its leaf hash and, in
+/// fast mode, the two attributes the chain needs.
+struct ScannedEvent: Sendable {
+    var position: LogIndex
+    var leaf: Hash
+    /// `position` and `predecessorhash` from the fast scan; nil in strict mode or when the scan
+    /// did not recognise the bytes (the full check then needs them).
+    var attributes: (LogIndex, Hash)?
+
+    init(position: LogIndex, bytes: UnsafeRawBufferPointer, strict: Bool) {
+        self.init(position: position, leaf: RFC6962.leafHash(bytes), attributes: strict ? nil : FastAttributes.scan(bytes))
+    }
+
+    init(position: LogIndex, leaf: Hash, attributes: (LogIndex, Hash)?) {
+        self.position = position
+        self.leaf = leaf
+        self.attributes = attributes
     }
 }

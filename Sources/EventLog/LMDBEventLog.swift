@@ -353,19 +353,52 @@ extension LMDBEventLog {
         var verifier = ChainVerifier()
         verifier.strict = strict
         var merkleViolations: [IntegrityViolation] = []
-        try storage {
-            try env.read { txn in
-                // Stored Merkle nodes are keyed in post-order, the order in which appending the
-                // leaves completes them, so a second cursor walks them in step with the events.
-                try txn.withCursor(dbs.merkle) { nodes in
-                    var nodesLeft = try nodes.first()
+        // Two stages on two cores: a reader thread walks `events` and hashes each event once
+        // (copying the bytes out); this thread reads the chain attributes, folds the results into the chain and
+        // the tree and compares stored Merkle nodes. Each stage has its own read transaction;
+        // the log only grows, so the second sees everything the first does.
+        let channel = ScanChannel(capacity: 8)
+        let reader = Thread { [env, dbs] in
+            do {
+                try env.read { txn in
                     try txn.withCursor(dbs.events) { cursor in
+                        var chunk = ScanChunk()
                         var more = try cursor.first()
                         while more {
                             cursor.withCurrent { k, v in
-                                let position = UInt64(bigEndianBytes: k) ?? UInt64.max
+                                chunk.events.append((UInt64(bigEndianBytes: k) ?? UInt64.max, RFC6962.leafHash(v)))
+                                chunk.storage.append(contentsOf: v)
+                                chunk.ends.append(chunk.storage.count)
+                            }
+                            if chunk.events.count == ScanChunk.size {
+                                guard channel.send(.chunk(chunk)) else { return }
+                                chunk = ScanChunk()
+                            }
+                            more = try cursor.next()
+                        }
+                        if channel.send(.chunk(chunk)) { channel.send(.end) }
+                    }
+                }
+            } catch {
+                channel.send(.failure(error))
+            }
+        }
+        reader.start()
+        defer { channel.cancel() }
+        try storage {
+            try env.read { txn in
+                // Stored Merkle nodes are keyed in post-order, the order in which appending the
+                // leaves completes them, so a cursor walks them in step with the events.
+                try txn.withCursor(dbs.merkle) { nodes in
+                    var nodesLeft = try nodes.first()
+                    receiving: while true {
+                        switch channel.receive() {
+                        case .end: break receiving
+                        case .failure(let error): throw error
+                        case .chunk(let chunk):
+                            for (i, event) in chunk.events.enumerated() {
                                 let leafIndex = verifier.count
-                                verifier.check(position: position, bytes: v) { node, hash in
+                                func visit(_ node: NodeID, _ hash: Hash) {
                                     guard merkleViolations.count < 100 else { return }
                                     let stored: Hash? =
                                         nodesLeft
@@ -381,9 +414,16 @@ extension LMDBEventLog {
                                     }
                                     nodesLeft = (try? nodes.next()) ?? false
                                 }
+                                let from = i == 0 ? 0 : chunk.ends[i - 1]
+                                chunk.storage.withUnsafeBytes { all in
+                                    let bytes = UnsafeRawBufferPointer(rebasing: all[from..<chunk.ends[i]])
+                                    let scanned = ScannedEvent(
+                                        position: event.position, leaf: event.leaf,
+                                        attributes: strict ? nil : FastAttributes.scan(bytes))
+                                    verifier.apply(scanned, bytes: bytes, visit: visit)
+                                }
+                                if verifier.count & 0xFFFF == 0 { progress?(verifier.count) }
                             }
-                            if verifier.count & 0xFFFF == 0 { progress?(verifier.count) }
-                            more = try cursor.next()
                         }
                     }
                 }
