@@ -192,14 +192,25 @@ final class GroupCommitWriter: @unchecked Sendable {
         // back from the transaction otherwise: a write transaction sees its own writes).
         var tails: [StreamID: (position: LogIndex, link: StreamLink)] = [:]
 
+        // Heads read from the store in this transaction (nil: no such stream), so the version
+        // check and the write read each stream's head once.
+        var storedHeads: [StreamID: StreamHead?] = [:]
+
+        func storedHead(_ stream: StreamID) throws -> StreamHead? {
+            if let cached = storedHeads[stream] { return cached }
+            let head = try StreamHead.read(stream, txn: txn, dbs: dbs)
+            storedHeads[stream] = head
+            return head
+        }
+
         func streamHead(_ stream: StreamID) throws -> StreamVersion {
             if let t = tails[stream] { return t.link.version }
-            return try StreamHead.read(stream, txn: txn, dbs: dbs)?.version ?? 0
+            return try storedHead(stream)?.version ?? 0
         }
 
         func tail(_ stream: StreamID) throws -> (position: LogIndex, link: StreamLink)? {
             if let t = tails[stream] { return t }
-            guard let head = try StreamHead.read(stream, txn: txn, dbs: dbs) else { return nil }
+            guard let head = try storedHead(stream) else { return nil }
             return (head.position, try StreamLink.read(head.position, txn: txn, dbs: dbs))
         }
 
