@@ -26,3 +26,7 @@ echo
 "$IMR" log "$STORE"
 echo
 "$IMR" verify-chain "$STORE"
+echo
+echo "verifier key: $("$IMR" key "$STORE")"
+echo "signed checkpoint:"
+"$IMR" checkpoint "$STORE"
