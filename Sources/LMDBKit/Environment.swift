@@ -168,7 +168,16 @@ public final class Environment: @unchecked Sendable {
             rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txnHandle)
         }
         try check(rc, "mdb_txn_begin")
-        let txn = Transaction(handle: txnHandle!, writable: false)
+        return try run(txnHandle!, writable: false, body)
+    }
+
+    /// Runs `body` in a begun transaction, aborts it when `body` throws and commits it otherwise.
+    ///
+    /// A read transaction is committed too: that keeps database handles opened in it (lmdb.h
+    /// mdb_dbi_open: "If the transaction is aborted the handle will be closed automatically").
+    /// `mdb_txn_commit` frees the transaction whether or not it succeeds.
+    private func run<T>(_ txnHandle: OpaquePointer, writable: Bool, _ body: (borrowing Transaction) throws -> T) throws -> T {
+        let txn = Transaction(handle: txnHandle, writable: writable)
         let result: T
         do {
             result = try body(txn)
@@ -176,8 +185,6 @@ public final class Environment: @unchecked Sendable {
             mdb_txn_abort(txnHandle)
             throw error
         }
-        // Committing (not aborting) a read transaction keeps database handles opened in it:
-        // lmdb.h mdb_dbi_open, "If the transaction is aborted the handle will be closed automatically."
         try check(mdb_txn_commit(txnHandle), "mdb_txn_commit")
         return result
     }
@@ -207,17 +214,7 @@ public final class Environment: @unchecked Sendable {
         defer { pthread_rwlock_unlock(resizeLock) }
         var txnHandle: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txnHandle), "mdb_txn_begin")
-        let txn = Transaction(handle: txnHandle!, writable: true)
-        let result: T
-        do {
-            result = try body(txn)
-        } catch {
-            mdb_txn_abort(txnHandle)
-            throw error
-        }
-        // mdb_txn_commit frees the transaction whether or not it succeeds.
-        try check(mdb_txn_commit(txnHandle), "mdb_txn_commit")
-        return result
+        return try run(txnHandle!, writable: true, body)
     }
 
     private func grow() throws(LMDBError) {
