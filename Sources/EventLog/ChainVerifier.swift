@@ -58,6 +58,10 @@ public struct ChainVerifier: Sendable {
     public private(set) var lastLeafHash: Hash = .zero
     /// Stop recording after this many violations.
     public var maxViolations = 100
+    /// Tree sizes at which to keep the recomputed root (for example the sizes of checkpoints).
+    public var rootsWanted: Set<UInt64> = []
+    /// The recomputed root at each size of ``rootsWanted`` the check has reached.
+    public private(set) var roots: [UInt64: Hash] = [:]
 
     /// A verifier for a log that starts at position 0.
     public init() {}
@@ -112,6 +116,7 @@ public struct ChainVerifier: Sendable {
         range.append(scanned.leaf, visit: visit)
         lastLeafHash = scanned.leaf
         count += 1
+        if !rootsWanted.isEmpty, rootsWanted.contains(count) { roots[count] = range.rootHash() }
     }
 
     private mutating func fullCheck(position: LogIndex, bytes: UnsafeRawBufferPointer) {

@@ -347,11 +347,16 @@ extension LMDBEventLog {
     ///
     /// - Parameters:
     ///   - strict: also decode each event and check canonical form (see ``ChainVerifier/strict``).
+    ///   - rootsAt: tree sizes at which to keep the recomputed root (``ChainVerifier/roots``),
+    ///     for comparing checkpoints in the same pass.
     ///   - progress: called every 65,536 events with the count checked so far.
     /// - Returns: the verifier, holding its violations and the recomputed root.
-    public func verifyChain(strict: Bool = true, progress: ((UInt64) -> Void)? = nil) throws -> ChainVerifier {
+    public func verifyChain(strict: Bool = true, rootsAt: Set<UInt64> = [], progress: ((UInt64) -> Void)? = nil) throws
+        -> ChainVerifier
+    {
         var verifier = ChainVerifier()
         verifier.strict = strict
+        verifier.rootsWanted = rootsAt
         var merkleViolations: [IntegrityViolation] = []
         // Two stages on two cores: a reader thread walks `events` and hashes each event once
         // (copying the bytes out); this thread reads the chain attributes, folds the results into the chain and
