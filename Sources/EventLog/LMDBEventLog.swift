@@ -370,7 +370,10 @@ extension LMDBEventLog {
                         var chunk = ScanChunk()
                         var more = try cursor.first()
                         while more {
-                            cursor.withCurrent { k, v in
+                            cursor.withCurrent { k, value in
+                                // A damaged page may claim a value of any length: past the
+                                // format's limit it is not read, and fails the checks as empty.
+                                let v = value.count <= EventLimits.maxEventBytes ? value : UnsafeRawBufferPointer(start: nil, count: 0)
                                 chunk.events.append((UInt64(bigEndianBytes: k) ?? UInt64.max, RFC6962.leafHash(v)))
                                 chunk.storage.append(contentsOf: v)
                                 chunk.ends.append(chunk.storage.count)

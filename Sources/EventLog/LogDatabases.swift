@@ -50,7 +50,12 @@ struct WriterState: Sendable {
     }
 
     static func node(_ node: NodeID, txn: borrowing Transaction, dbs: LogDatabases) throws -> Hash {
-        guard let bytes = try txn.get(dbs.merkle, key: node.postOrderKey), let hash = Hash(bytes: bytes) else {
+        // Checked in place, not copied: a damaged page may claim a value of any length.
+        var key = node.postOrderKey.bigEndian
+        let found = try withUnsafeBytes(of: &key) { k in
+            try txn.withValue(dbs.merkle, key: k) { v in v.flatMap { Hash(bytes: $0) } }
+        }
+        guard let hash = found else {
             throw EventLogError.corrupt(nil, "Merkle node level \(node.level) index \(node.index) is missing or damaged")
         }
         return hash

@@ -1,1 +1,0 @@
-// Audit tests land with imr-audit.
