@@ -28,8 +28,8 @@ test: deps
 	$(SWIFT) test --skip-build
 
 demo: deps
-	$(SWIFT) build --product imr
-	./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/imr" $(STORE)
+	$(SWIFT) build
+	./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)" $(STORE)
 
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/imr-bench --events $(BENCH_EVENTS)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo for now: a fresh store, a handful of realistic IMR events, the log, the chain check.
+# The demo for now: a fresh store, a handful of realistic IMR events, the log, the chain check,
+# a signed checkpoint and the auditor's read-only verification.
 set -euo pipefail
-IMR="$1"
+BIN="$1"
+IMR="$BIN/imr"
 STORE="$2"
 rm -rf "$STORE"
 "$IMR" init "$STORE"
@@ -27,6 +29,10 @@ echo
 echo
 "$IMR" verify-chain "$STORE"
 echo
-echo "verifier key: $("$IMR" key "$STORE")"
-echo "signed checkpoint:"
-"$IMR" checkpoint "$STORE"
+KEY=$("$IMR" key "$STORE")
+echo "verifier key: $KEY"
+echo "signed checkpoint (kept by the auditor in $STORE.checkpoint):"
+"$IMR" checkpoint "$STORE" | tee "$STORE.checkpoint"
+echo
+echo "the auditor's check, read-only, with the key and checkpoint they hold:"
+"$BIN/imr-audit" verify "$STORE" --key "$KEY" --checkpoint "$STORE.checkpoint"
