@@ -32,7 +32,7 @@ demo: deps
 	./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)" $(STORE)
 
 bench: release
-	$$($(SWIFT) build -c release --show-bin-path)/imr-bench --events $(BENCH_EVENTS)
+	$$($(SWIFT) build -c release --show-bin-path)/imr-bench --events $(BENCH_EVENTS) --runs 3
 
 clean:
 	rm -rf .build $(STORE)

@@ -31,6 +31,27 @@ extension ImrBench {
         report(Figure(
             name: "6 verify chain + Merkle", events: count, seconds: median(ours), bytes: total,
             baselineSeconds: median(base), baselineBytes: total, baselineName: "raw cursor + SHA-256 each"))
+
+        // The auditor's tool itself, as a process, when it was built beside this one
+        // (`swift build -c release`): the same pass plus every stored checkpoint.
+        let audit = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("imr-audit")
+        guard FileManager.default.isExecutableFile(atPath: audit.path) else { return }
+        var tool: [Double] = []
+        for _ in 0..<runs {
+            let p = Process()
+            p.executableURL = audit
+            p.arguments = ["verify", store, "--key", log.verifierKey]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            let t0 = now()
+            try p.run()
+            p.waitUntilExit()
+            tool.append(now() - t0)
+            precondition(p.terminationStatus == 0, "imr-audit verify failed on the benchmark store")
+        }
+        report(Figure(
+            name: "6b imr-audit verify (process)", events: count, seconds: median(tool), bytes: total,
+            baselineSeconds: median(base), baselineBytes: total, baselineName: "raw cursor + SHA-256 each"))
     }
 
     /// Item 7: inclusion and consistency proofs, generated from stored nodes and verified, at
