@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LMDBKit
 import Testing
 
 @Suite("imr-audit: single-byte flips of log/data.mdb are never verified silently")
@@ -96,5 +97,99 @@ struct ByteFlipTests {
         // would mean the flips miss the log, so the test would prove little.
         #expect(detected * 5 >= results.count * 2, "only \(detected) of \(results.count) flips detected (seed \(seed))")
         print("byte flips (data.mdb \(fileSize) bytes): \(detected) of \(results.count) detected, \(results.count - detected) in unused bytes (seed \(seed))")
+    }
+}
+
+@Suite("imr-audit: flips inside stored events and Merkle nodes are always reported")
+struct TargetedFlipTests {
+    /// Where in data.mdb each stored event and Merkle node value lives, from the live map.
+    static func valueOffsets(store: String) throws -> (events: [(position: UInt64, range: Range<Int>)], nodes: [Range<Int>]) {
+        let env = try Environment.shared(
+            path: LMDBEventLog.logDirectory(of: store), configuration: .init(flags: .readOnly))
+        // LMDB maps data.mdb from offset 0; /proc/self/maps says where (the map's own address
+        // is not exposed through lmdb.h unless MDB_FIXEDMAP is used).
+        let dataFile = URL(fileURLWithPath: LMDBEventLog.logDirectory(of: store) + "/data.mdb").resolvingSymlinksInPath().path
+        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        let line = try #require(maps.split(separator: "\n").first { $0.hasSuffix(dataFile) })
+        let start = try #require(UInt(line.prefix { $0 != "-" }, radix: 16))
+        let base = try #require(UnsafeRawPointer(bitPattern: start))
+        let eventsDB = try env.openDatabase("events")
+        let merkleDB = try env.openDatabase("merkle")
+        func collect(_ db: Database) throws -> [(UInt64, Range<Int>)] {
+            try env.read { txn in
+                try txn.withCursor(db) { cursor in
+                    var out: [(UInt64, Range<Int>)] = []
+                    var more = try cursor.first()
+                    while more {
+                        cursor.withCurrent { k, v in
+                            let start = base.distance(to: v.baseAddress!)
+                            out.append((UInt64(bigEndianBytes: k)!, start..<(start + v.count)))
+                        }
+                        more = try cursor.next()
+                    }
+                    return out
+                }
+            }
+        }
+        return (try collect(eventsDB).map { ($0.0, $0.1) }, try collect(merkleDB).map(\.1))
+    }
+
+    @Test("200 flips of bytes the log uses: each is reported at its position, never verified")
+    func targetedFlips() async throws {
+        let store = try await AuditStore.make(count: 300, checkpoints: [100, 300], batch: 300)
+        defer { store.remove() }
+        let (events, nodes) = try Self.valueOffsets(store: store.path)
+        #expect(events.count == 300)
+        // The offsets really are where the stored bytes sit in the file.
+        let file = try Data(contentsOf: URL(fileURLWithPath: store.dataFile))
+        let stored = try store.rawEvents()
+        for e in events { #expect(Array(file[e.range]) == stored[Int(e.position)], "event \(e.position)") }
+        var generator = ByteFlipTests.SeededGenerator(state: 0x5EED_F11B)
+        // 150 flips in event bytes, 50 in stored Merkle node hashes.
+        var plan: [(offset: Int, mask: UInt8, position: UInt64?)] = (0..<150).map { _ in
+            let e = events[Int.random(in: 0..<events.count, using: &generator)]
+            return (Int.random(in: e.range, using: &generator), UInt8.random(in: 1...255, using: &generator), e.position)
+        }
+        plan += (0..<50).map { _ in
+            let n = nodes[Int.random(in: 0..<nodes.count, using: &generator)]
+            return (Int.random(in: n, using: &generator), UInt8.random(in: 1...255, using: &generator), nil)
+        }
+        let work = store.path + "-targeted"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let results = try await withThrowingTaskGroup(of: (Int, AuditRunner.Output).self) { group in
+            var done: [(Int, AuditRunner.Output)] = []
+            for (index, trial) in plan.enumerated() {
+                if index >= 2, let finished = try await group.next() { done.append(finished) }
+                group.addTask {
+                    let copy = work + "/\(index)"
+                    try store.copy(to: copy)
+                    let data = LMDBEventLog.logDirectory(of: copy) + "/data.mdb"
+                    let file = try FileHandle(forUpdating: URL(fileURLWithPath: data))
+                    try file.seek(toOffset: UInt64(trial.offset))
+                    let byte = try file.read(upToCount: 1)![0]
+                    try file.seek(toOffset: UInt64(trial.offset))
+                    try file.write(contentsOf: [byte ^ trial.mask])
+                    try file.close()
+                    let run = try AuditRunner.audit(["verify", copy, "--key", store.key])
+                    try? FileManager.default.removeItem(atPath: copy)
+                    return (index, run)
+                }
+            }
+            for try await finished in group { done.append(finished) }
+            return done
+        }
+        for (index, run) in results {
+            let trial = plan[index]
+            let context = "offset \(trial.offset) mask \(trial.mask): exit \(run.status) \(run.stdout.prefix(200))"
+            #expect(run.status == 1, "\(context)")
+            #expect(!run.stdout.contains("\nverified"), "\(context)")
+            if let p = trial.position {
+                // The changed event's own leaf differs from the stored tree, and its successor's
+                // predecessorhash no longer matches: both name the exact position.
+                #expect(
+                    run.stdout.contains("position \(p):") || run.stdout.contains("position \(p + 1): chain-break"),
+                    "\(context)")
+            }
+        }
     }
 }
