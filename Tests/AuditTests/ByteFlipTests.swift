@@ -60,14 +60,7 @@ struct ByteFlipTests {
                 if index >= 2, let done = try await group.next() { trials.append(done) }
                 group.addTask {
                     let copy = work + "/\(index)"
-                    try store.copy(to: copy)
-                    let data = LMDBEventLog.logDirectory(of: copy) + "/data.mdb"
-                    let file = try FileHandle(forUpdating: URL(fileURLWithPath: data))
-                    try file.seek(toOffset: UInt64(offset))
-                    let byte = try file.read(upToCount: 1)![0]
-                    try file.seek(toOffset: UInt64(offset))
-                    try file.write(contentsOf: [byte ^ mask])
-                    try file.close()
+                    try store.copyFlipping(to: copy, offset: offset, mask: mask)
                     let run = try AuditRunner.audit(["verify", copy, "--key", store.key])
                     let unchanged = run.status == 0 ? (try? StoreSnapshot(path: copy)) == original : nil
                     try? FileManager.default.removeItem(atPath: copy)
@@ -162,14 +155,7 @@ struct TargetedFlipTests {
                 if index >= 2, let finished = try await group.next() { done.append(finished) }
                 group.addTask {
                     let copy = work + "/\(index)"
-                    try store.copy(to: copy)
-                    let data = LMDBEventLog.logDirectory(of: copy) + "/data.mdb"
-                    let file = try FileHandle(forUpdating: URL(fileURLWithPath: data))
-                    try file.seek(toOffset: UInt64(trial.offset))
-                    let byte = try file.read(upToCount: 1)![0]
-                    try file.seek(toOffset: UInt64(trial.offset))
-                    try file.write(contentsOf: [byte ^ trial.mask])
-                    try file.close()
+                    try store.copyFlipping(to: copy, offset: trial.offset, mask: trial.mask)
                     let run = try AuditRunner.audit(["verify", copy, "--key", store.key])
                     try? FileManager.default.removeItem(atPath: copy)
                     return (index, run)
@@ -191,5 +177,19 @@ struct TargetedFlipTests {
                     "\(context)")
             }
         }
+    }
+}
+
+extension AuditStore {
+    /// Copies the store to `destination` and XORs one byte of the copy's `log/data.mdb`.
+    func copyFlipping(to destination: String, offset: Int, mask: UInt8) throws {
+        try copy(to: destination)
+        let data = LMDBEventLog.logDirectory(of: destination) + "/data.mdb"
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: data))
+        defer { try? file.close() }
+        try file.seek(toOffset: UInt64(offset))
+        let byte = try file.read(upToCount: 1)![0]
+        try file.seek(toOffset: UInt64(offset))
+        try file.write(contentsOf: [byte ^ mask])
     }
 }
