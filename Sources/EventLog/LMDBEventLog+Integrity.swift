@@ -8,9 +8,13 @@ public import MerkleLog
 
 /// Reads stored Merkle nodes, one short read transaction each. Nodes of complete subtrees
 /// never change once written, so reads from successive transactions are consistent.
-struct StoredNodeReader: NodeReader {
-    let log: LMDBEventLog
-    func hash(of node: NodeID) throws -> Hash { try log.merkleNode(node) }
+public struct StoredNodeReader: NodeReader {
+    /// The store whose `merkle` database is read.
+    public let log: LMDBEventLog
+    /// A reader over `log`'s stored nodes.
+    public init(log: LMDBEventLog) { self.log = log }
+    /// The stored hash of `node`; `.corruption` when it is missing.
+    public func hash(of node: NodeID) throws -> Hash { try log.merkleNode(node) }
 }
 
 extension LMDBEventLog {

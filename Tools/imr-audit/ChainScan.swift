@@ -19,7 +19,11 @@ struct ChainScan {
     /// The sizes to keep the root at.
     let checkpointSizes: Set<UInt64>
     /// Recomputed roots at the sizes asked for that the scan has reached.
-    private(set) var roots: [UInt64: Hash] = [:]
+    var roots: [UInt64: Hash] {
+        var roots = chain.roots
+        if checkpointSizes.contains(0) { roots[0] = RFC6962.emptyRoot }
+        return roots
+    }
     /// Events too large to be stored events (reported, not hashed).
     private(set) var oversized: [AuditViolation] = []
 
@@ -27,8 +31,8 @@ struct ChainScan {
     init(checkpointSizes: Set<UInt64>) {
         chain = ChainVerifier()
         chain.strict = true
+        chain.rootsWanted = checkpointSizes
         self.checkpointSizes = checkpointSizes
-        if checkpointSizes.contains(0) { roots[0] = RFC6962.emptyRoot }
     }
 
     /// Events checked so far.
@@ -54,9 +58,7 @@ struct ChainScan {
                     expected: "at most \(EventLimits.maxEventBytes) bytes", found: "\(bytes.count) bytes"))
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         }
-        let leaf = chain.check(position: position, bytes: bytes, visit: visit)
-        if checkpointSizes.contains(chain.count) { roots[chain.count] = chain.rootHash }
-        return leaf
+        return chain.check(position: position, bytes: bytes, visit: visit)
     }
 
     /// The chain's violations, then the oversized values, in the auditor's form.

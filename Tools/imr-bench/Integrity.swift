@@ -60,7 +60,7 @@ extension ImrBench {
     func proofFigures(store: String, base: String, report: (Figure) -> Void) throws {
         let log = try LMDBEventLog.open(at: store, options: .init(readOnly: true))
         let size = try log.currentHead().treeSize
-        try measureProofs(label: "\(size)", size: size, reader: StoredNodes(log: log), rawGet: { node in
+        try measureProofs(label: "\(size)", size: size, reader: StoredNodeReader(log: log), rawGet: { node in
             _ = try log.merkleNode(node)
         }, report: report)
 
@@ -147,11 +147,6 @@ extension ImrBench {
             print(String(format: "   (per proof, generate + verify: inclusion %.1f µs, consistency %.1f µs)", inclusion / Double(n) * 1e6, consistency / 200 * 1e6))
         }
     }
-}
-
-struct StoredNodes: NodeReader {
-    let log: LMDBEventLog
-    func hash(of node: NodeID) throws -> Hash { try log.merkleNode(node) }
 }
 
 struct RawNodes: NodeReader {
