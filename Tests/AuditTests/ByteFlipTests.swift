@@ -102,8 +102,15 @@ struct TargetedFlipTests {
         // LMDB maps data.mdb from offset 0; /proc/self/maps says where (the map's own address
         // is not exposed through lmdb.h unless MDB_FIXEDMAP is used).
         let dataFile = URL(fileURLWithPath: LMDBEventLog.logDirectory(of: store) + "/data.mdb").resolvingSymlinksInPath().path
-        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
-        let line = try #require(maps.split(separator: "\n").first { $0.hasSuffix(dataFile) })
+        // /proc/self/maps is not read atomically: a test running beside this one that maps or
+        // unmaps memory between two read() calls can hide a line from one reading (CI saw
+        // this), so read it again until the mapping shows.
+        var found: Substring?
+        for _ in 0..<100 where found == nil {
+            let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+            found = maps.split(separator: "\n").first { $0.hasSuffix(dataFile) }
+        }
+        let line = try #require(found, "no mapping of \(dataFile) in /proc/self/maps")
         let start = try #require(UInt(line.prefix { $0 != "-" }, radix: 16))
         let base = try #require(UnsafeRawPointer(bitPattern: start))
         let eventsDB = try env.openDatabase("events")
