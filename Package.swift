@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "MerkleLog", targets: ["MerkleLog"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "EventLogTesting", targets: ["EventLogTesting"]),
+        .library(name: "ClinicalRecord", targets: ["ClinicalRecord"]),
+        .library(name: "RecordCore", targets: ["RecordCore"]),
         .executable(name: "imr", targets: ["imr"]),
         .executable(name: "imr-bench", targets: ["imr-bench"]),
         .executable(name: "imr-audit", targets: ["imr-audit"]),
@@ -47,6 +49,12 @@ let package = Package(
                 "LMDBKit", "CanonicalJSON", "MerkleLog",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "ClinicalRecord", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "RecordCore",
+            dependencies: ["ClinicalRecord", "EventLog", "CanonicalJSON"],
             swiftSettings: swiftSettings
         ),
         .target(name: "EventLogTesting", dependencies: ["EventLog", "CanonicalJSON"], swiftSettings: swiftSettings),

@@ -42,6 +42,9 @@ public protocol EventLog: Sendable {
     /// The log's size, last leaf hash and Merkle root.
     func head() async throws -> LogHead
 
+    /// The position of the event stored with CloudEvents `source` and `id`, or nil.
+    func position(ofEventID id: String, source: String) async throws -> LogIndex?
+
     /// A stream of tree sizes, yielded after each commit that adds events.
     ///
     /// The sequence starts empty: read ``head()`` after subscribing to learn where to begin.

@@ -1,0 +1,207 @@
+public import CanonicalJSON
+
+/// What the command rules need to know about the streams a command touches, folded from
+/// their events. Pure: ``apply(_:id:)`` never fails and does no I/O; the record core loads
+/// the streams a command names, folds them here, and asks ``decide(_:)``.
+public struct RecordState: Sendable {
+    public struct Program: Sendable {
+        public var curriculum: CurriculumEdition
+        public var scaleVersion: FidelityScaleVersion
+        public var reviews: Set<ReviewID> = []
+    }
+    public struct Team: Sendable { public var programId: ProgramID }
+    public struct Practitioner: Sendable {
+        public var programId: ProgramID
+        public var teamId: TeamID
+        public var active: Bool
+        public var trainings: Int = 0
+    }
+    public struct Referral: Sendable {
+        public var consumerId: ConsumerID
+        public var programId: ProgramID
+        public var date: LocalDate
+        /// `true` accepted, `false` declined, `nil` waiting.
+        public var accepted: Bool?
+        public var formatOffered: Format?
+    }
+    public struct Enrollment: Sendable {
+        public var id: EnrollmentID
+        public var programId: ProgramID
+        public var curriculum: CurriculumEdition
+        public var format: Format
+        public var startDate: LocalDate
+        public var primary: PractitionerID?
+    }
+    public enum GoalStatus: String, Sendable { case open, achieved, withdrawn }
+    public struct Goal: Sendable {
+        public var status: GoalStatus
+        public var lastReview: LocalDate
+    }
+    public struct Consent: Sendable {
+        public var scope: Set<SupporterPurpose>
+        public var from: LocalDate
+        public var until: LocalDate?
+    }
+    public struct Supporter: Sendable {
+        public var consents: [Consent] = []
+    }
+    public struct AmendmentRequest: Sendable {
+        public var date: LocalDate
+        public var decision: AmendmentDecision?
+    }
+    public struct Consumer: Sendable {
+        public var enrollment: Enrollment?
+        public var discharged = false
+        public var goals: [GoalID: Goal] = [:]
+        public var supporters: [SupporterID: Supporter] = [:]
+        public var notes: Set<SessionID> = []
+        public var attendance: Set<SessionID> = []
+        public var attendedSessions = 0
+        public var modulesTaught: Set<Module> = []
+        public var planVersions: [PlanID: Int] = [:]
+        public var requests: [RequestID: AmendmentRequest] = [:]
+        /// Every event of the stream by CloudEvents id: its type name and data.
+        public var events: [String: (typeName: String, data: JSONValue)] = [:]
+        public var inError: Set<String> = []
+    }
+    public struct Group: Sendable {
+        public var programId: ProgramID
+        public var members: Set<ConsumerID>
+        public var sessions: Set<SessionID> = []
+    }
+
+    public var programs: [ProgramID: Program] = [:]
+    public var teams: [TeamID: Team] = [:]
+    public var practitioners: [PractitionerID: Practitioner] = [:]
+    public var referrals: [ReferralID: Referral] = [:]
+    public var consumers: [ConsumerID: Consumer] = [:]
+    public var groups: [GroupID: Group] = [:]
+
+    public init() {}
+
+    /// Folds one event (already validated when it was appended).
+    ///
+    /// - Parameters:
+    ///   - event: the decoded event.
+    ///   - id: its CloudEvents id, which amendments reference.
+    ///   - data: its stored `data`, kept for consumer events so amendments can be checked
+    ///     against the fields of their target.
+    public mutating func apply(_ event: any RecordEvent, id: String, data: JSONValue? = nil) {
+        switch event {
+        case let e as ProgramEstablished:
+            programs[e.programId] = Program(curriculum: e.curriculum, scaleVersion: e.fidelityScale)
+        case let e as TeamFormed:
+            teams[e.teamId] = Team(programId: e.programId)
+        case let e as PractitionerJoined:
+            let trainings = practitioners[e.practitionerId]?.trainings ?? 0
+            practitioners[e.practitionerId] = Practitioner(programId: e.programId, teamId: e.teamId, active: true, trainings: trainings)
+        case let e as PractitionerLeft:
+            practitioners[e.practitionerId]?.active = false
+        case let e as TrainingCompleted:
+            practitioners[e.practitionerId]?.trainings += 1
+        case let e as FidelityReviewCompleted:
+            programs[e.programId]?.reviews.insert(e.reviewId)
+        case let e as ReferralReceived:
+            referrals[e.referralId] = Referral(consumerId: e.consumerId, programId: e.programId, date: e.date)
+        case let e as ReferralAccepted:
+            referrals[e.referralId]?.accepted = true
+            referrals[e.referralId]?.formatOffered = e.formatOffered
+        case let e as ReferralDeclined:
+            referrals[e.referralId]?.accepted = false
+        case let e as GroupFormed:
+            groups[e.groupId] = Group(programId: e.programId, members: Set(e.members))
+        case let e as GroupMembershipChanged:
+            groups[e.groupId]?.members.formUnion(e.added)
+            groups[e.groupId]?.members.subtract(e.removed)
+        case let e as GroupSessionHeld:
+            groups[e.groupId]?.sessions.insert(e.sessionId)
+        default:
+            break
+        }
+        guard let consumer = Self.consumer(of: event) else { return }
+        var c = consumers[consumer] ?? Consumer()
+        c.events[id] = (type(of: event).typeName, data ?? .null)
+        switch event {
+        case let e as ConsumerEnrolled:
+            c.enrollment = Enrollment(id: e.enrollmentId, programId: e.programId, curriculum: e.curriculum, format: e.format, startDate: e.startDate)
+        case let e as PractitionerAssigned:
+            c.enrollment?.primary = e.practitionerId
+        case let e as PractitionerTransferred:
+            c.enrollment?.primary = e.toPractitionerId
+        case is ConsumerDischarged:
+            c.discharged = true
+        case let e as SessionRecorded:
+            c.notes.insert(e.sessionId)
+            c.modulesTaught.formUnion(e.topics)
+            for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.lastReview = max(c.goals[g]!.lastReview, e.date) }
+        case let e as AttendanceRecorded:
+            c.attendance.insert(e.sessionId)
+            if e.status == .attended { c.attendedSessions += 1 }
+        case let e as GoalSet:
+            c.goals[e.goalId] = Goal(status: .open, lastReview: e.date)
+        case let e as GoalRevised:
+            c.goals[e.goalId]?.lastReview = e.date
+        case let e as GoalProgressRated:
+            c.goals[e.goalId]?.lastReview = e.date
+        case let e as GoalAchieved:
+            c.goals[e.goalId]?.status = .achieved
+        case let e as GoalWithdrawn:
+            c.goals[e.goalId]?.status = .withdrawn
+        case let e as SupporterRegistered:
+            c.supporters[e.supporterId] = c.supporters[e.supporterId] ?? Supporter()
+        case let e as SupporterConsentRecorded:
+            c.supporters[e.supporterId]?.consents.append(Consent(scope: Set(e.scope), from: e.effectiveDate, until: e.expiryDate))
+        case let e as SupporterConsentRevoked:
+            // A revocation ends every consent of that supporter the day before it takes effect.
+            if var s = c.supporters[e.supporterId] {
+                for i in s.consents.indices {
+                    let last = e.effectiveDate.adding(days: -1)
+                    if s.consents[i].until.map({ $0 > last }) ?? true { s.consents[i].until = last }
+                }
+                c.supporters[e.supporterId] = s
+            }
+        case let e as RelapsePreventionPlanRecorded:
+            c.planVersions[e.planId] = e.planVersion
+        case let e as AmendmentRequested:
+            c.requests[e.requestId] = AmendmentRequest(date: e.date)
+        case let e as AmendmentRequestDecided:
+            c.requests[e.requestId]?.decision = e.decision
+        case let e as EntryMarkedInError:
+            c.inError.insert(e.targetEventId)
+        default:
+            break
+        }
+        consumers[consumer] = c
+    }
+
+    /// The consumer whose stream holds `event`, if it is a consumer-stream event.
+    public static func consumer(of event: any RecordEvent) -> ConsumerID? {
+        switch event {
+        case let e as ConsumerEnrolled: e.consumerId
+        case let e as PractitionerAssigned: e.consumerId
+        case let e as PractitionerTransferred: e.consumerId
+        case let e as ConsumerDischarged: e.consumerId
+        case let e as SessionRecorded: e.consumerId
+        case let e as AttendanceRecorded: e.consumerId
+        case let e as GoalSet: e.consumerId
+        case let e as GoalRevised: e.consumerId
+        case let e as GoalProgressRated: e.consumerId
+        case let e as GoalAchieved: e.consumerId
+        case let e as GoalWithdrawn: e.consumerId
+        case let e as SupporterRegistered: e.consumerId
+        case let e as SupporterConsentRecorded: e.consumerId
+        case let e as SupporterConsentRevoked: e.consumerId
+        case let e as SupporterContactRecorded: e.consumerId
+        case let e as StrengthsInventoryCompleted: e.consumerId
+        case let e as RelapsePreventionPlanRecorded: e.consumerId
+        case let e as HandoutsProvided: e.consumerId
+        case let e as ModuleReviewCompleted: e.consumerId
+        case let e as OutcomeMeasureRecorded: e.consumerId
+        case let e as EntryAmended: e.consumerId
+        case let e as EntryMarkedInError: e.consumerId
+        case let e as AmendmentRequested: e.consumerId
+        case let e as AmendmentRequestDecided: e.consumerId
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import CanonicalJSON
+public import ClinicalRecord
+public import EventLog
+import Foundation
+
+/// Who is recording: an opaque user id and the role they act in.
+public struct Actor: Sendable, Hashable {
+    public var user: String
+    public var role: String
+    public init(user: String, role: String) { self.user = user; self.role = role }
+}
+
+/// When a clinical entry counts as late: recorded more than ``flagAfterSeconds`` after it
+/// occurred. Late entries are allowed (with the recorder's total recall, as CMS guidance
+/// puts it) and flagged, never refused.
+public struct LateEntryPolicy: Sendable, Hashable {
+    /// Seconds between occurred-at and recorded-at after which an entry is late.
+    public var flagAfterSeconds: Double
+    /// Seconds that occurred-at may lie ahead of the recorder's clock (clock skew).
+    public var futureToleranceSeconds: Double
+
+    public init(flagAfterSeconds: Double = 86_400, futureToleranceSeconds: Double = 300) {
+        self.flagAfterSeconds = flagAfterSeconds; self.futureToleranceSeconds = futureToleranceSeconds
+    }
+
+    /// Whether an event that occurred at `occurredAt` and was recorded at `recordedAt` is late.
+    public func isLate(occurredAt: Timestamp, recordedAt: Timestamp) -> Bool {
+        recordedAt.seconds(since: occurredAt) > flagAfterSeconds
+    }
+}
+
+/// What a command did.
+public struct CommandResult: Sendable {
+    /// The events appended (or found, for a retried command id), in order.
+    public var events: [(id: String, type: String, stream: String, position: LogIndex)]
+    /// Rules worth attention that did not stop the command.
+    public var warnings: [RecordWarning]
+    /// Whether the command id had been executed before: nothing new was written.
+    public var wasDuplicate: Bool
+}
+
+/// The record core: commands in, validated events out, in one atomic append.
+///
+/// For each command it reads the streams the command's rules depend on, folds them into a
+/// ``RecordState``, asks the state to ``RecordState/decide(_:policy:)``, and appends the
+/// events with each written stream's expected version set to the version it read. If another
+/// writer got there first, it reads again and decides again (a few times at most), so two
+/// concurrent commands can never both pass a rule that only one of them may pass.
+///
+/// ```swift
+/// let core = RecordCore(log: log, options: .init(source: "/agencies/a1/programs/imr"))
+/// let request = try CommandRequest.parse(name: "set-goal", json: json)
+/// let result = try await core.execute(request, by: Actor(user: "u-17", role: "practitioner"))
+/// ```
+public final class RecordCore: Sendable {
+    /// Settings of a record core.
+    public struct Options: Sendable {
+        /// CloudEvents `source` of the events this core writes.
+        public var source: String
+        public var policy: RecordPolicy
+        public var lateEntries: LateEntryPolicy
+        /// How often a command is decided again after a concurrent change.
+        public var maxAttempts: Int
+        public init(source: String = "/imr/records", policy: RecordPolicy = RecordPolicy(),
+                    lateEntries: LateEntryPolicy = LateEntryPolicy(), maxAttempts: Int = 5) {
+            self.source = source; self.policy = policy; self.lateEntries = lateEntries; self.maxAttempts = maxAttempts
+        }
+    }
+
+    public let log: any EventLog
+    public let options: Options
+    public let codec: EventCodec
+    private let now: @Sendable () -> Date
+
+    /// A core over `log`. `now` is the clock for late-entry and future-time checks.
+    public init(log: any EventLog, options: Options = Options(), codec: EventCodec = EventCodec(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.log = log; self.options = options; self.codec = codec; self.now = now
+    }
+
+    /// Reads `streams` and folds them into a state.
+    /// - Returns: the state and each stream's current version.
+    public func loadState(_ streams: [String]) async throws -> (RecordState, [String: StreamVersion]) {
+        var state = RecordState()
+        var versions: [String: StreamVersion] = [:]
+        for name in streams {
+            let stream = try StreamID(name)
+            var version: StreamVersion = 0
+            while true {
+                let page = try await log.readStream(stream, from: version + 1, limit: 1000)
+                for stored in page {
+                    if let event = try codec.decode(stored) { state.apply(event, id: stored.id, data: stored.data) }
+                    version = stored.streamVersion
+                }
+                if page.count < 1000 { break }
+            }
+            versions[name] = version
+        }
+        return (state, versions)
+    }
+
+    /// Checks and executes a command.
+    ///
+    /// - Throws: ``RecordError`` when the command is refused (nothing is written);
+    ///   `EventLogError` for storage failures; ``RecordCoreError`` for undecodable history.
+    public func execute(_ request: CommandRequest, by actor: Actor) async throws -> CommandResult {
+        let clock = Timestamp(microseconds: Int64((now().timeIntervalSince1970 * 1_000_000).rounded()))
+        if request.occurredAt.seconds(since: clock) > options.lateEntries.futureToleranceSeconds {
+            throw RecordError.invalid("time.not-in-future", field: "occurred_at", "must not lie in the future")
+        }
+        if let id = request.commandId, let previous = try await previousResult(of: id, request) {
+            return previous
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (state, versions) = try await loadState(request.command.streamsToRead)
+            var decision = try state.decide(request.command, policy: options.policy)
+            if options.lateEntries.isLate(occurredAt: request.occurredAt, recordedAt: clock) {
+                decision.warnings.append(RecordWarning(rule: "entry.late", message: "recorded more than the late-entry limit after it occurred"))
+            }
+            let drafts = try makeDrafts(decision, request, actor)
+            var appends: [StreamAppend] = []
+            for (stream, events) in drafts {
+                appends.append(StreamAppend(stream: try StreamID(stream), expected: .exact(versions[stream] ?? 0), events: events.map(\.draft)))
+            }
+            do {
+                let results = try await log.append(appends)
+                var out: [(id: String, type: String, stream: String, position: LogIndex)] = []
+                for (i, r) in results.enumerated() {
+                    for (j, p) in r.positions.enumerated() {
+                        let d = appends[i].events[j]
+                        out.append((d.id, d.type, r.stream.rawValue, p))
+                    }
+                }
+                out.sort { $0.position < $1.position }
+                return CommandResult(events: out, warnings: decision.warnings, wasDuplicate: results.allSatisfy(\.wasDuplicate))
+            } catch let error as EventLogError where error.code == .wrongExpectedVersion {
+                if attempt >= options.maxAttempts {
+                    throw RecordError(.conflict, [.init(rule: "command.concurrent-change",
+                                                        message: "the record kept changing while the command was decided; try again")])
+                }
+            }
+        }
+    }
+
+    /// The event id of the `index`th event of a command with id `commandId`.
+    public static func eventID(commandId: String, index: Int) -> String { "\(commandId).\(index)" }
+
+    /// Groups the decision's events by stream (in first-seen order), with their drafts.
+    func makeDrafts(_ decision: Decision, _ request: CommandRequest, _ actor: Actor) throws
+        -> [(stream: String, events: [(draft: EventDraft, index: Int)])]
+    {
+        var groups: [(stream: String, events: [(draft: EventDraft, index: Int)])] = []
+        var slot: [String: Int] = [:]
+        for (i, event) in decision.events.enumerated() {
+            let data = try codec.encode(event)
+            let draft = EventDraft(
+                id: request.commandId.map { Self.eventID(commandId: $0, index: i) } ?? UUID().uuidString.lowercased(),
+                source: options.source, type: type(of: event).eventType, time: request.occurredAt.description,
+                data: data, recordedBy: actor.user, recordedRole: actor.role)
+            if let s = slot[event.stream] { groups[s].events.append((draft, i)) } else {
+                slot[event.stream] = groups.count
+                groups.append((event.stream, [(draft, i)]))
+            }
+        }
+        return groups
+    }
+
+    /// The result of an earlier execution of the same command id, if there was one.
+    ///
+    /// The id is the idempotency key: a retry returns the original events. A command id that
+    /// was used for a different command (another type, or another payload for a single-event
+    /// command) is refused.
+    func previousResult(of commandId: String, _ request: CommandRequest) async throws -> CommandResult? {
+        guard let first = try await log.position(ofEventID: Self.eventID(commandId: commandId, index: 0), source: options.source) else {
+            return nil
+        }
+        var events: [(id: String, type: String, stream: String, position: LogIndex)] = []
+        var index = 0
+        var position: LogIndex? = first
+        while let p = position {
+            guard let stored = try await log.read(from: p, limit: 1).first else { break }
+            if index == 0 {
+                let sameCommand: Bool
+                switch request.command {
+                case .record(let event):
+                    let encoded = try codec.encode(event)
+                    sameCommand = stored.type == type(of: event).eventType && stored.data == encoded
+                case .recordGroupSession(let g):
+                    sameCommand = stored.type == GroupSessionHeld.eventType
+                        && stored.data["session_id"] == .string(g.sessionId.rawValue)
+                        && stored.data["group_id"] == .string(g.groupId.rawValue)
+                }
+                guard sameCommand else {
+                    throw RecordError(.conflict, [.init(rule: "command.id-reused", field: "command_id",
+                                                        message: "this command id was already used for a different command")])
+                }
+            }
+            events.append((stored.id, stored.type, stored.stream.rawValue, p))
+            index += 1
+            position = try await log.position(ofEventID: Self.eventID(commandId: commandId, index: index), source: options.source)
+        }
+        return CommandResult(events: events, warnings: [], wasDuplicate: true)
+    }
+}
