@@ -28,6 +28,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -89,6 +90,14 @@ let package = Package(
         ),
         .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"], swiftSettings: swiftSettings),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RecordTests",
+            dependencies: [
+                "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting", "CanonicalJSON",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EventLogTests",
