@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "imr",
             dependencies: [
-                "EventLog", "CanonicalJSON",
+                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/imr",

@@ -5,4 +5,6 @@
 public protocol JSONSchemaProviding {
     /// The schema fragment of one value of this type.
     static var jsonSchema: JSONValue { get }
+    /// A JSON value that decodes into this type (the generator needs one to walk on).
+    static var jsonSchemaExample: JSONValue { get }
 }

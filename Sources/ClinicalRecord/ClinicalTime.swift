@@ -100,6 +100,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     public static var jsonSchema: JSONValue { ["type": "string", "format": "date"] }
+    public static var jsonSchemaExample: JSONValue { "2026-01-01" }
 }
 
 /// An instant in RFC 3339 UTC form with `Z` and at most microsecond precision, the form of
@@ -170,4 +171,5 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     public static var jsonSchema: JSONValue { ["type": "string", "format": "date-time"] }
+    public static var jsonSchemaExample: JSONValue { "2026-01-01T00:00:00Z" }
 }

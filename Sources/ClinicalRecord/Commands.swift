@@ -1,4 +1,4 @@
-public import CanonicalJSON
+import CanonicalJSON
 
 /// One attendee's part of a group session's progress note.
 public struct GroupNote: Codable, Sendable, Equatable {

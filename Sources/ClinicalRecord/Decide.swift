@@ -1,4 +1,4 @@
-public import CanonicalJSON
+import CanonicalJSON
 
 extension Command {
     /// The streams whose state the command's rules read (including those it writes).

@@ -67,6 +67,8 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     public static var jsonSchema: JSONValue {
         ["type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"]
     }
+
+    public static var jsonSchemaExample: JSONValue { "x1" }
 }
 
 /// The kinds of identifiers, with their stream prefixes.

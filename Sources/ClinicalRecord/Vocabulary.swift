@@ -25,6 +25,8 @@ extension Vocabulary {
     public static var jsonSchema: JSONValue {
         ["type": "string", "enum": .array(allCases.map { .string($0.rawValue) })]
     }
+
+    public static var jsonSchemaExample: JSONValue { .string(allCases.first!.rawValue) }
 }
 
 /// An IMR educational module (a topic area of the curriculum).

@@ -104,37 +104,113 @@ public final class RecordCore: Sendable {
     /// - Throws: ``RecordError`` when the command is refused (nothing is written);
     ///   `EventLogError` for storage failures; ``RecordCoreError`` for undecodable history.
     public func execute(_ request: CommandRequest, by actor: Actor) async throws -> CommandResult {
-        let clock = Timestamp(microseconds: Int64((now().timeIntervalSince1970 * 1_000_000).rounded()))
-        if request.occurredAt.seconds(since: clock) > options.lateEntries.futureToleranceSeconds {
-            throw RecordError.invalid("time.not-in-future", field: "occurred_at", "must not lie in the future")
+        let outcome = try await executeBatch([request], by: actor, mode: .allOrNothing)
+        switch outcome.lines[0] {
+        case .success(let result): return result
+        case .failure(let error): throw error
         }
-        if let id = request.commandId, let previous = try await previousResult(of: id, request) {
-            return previous
+    }
+
+    /// How a batch treats refused commands.
+    public enum BatchMode: Sendable {
+        /// Any refused command refuses the whole batch; nothing is written.
+        case allOrNothing
+        /// Refused commands are reported and skipped; the others are written.
+        case commitValid
+    }
+
+    /// What happened to each command of a batch.
+    public struct BatchOutcome: Sendable {
+        /// One entry per request, in order.
+        public var lines: [Result<CommandResult, RecordError>]
+        /// Whether anything new was written.
+        public var wrote: Bool
+        public var refused: Int { lines.filter { if case .failure = $0 { true } else { false } }.count }
+    }
+
+    /// Checks a sequence of commands, each against the record as the ones before it leave it,
+    /// and appends all their events in one atomic commit (``EventLimits/maxEventsPerAppend``
+    /// events at most).
+    ///
+    /// With `.allOrNothing`, one refused command means nothing is written and every line's
+    /// outcome is reported (later lines are decided as if the refused one were absent). With
+    /// `.commitValid`, the refused commands are skipped and the rest are written.
+    public func executeBatch(_ requests: [CommandRequest], by actor: Actor, mode: BatchMode) async throws -> BatchOutcome {
+        let clock = Timestamp(microseconds: Int64((now().timeIntervalSince1970 * 1_000_000).rounded()))
+        var previous: [Int: CommandResult] = [:]
+        for (i, r) in requests.enumerated() {
+            if let id = r.commandId, let p = try await previousResult(of: id, r) { previous[i] = p }
+        }
+        var streams: [String] = []
+        var seen = Set<String>()
+        for (i, r) in requests.enumerated() where previous[i] == nil {
+            for s in r.command.streamsToRead where seen.insert(s).inserted { streams.append(s) }
         }
         var attempt = 0
         while true {
             attempt += 1
-            let (state, versions) = try await loadState(request.command.streamsToRead)
-            var decision = try state.decide(request.command, policy: options.policy)
-            if options.lateEntries.isLate(occurredAt: request.occurredAt, recordedAt: clock) {
-                decision.warnings.append(RecordWarning(rule: "entry.late", message: "recorded more than the late-entry limit after it occurred"))
+            var (state, versions) = try await loadState(streams)
+            var lines: [Result<CommandResult, RecordError>?] = Array(repeating: nil, count: requests.count)
+            var planned: [(line: Int, decision: Decision, ids: [String])] = []
+            for (i, request) in requests.enumerated() {
+                if let p = previous[i] { lines[i] = .success(p); continue }
+                do throws(RecordError) {
+                    if request.occurredAt.seconds(since: clock) > options.lateEntries.futureToleranceSeconds {
+                        throw RecordError.invalid("time.not-in-future", field: "occurred_at", "must not lie in the future")
+                    }
+                    var decision = try state.decide(request.command, policy: options.policy)
+                    if options.lateEntries.isLate(occurredAt: request.occurredAt, recordedAt: clock) {
+                        decision.warnings.append(RecordWarning(rule: "entry.late", message: "recorded more than the late-entry limit after it occurred"))
+                    }
+                    // Later commands of the batch see this one's events, under the ids they
+                    // will be stored with.
+                    let ids = eventIDs(for: request, count: decision.events.count)
+                    planned.append((i, decision, ids))
+                    for (event, id) in zip(decision.events, ids) {
+                        state.apply(event, id: id, data: try? codec.encode(event))
+                    }
+                    lines[i] = nil
+                } catch {
+                    lines[i] = .failure(error)
+                }
             }
-            let drafts = try makeDrafts(decision, request, actor)
+            let refused = lines.contains { if case .failure = $0 { true } else { false } }
+            if planned.isEmpty || (refused && mode == .allOrNothing) {
+                return BatchOutcome(lines: lines.enumerated().map { i, l in
+                    l ?? .success(CommandResult(events: [], warnings: planned.first { $0.line == i }?.decision.warnings ?? [], wasDuplicate: false))
+                }, wrote: false)
+            }
+            // One append: streams in first-written order, each expecting the version read.
             var appends: [StreamAppend] = []
-            for (stream, events) in drafts {
-                appends.append(StreamAppend(stream: try StreamID(stream), expected: .exact(versions[stream] ?? 0), events: events.map(\.draft)))
+            var slot: [String: Int] = [:]
+            var owner: [(line: Int, append: Int, index: Int)] = []
+            for (line, decision, ids) in planned {
+                let request = requests[line]
+                for (event, id) in zip(decision.events, ids) {
+                    let draft = EventDraft(
+                        id: id, source: options.source, type: type(of: event).eventType, time: request.occurredAt.description,
+                        data: try codec.encode(event), recordedBy: actor.user, recordedRole: actor.role)
+                    if slot[event.stream] == nil {
+                        slot[event.stream] = appends.count
+                        appends.append(StreamAppend(stream: try StreamID(event.stream), expected: .exact(versions[event.stream] ?? 0), events: []))
+                    }
+                    let a = slot[event.stream]!
+                    owner.append((line, a, appends[a].events.count))
+                    appends[a].events.append(draft)
+                }
             }
             do {
                 let results = try await log.append(appends)
-                var out: [(id: String, type: String, stream: String, position: LogIndex)] = []
-                for (i, r) in results.enumerated() {
-                    for (j, p) in r.positions.enumerated() {
-                        let d = appends[i].events[j]
-                        out.append((d.id, d.type, r.stream.rawValue, p))
-                    }
+                var perLine: [Int: [(id: String, type: String, stream: String, position: LogIndex)]] = [:]
+                for o in owner {
+                    let d = appends[o.append].events[o.index]
+                    perLine[o.line, default: []].append((d.id, d.type, appends[o.append].stream.rawValue, results[o.append].positions[o.index]))
                 }
-                out.sort { $0.position < $1.position }
-                return CommandResult(events: out, warnings: decision.warnings, wasDuplicate: results.allSatisfy(\.wasDuplicate))
+                for (line, decision, _) in planned {
+                    let events = (perLine[line] ?? []).sorted { $0.position < $1.position }
+                    lines[line] = .success(CommandResult(events: events, warnings: decision.warnings, wasDuplicate: false))
+                }
+                return BatchOutcome(lines: lines.map { $0! }, wrote: true)
             } catch let error as EventLogError where error.code == .wrongExpectedVersion {
                 if attempt >= options.maxAttempts {
                     throw RecordError(.conflict, [.init(rule: "command.concurrent-change",
@@ -144,28 +220,15 @@ public final class RecordCore: Sendable {
         }
     }
 
+    /// The ids a request's events get: derived from its command id, or new UUIDs (made once
+    /// per request and attempt, so the state and the drafts agree).
+    private func eventIDs(for request: CommandRequest, count: Int) -> [String] {
+        if let c = request.commandId { return (0..<count).map { Self.eventID(commandId: c, index: $0) } }
+        return (0..<count).map { _ in UUID().uuidString.lowercased() }
+    }
+
     /// The event id of the `index`th event of a command with id `commandId`.
     public static func eventID(commandId: String, index: Int) -> String { "\(commandId).\(index)" }
-
-    /// Groups the decision's events by stream (in first-seen order), with their drafts.
-    func makeDrafts(_ decision: Decision, _ request: CommandRequest, _ actor: Actor) throws
-        -> [(stream: String, events: [(draft: EventDraft, index: Int)])]
-    {
-        var groups: [(stream: String, events: [(draft: EventDraft, index: Int)])] = []
-        var slot: [String: Int] = [:]
-        for (i, event) in decision.events.enumerated() {
-            let data = try codec.encode(event)
-            let draft = EventDraft(
-                id: request.commandId.map { Self.eventID(commandId: $0, index: i) } ?? UUID().uuidString.lowercased(),
-                source: options.source, type: type(of: event).eventType, time: request.occurredAt.description,
-                data: data, recordedBy: actor.user, recordedRole: actor.role)
-            if let s = slot[event.stream] { groups[s].events.append((draft, i)) } else {
-                slot[event.stream] = groups.count
-                groups.append((event.stream, [(draft, i)]))
-            }
-        }
-        return groups
-    }
 
     /// The result of an earlier execution of the same command id, if there was one.
     ///

@@ -1,0 +1,223 @@
+import ArgumentParser
+import CanonicalJSON
+import ClinicalRecord
+import EventLog
+import Foundation
+import RecordCore
+
+/// Who records, and under which source: shared by `record` and `import`.
+struct RecorderOptions: ParsableArguments {
+    @Option(help: "The recording user id.")
+    var actor: String = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : "user:" + $0 } ?? "user:cli"
+
+    @Option(help: "The recording user's role (lower-case letters).")
+    var role: String = "practitioner"
+
+    @Option(help: "The CloudEvents source of the events: the agency's IMR program.")
+    var source: String = "/agencies/local/programs/imr"
+
+    @Option(help: "Hours after which an entry counts as late (flagged, never refused).")
+    var lateAfterHours: Double = 24
+
+    func core(_ log: any EventLog) -> RecordCore {
+        RecordCore(log: log, options: .init(source: source, lateEntries: .init(flagAfterSeconds: lateAfterHours * 3600)))
+    }
+
+    var who: Actor { Actor(user: actor, role: role) }
+}
+
+/// Prints a refusal, one violation a line, on standard error.
+func printRefusal(_ error: RecordError, prefix: String = "") {
+    for v in error.violations {
+        printError("\(prefix)refused: \(v.field.map { "\($0): " } ?? "")\(v.message) [\(v.rule)]")
+    }
+}
+
+/// One line of output per event written.
+func printEvents(_ result: CommandResult, line: Int? = nil) {
+    for e in result.events {
+        var o: [String: JSONValue] = [
+            "position": .number(Double(e.position)), "id": .string(e.id), "type": .string(e.type), "stream": .string(e.stream),
+        ]
+        if result.wasDuplicate { o["duplicate"] = true }
+        if let line { o["line"] = .number(Double(line)) }
+        print(JSONValue.object(o).canonicalString)
+    }
+}
+
+extension Imr {
+    /// `imr record`: one clinical command, checked against the record and appended.
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record one clinical command (validated against the record, then appended).",
+            discussion: """
+                COMMAND is one of: \(CommandCatalog.names.joined(separator: ", ")).
+
+                --json is a JSON object: "occurred_at" (RFC 3339 UTC, when it happened), an \
+                optional "command_id" (retrying with the same id is safe), and the command's \
+                fields in snake_case (docs/EVENTS.md, or `imr schema`). Use --json @FILE to read \
+                a file, --json - for standard input.
+
+                Prints one JSON line per event written. A refused command writes nothing and \
+                exits 1, with one line per broken rule on standard error: the field, the rule \
+                and its code. Warnings (a late entry, a group over 8) go to standard error too.
+                """)
+
+        @OptionGroup var store: StoreArgument
+
+        @Argument(help: "The command, e.g. record-session.")
+        var command: String
+
+        @Option(help: "The command as a JSON object, @FILE, or - for standard input.")
+        var json: String
+
+        @OptionGroup var recorder: RecorderOptions
+
+        func validate() throws {
+            guard CommandCatalog.names.contains(command) else {
+                throw ValidationError("unknown command; one of: \(CommandCatalog.names.joined(separator: ", "))")
+            }
+        }
+
+        func run() async throws {
+            let text = try readArgument(json)
+            let value: JSONValue
+            do { value = try JSONValue(parsing: Array(text.utf8)) } catch {
+                printError("refused: --json is not valid JSON (\(error.description)) [json.syntax]")
+                throw ExitCode.failure
+            }
+            let request: CommandRequest
+            do { request = try CommandRequest.parse(name: command, json: value) } catch {
+                printRefusal(error)
+                throw ExitCode.failure
+            }
+            try await runReporting {
+                let core = recorder.core(try openStore(store.store))
+                do {
+                    let result = try await core.execute(request, by: recorder.who)
+                    for w in result.warnings { printError("warning: \(w)") }
+                    printEvents(result)
+                } catch let error as RecordError {
+                    printRefusal(error)
+                    throw ExitCode.failure
+                }
+            }
+        }
+    }
+
+    /// `imr import`: many commands from an NDJSON file.
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import clinical commands from an NDJSON file, all or nothing.",
+            discussion: """
+                Each line is one command: {"command": NAME, "occurred_at": ..., fields...} (see \
+                `imr record --help`). Each command is checked against the record as the lines \
+                before it leave it. By default the import is all or nothing: if any line is \
+                refused, every refusal is reported (line number, field, rule) and nothing is \
+                written; otherwise all events commit in one atomic append (at most 10,000 events). \
+                With --commit-valid, refused lines are reported and skipped, and the valid ones \
+                are written in commits of --batch lines. Exits 1 when any line was refused.
+                """)
+
+        @OptionGroup var store: StoreArgument
+
+        @Argument(help: "The NDJSON file, or - for standard input.")
+        var file: String
+
+        @Flag(help: "Write the valid lines and skip the refused ones (default: all or nothing).")
+        var commitValid = false
+
+        @Option(help: "Lines per commit with --commit-valid.")
+        var batch: Int = 1000
+
+        @OptionGroup var recorder: RecorderOptions
+
+        func run() async throws {
+            let text = file == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                : try readFile(file)
+            var requests: [(line: Int, request: CommandRequest)] = []
+            var refused = 0
+            for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                if line.isEmpty { continue }
+                do {
+                    let value = try JSONValue(parsing: Array(line.utf8))
+                    requests.append((n + 1, try CommandRequest.parse(name: nil, json: value)))
+                } catch let error as RecordError {
+                    printRefusal(error, prefix: "line \(n + 1): "); refused += 1
+                } catch let error as JSONParseError {
+                    printError("line \(n + 1): refused: not valid JSON (\(error.description)) [json.syntax]"); refused += 1
+                }
+            }
+            if refused > 0 && !commitValid {
+                printError("nothing written: \(refused) line(s) refused")
+                throw ExitCode.failure
+            }
+            try await runReporting {
+                let core = recorder.core(try openStore(store.store))
+                let chunks = commitValid ? stride(from: 0, to: requests.count, by: max(1, batch)).map {
+                    Array(requests[$0..<min($0 + max(1, batch), requests.count)])
+                } : [requests]
+                var written = 0, events = 0
+                for chunk in chunks where !chunk.isEmpty {
+                    let outcome = try await core.executeBatch(chunk.map(\.request), by: recorder.who,
+                                                              mode: commitValid ? .commitValid : .allOrNothing)
+                    for (i, l) in outcome.lines.enumerated() {
+                        switch l {
+                        case .failure(let e): printRefusal(e, prefix: "line \(chunk[i].line): "); refused += 1
+                        case .success(let r):
+                            for w in r.warnings { printError("line \(chunk[i].line): warning: \(w)") }
+                            if outcome.wrote { printEvents(r, line: chunk[i].line); written += 1; events += r.events.count }
+                        }
+                    }
+                }
+                if refused > 0 && !commitValid {
+                    printError("nothing written: \(refused) line(s) refused")
+                    throw ExitCode.failure
+                }
+                printError("imported \(written) command(s), \(events) event(s)" + (refused > 0 ? "; \(refused) line(s) refused and skipped" : ""))
+                if refused > 0 { throw ExitCode.failure }
+            }
+        }
+    }
+
+    /// `imr schema`: the JSON Schema of every event type.
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the JSON Schema (2020-12) of every event's data, PHI fields marked x-phi.",
+            discussion: "Without --out, prints one JSON object keyed by event type. With --out DIR, writes DIR/<type>.json.")
+
+        @Option(help: "Write one file per event type into this directory.")
+        var out: String?
+
+        func run() throws {
+            var all: [String: JSONValue] = [:]
+            for type in EventCatalog.all { all[type.eventType] = try SchemaGenerator.schema(of: type) }
+            guard let out else {
+                print(JSONValue.object(all).canonicalString)
+                return
+            }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for (name, schema) in all.sorted(by: { $0.key < $1.key }) {
+                try Data(schema.canonicalBytes).write(to: URL(fileURLWithPath: out + "/" + name + ".json"))
+            }
+            print("wrote \(all.count) schemas to \(out)")
+        }
+    }
+}
+
+/// The text of an option that may be `@FILE` or `-` (standard input).
+func readArgument(_ value: String) throws -> String {
+    if value == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+    if value.hasPrefix("@") { return try readFile(String(value.dropFirst())) }
+    return value
+}
+
+/// Reads a whole file, failing with exit 74 and a one-line message when it cannot.
+func readFile(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        printError("error: cannot read \(path)")
+        throw ExitCode(74)
+    }
+    return String(decoding: data, as: UTF8.self)
+}
