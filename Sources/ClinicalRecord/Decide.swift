@@ -418,7 +418,8 @@ extension RecordState {
 
     func checkGoalOpen(_ consumer: ConsumerID, _ goal: GoalID) throws(RecordError) {
         let (c, _) = try activeConsumer(consumer, what: "goal")
-        try checkGoalsOpen([goal], c, field: "goal_id")
+        guard let g = c.goals[goal] else { throw .invariant("goal.unknown", "no such goal for this consumer", field: "goal_id") }
+        guard g.status == .open else { throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: "goal_id") }
     }
 
     func checkTarget(_ id: String, _ c: Consumer) throws(RecordError) {
@@ -434,10 +435,17 @@ extension RecordState {
             case .object(let changes) = e.content, let type = EventCatalog.byTypeName[target.typeName]
         else { return }
         for (key, value) in changes { data[key] = value }
-        do { _ = try JSONValueDecoder().decode(type, from: .object(data)) } catch let error as DecodingError {
+        let amended: any RecordEvent
+        do { amended = try JSONValueDecoder().decode(type, from: .object(data)) } catch let error as DecodingError {
             throw .invariant("amendment.content-invalid", "the amended event would break its type's rules", field: "content." + error.path)
         } catch {
             throw .invariant("amendment.content-invalid", "the amended event would break its type's rules", field: "content")
+        }
+        // The amended event must also keep its type's field rules (non-empty text, ranges…).
+        do { try validateFields(amended) } catch {
+            throw RecordError(.invariant, error.violations.map {
+                .init(rule: "amendment.content-invalid", field: "content." + ($0.field ?? ""), message: $0.message + " (\($0.rule))")
+            })
         }
     }
 

@@ -37,6 +37,9 @@ public enum SchemaGenerator {
 final class SchemaWalker {
     var properties: [String: JSONValue] = [:]
     var required: [String] = []
+    /// Keys the decoder asked `decodeNil` about: the standard library's `decodeIfPresent`
+    /// for scalars does that before `decode`, so those keys are optional.
+    var optional: Set<String> = []
     var items: JSONValue?
     var single: JSONValue?
 
@@ -89,13 +92,16 @@ private struct SchemaKeyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
     var codingPath: [any CodingKey] { [] }
     var allKeys: [Key] { [] }
     func contains(_ key: Key) -> Bool { true }
-    func decodeNil(forKey key: Key) throws -> Bool { false }
+    func decodeNil(forKey key: Key) throws -> Bool {
+        walker.optional.insert(snakeCaseKey(key.stringValue))
+        return false
+    }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let (schema, value) = try SchemaWalker.leaf(type)
         let name = snakeCaseKey(key.stringValue)
         walker.properties[name] = schema
-        walker.required.append(name)
+        if !walker.optional.contains(name) { walker.required.append(name) }
         return value
     }
 

@@ -190,7 +190,14 @@ extension Imr {
         @Option(help: "Write one file per event type into this directory.")
         var out: String?
 
+        @Flag(help: "Print the event catalog as Markdown (docs/EVENTS.md) instead.")
+        var markdown = false
+
         func run() throws {
+            if markdown {
+                print(try CatalogDocument.markdown(), terminator: "")
+                return
+            }
             var all: [String: JSONValue] = [:]
             for type in EventCatalog.all { all[type.eventType] = try SchemaGenerator.schema(of: type) }
             guard let out else {
