@@ -1,29 +1,20 @@
 #!/usr/bin/env bash
-# The demo for now: a fresh store, a handful of realistic IMR events, the log, the chain check,
-# a signed checkpoint and the auditor's read-only verification.
+# The demo for now: a fresh store, a small IMR program imported as validated clinical commands,
+# a refused command, the log, the chain check, a signed checkpoint and the auditor's verification.
 set -euo pipefail
 BIN="$1"
 IMR="$BIN/imr"
 STORE="$2"
 rm -rf "$STORE"
 "$IMR" init "$STORE"
-SRC=/agencies/a1/programs/imr
-"$IMR" append "$STORE" --source "$SRC" --actor user:intake-3 --role practitioner --stream referral-r-0001 \
-  --type org.imr.referral.received.v1 --expected-version no-stream --time 2026-01-05T14:10:00Z \
-  --data '{"referralId":"r-0001","consumerId":"c-7f3a9c","source":"team","reason":"Wants to manage voices and return to work"}'
-"$IMR" append "$STORE" --source "$SRC" --actor user:leader-1 --role supervisor --stream referral-r-0001 \
-  --type org.imr.referral.accepted.v1 --expected-version 1 --time 2026-01-07T09:00:00Z \
-  --data '{"referralId":"r-0001","decidedBy":"leader-1","formatOffered":"individual"}'
-"$IMR" append "$STORE" --source "$SRC" --actor user:leader-1 --role supervisor --stream consumer-c-7f3a9c \
-  --type org.imr.consumer.enrolled.v1 --expected-version no-stream --time 2026-01-12T10:00:00Z \
-  --data '{"enrollmentId":"e-0001","consumerId":"c-7f3a9c","referralId":"r-0001","format":"individual","startDate":"2026-01-12","scaleVersion":"rev-3-24-05"}'
-"$IMR" append "$STORE" --source "$SRC" --actor user:prac-12 --role practitioner --stream consumer-c-7f3a9c \
-  --type org.imr.goal.set.v1 --expected-version 1 --time 2026-01-19T10:00:00Z \
-  --data '{"goalId":"g-0001","consumerId":"c-7f3a9c","text":"Get a part-time job at the library","criterion":"Submit two applications","targetDate":"2026-04-30"}'
-cat <<'NDJSON' | "$IMR" append "$STORE" --ndjson --source "$SRC" --actor user:prac-12 --role practitioner
-{"stream":"consumer-c-7f3a9c","type":"org.imr.session.recorded.v1","expectedVersion":2,"time":"2026-01-19T10:00:00Z","data":{"sessionId":"s-0001","format":"individual","minutes":50,"topics":["recovery-strategies"],"motivational":["connect-to-goals","promote-hope"],"cbt":["reinforcement"],"homework":"List three things that help on hard days","handoutsProvided":true}}
-{"stream":"practitioner-p-12","type":"org.imr.supervision.held.v1","time":"2026-01-21T16:00:00Z","data":{"type":"group","leader":"leader-1","minutes":60,"casesReviewed":4}}
-NDJSON
+HERE=$(cd "$(dirname "$0")" && pwd)
+# A small IMR program, one command a line; every line is checked against the record as the
+# lines before it leave it, and the whole file commits in one atomic append.
+"$IMR" import "$STORE" "$HERE/demo-commands.ndjson" --source /agencies/a1/programs/imr --actor user:leader-1 --role supervisor
+# A command the record refuses: a session for a consumer whose referral was declined.
+echo
+echo "a refused command (nothing is written):"
+"$IMR" record "$STORE" record-session --json '{"occurred_at":"2026-01-26T10:00:00Z","session_id":"s-0009","consumer_id":"c-21b0e4","format":"individual","date":"2026-01-26","duration_minutes":50,"practitioners":["pr-12"],"goals_followed_up":[],"motivational":[],"topics":["recovery-strategies"],"educational_techniques":[],"cbt":[],"skills":[],"handouts_given":false,"practitioner_signed":true,"consumer_signed":true}' || true
 echo
 "$IMR" log "$STORE"
 echo

@@ -149,7 +149,8 @@ public final class RecordCore: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            var (state, versions) = try await loadState(streams)
+            let (loaded, versions) = try await loadState(streams)
+            var state = loaded
             var lines: [Result<CommandResult, RecordError>?] = Array(repeating: nil, count: requests.count)
             var planned: [(line: Int, decision: Decision, ids: [String])] = []
             for (i, request) in requests.enumerated() {
@@ -180,9 +181,11 @@ public final class RecordCore: Sendable {
                     l ?? .success(CommandResult(events: [], warnings: planned.first { $0.line == i }?.decision.warnings ?? [], wasDuplicate: false))
                 }, wrote: false)
             }
-            // One append: streams in first-written order, each expecting the version read.
+            // One append, in command order: a new stream section whenever the stream changes,
+            // each expecting the version the stream will be at by then (the version read, plus
+            // the events of this batch before it).
             var appends: [StreamAppend] = []
-            var slot: [String: Int] = [:]
+            var running = versions
             var owner: [(line: Int, append: Int, index: Int)] = []
             for (line, decision, ids) in planned {
                 let request = requests[line]
@@ -190,13 +193,12 @@ public final class RecordCore: Sendable {
                     let draft = EventDraft(
                         id: id, source: options.source, type: type(of: event).eventType, time: request.occurredAt.description,
                         data: try codec.encode(event), recordedBy: actor.user, recordedRole: actor.role)
-                    if slot[event.stream] == nil {
-                        slot[event.stream] = appends.count
-                        appends.append(StreamAppend(stream: try StreamID(event.stream), expected: .exact(versions[event.stream] ?? 0), events: []))
+                    if appends.last?.stream.rawValue != event.stream {
+                        appends.append(StreamAppend(stream: try StreamID(event.stream), expected: .exact(running[event.stream] ?? 0), events: []))
                     }
-                    let a = slot[event.stream]!
-                    owner.append((line, a, appends[a].events.count))
-                    appends[a].events.append(draft)
+                    running[event.stream, default: 0] += 1
+                    owner.append((line, appends.count - 1, appends[appends.count - 1].events.count))
+                    appends[appends.count - 1].events.append(draft)
                 }
             }
             do {

@@ -130,6 +130,9 @@ extension Imr {
         @Option(help: "Lines per commit with --commit-valid.")
         var batch: Int = 1000
 
+        @Flag(help: "List every warning with its line (default: a count per rule).")
+        var verbose = false
+
         @OptionGroup var recorder: RecorderOptions
 
         func run() async throws {
@@ -159,6 +162,7 @@ extension Imr {
                     Array(requests[$0..<min($0 + max(1, batch), requests.count)])
                 } : [requests]
                 var written = 0, events = 0
+                var warningCounts: [String: Int] = [:]
                 for chunk in chunks where !chunk.isEmpty {
                     let outcome = try await core.executeBatch(chunk.map(\.request), by: recorder.who,
                                                               mode: commitValid ? .commitValid : .allOrNothing)
@@ -166,7 +170,10 @@ extension Imr {
                         switch l {
                         case .failure(let e): printRefusal(e, prefix: "line \(chunk[i].line): "); refused += 1
                         case .success(let r):
-                            for w in r.warnings { printError("line \(chunk[i].line): warning: \(w)") }
+                            for w in r.warnings {
+                                warningCounts[w.rule, default: 0] += 1
+                                if verbose { printError("line \(chunk[i].line): warning: \(w)") }
+                            }
                             if outcome.wrote { printEvents(r, line: chunk[i].line); written += 1; events += r.events.count }
                         }
                     }
@@ -174,6 +181,10 @@ extension Imr {
                 if refused > 0 && !commitValid {
                     printError("nothing written: \(refused) line(s) refused")
                     throw ExitCode.failure
+                }
+                if !warningCounts.isEmpty {
+                    printError("warnings: " + warningCounts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+                               + (verbose ? "" : " (--verbose lists them by line)"))
                 }
                 printError("imported \(written) command(s), \(events) event(s)" + (refused > 0 ? "; \(refused) line(s) refused and skipped" : ""))
                 if refused > 0 { throw ExitCode.failure }

@@ -1,0 +1,112 @@
+import EventLog
+import EventLogTesting
+import Foundation
+import Testing
+
+@Suite("imr record, imr import and imr schema")
+struct RecordCLITests {
+    func freshStore() throws -> TemporaryStore {
+        let tmp = try TemporaryStore()
+        let r = try ToolRunner.run(["init", tmp.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        return tmp
+    }
+
+    func size(_ tmp: TemporaryStore) throws -> UInt64 {
+        try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true)).currentHead().treeSize
+    }
+
+    /// A program, a team, a trained practitioner, and an accepted referral for c1: NDJSON lines.
+    let setup = """
+        {"command":"establish-program","occurred_at":"2026-01-05T09:00:00Z","program_id":"p1","name":"North Clinic","curriculum":"imr-kit-2009","fidelity_scale":"imr-fidelity-kit-2009","start_date":"2026-01-05"}
+        {"command":"form-team","occurred_at":"2026-01-05T09:00:00Z","team_id":"t1","program_id":"p1","name":"Team A","date":"2026-01-05"}
+        {"command":"add-practitioner","occurred_at":"2026-01-05T09:00:00Z","practitioner_id":"pr1","program_id":"p1","team_id":"t1","role":"practitioner","start_date":"2026-01-05"}
+        {"command":"record-training","occurred_at":"2026-01-06T09:00:00Z","practitioner_id":"pr1","course":"basic","hours":16,"date":"2026-01-06"}
+        {"command":"receive-referral","occurred_at":"2026-01-07T09:00:00Z","referral_id":"r1","consumer_id":"c1","program_id":"p1","source":"treatment-team","reason":"PRIVATE-REASON","date":"2026-01-07"}
+        {"command":"accept-referral","occurred_at":"2026-01-08T09:00:00Z","referral_id":"r1","decided_by":"u1","format_offered":"individual","date":"2026-01-08"}
+
+        """
+
+    @Test("An import commits every line in one append; record then checks commands against what it wrote")
+    func importThenRecord() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["import", tmp.path, "-"], input: setup)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").count == 6)
+        #expect(r.stderr.contains("imported 6 command(s), 6 event(s)"))
+        #expect(try size(tmp) == 6)
+
+        let enroll = #"{"occurred_at":"2026-01-09T09:00:00Z","command_id":"enroll-c1","enrollment_id":"e1","consumer_id":"c1","program_id":"p1","referral_id":"r1","format":"individual","start_date":"2026-01-09","curriculum":"imr-kit-2009","scale_version":"imr-fidelity-kit-2009"}"#
+        r = try ToolRunner.run(["record", tmp.path, "enroll-consumer", "--json", enroll, "--role", "supervisor"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""position":6"#))
+        #expect(r.stdout.contains(#""stream":"consumer-c1""#))
+        #expect(r.stdout.contains(#""id":"enroll-c1.0""#))
+        // A retry with the same command id returns the original position and writes nothing.
+        r = try ToolRunner.run(["record", tmp.path, "enroll-consumer", "--json", enroll])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""duplicate":true"#) && r.stdout.contains(#""position":6"#))
+        #expect(try size(tmp) == 7)
+
+        // The stored event: occurred-at from the command, recorded-at and role from the store.
+        let stored = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true)).readEvents(from: 6, limit: 1)[0]
+        #expect(stored.time == "2026-01-09T09:00:00Z")
+        #expect(stored.recordedRole == "supervisor")
+        #expect(stored.type == "org.imr.consumer.enrolled.v1")
+        #expect(stored.data["curriculum"] == "imr-kit-2009")
+
+        // A session whose topic is not in the curriculum is refused, names the field, and writes nothing.
+        let note = #"{"occurred_at":"2026-01-12T10:00:00Z","session_id":"s1","consumer_id":"c1","format":"individual","date":"2026-01-12","duration_minutes":50,"practitioners":["pr1"],"goals_followed_up":[],"motivational":["promote-hope"],"topics":["healthy-lifestyle"],"educational_techniques":[],"cbt":[],"skills":[],"homework":"PRIVATE-HOMEWORK","handouts_given":true,"practitioner_signed":true,"consumer_signed":true}"#
+        r = try ToolRunner.run(["record", tmp.path, "record-session", "--json", note])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("topics[0]") && r.stderr.contains("[session.topic-not-in-curriculum]"))
+        #expect(!r.stderr.contains("PRIVATE"))
+        #expect(try size(tmp) == 7)
+        r = try ToolRunner.run(["record", tmp.path, "record-session", "--json", note.replacingOccurrences(of: "healthy-lifestyle", with: "recovery-strategies")])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try size(tmp) == 8)
+    }
+
+    @Test("A refused import line reports its line, field and rule, and by default nothing is written")
+    func importAllOrNothing() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        // Line 7 enrolls on a referral that was never accepted; line 8 misspells a field.
+        let bad = setup
+            + #"{"command":"enroll-consumer","occurred_at":"2026-01-09T09:00:00Z","enrollment_id":"e2","consumer_id":"c2","program_id":"p1","referral_id":"r9","format":"individual","start_date":"2026-01-09","curriculum":"imr-kit-2009","scale_version":"imr-fidelity-kit-2009"}"# + "\n"
+            + #"{"command":"record-training","occurred_at":"2026-01-06T09:00:00Z","practitioner_id":"pr1","course":"basic","hourz":16,"date":"2026-01-06"}"# + "\n"
+        var r = try ToolRunner.run(["import", tmp.path, "-"], input: bad)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("line 8: refused: hourz: unknown field"))
+        #expect(r.stderr.contains("nothing written"))
+        #expect(try size(tmp) == 0)
+        // Without the malformed line, the state rule on line 7 is what refuses the import.
+        let onlyInvariant = bad.split(separator: "\n").prefix(7).joined(separator: "\n") + "\n"
+        r = try ToolRunner.run(["import", tmp.path, "-"], input: onlyInvariant)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("line 7: refused: referral_id: enrollment needs an accepted referral [enrollment.requires-accepted-referral]"))
+        #expect(try size(tmp) == 0)
+        // --commit-valid writes the six valid lines and reports the refused one.
+        r = try ToolRunner.run(["import", tmp.path, "-", "--commit-valid"], input: onlyInvariant)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("line 7: refused"))
+        #expect(r.stderr.contains("imported 6 command(s)"))
+        #expect(try size(tmp) == 6)
+    }
+
+    @Test("imr schema prints a JSON Schema per event type with PHI fields marked; unknown commands are usage errors")
+    func schema() throws {
+        var r = try ToolRunner.run(["schema"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains(#""org.imr.session.recorded.v2":{"#))
+        #expect(r.stdout.contains(#""homework":{"type":"string","x-phi":true}"#))
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        r = try ToolRunner.run(["record", tmp.path, "make-coffee", "--json", "{}"])
+        #expect(r.status == 64)
+        r = try ToolRunner.run(["record", tmp.path, "set-goal", "--json", "{not json"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("[json.syntax]"))
+    }
+}
