@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "EventLogTesting", targets: ["EventLogTesting"]),
         .library(name: "ClinicalRecord", targets: ["ClinicalRecord"]),
         .library(name: "RecordCore", targets: ["RecordCore"]),
+        .library(name: "Projections", targets: ["Projections"]),
         .executable(name: "imr", targets: ["imr"]),
         .executable(name: "imr-bench", targets: ["imr-bench"]),
         .executable(name: "imr-audit", targets: ["imr-audit"]),
@@ -58,11 +59,20 @@ let package = Package(
             dependencies: ["ClinicalRecord", "EventLog", "CanonicalJSON"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Projections",
+            dependencies: [
+                "ClinicalRecord", "RecordCore", "EventLog", "LMDBKit", "CanonicalJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Projections",
+            swiftSettings: swiftSettings
+        ),
         .target(name: "EventLogTesting", dependencies: ["EventLog", "CanonicalJSON"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "imr",
             dependencies: [
-                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore",
+                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/imr",

@@ -97,7 +97,8 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
         return e
     }
 
-    static func corrupt(_ position: LogIndex?, _ detail: String) -> EventLogError {
+    /// A `.corruption` error at `position` (or about the store), with what is wrong.
+    public static func corrupt(_ position: LogIndex?, _ detail: String) -> EventLogError {
         var e = EventLogError(
             code: .corruption,
             message: position.map { "stored event at position \($0) is damaged: \(detail)" } ?? "store is damaged: \(detail)")

@@ -1,0 +1,242 @@
+public import ClinicalRecord
+
+/// Caseloads: who is active with whom, groups and their sizes, waiting referrals, and the
+/// seeds' staffing rules (≤ 4 individual consumers per practitioner in the first year,
+/// groups ≤ 8, teams ≤ 8 practitioners, weekly group supervision).
+public struct CaseloadProjection: Projection {
+    public static let name = "caseload"
+    public static let version = 1
+    public init() {}
+
+    /// A dated interval, open while `to` is nil.
+    public struct Span: Codable, Sendable, Equatable {
+        public var from: LocalDate
+        public var to: LocalDate?
+        public func contains(_ d: LocalDate) -> Bool { from <= d && (to.map { d < $0 } ?? true) }
+    }
+
+    public struct Assignment: Codable, Sendable, Equatable {
+        public var practitioner: PractitionerID
+        public var from: LocalDate
+    }
+
+    /// One stream's record; the part that matches the stream's kind is set.
+    public struct Record: Codable, Sendable, Equatable {
+        public var program: ProgramInfo?
+        public var team: TeamInfo?
+        public var practitioner: PractitionerInfo?
+        public var referral: ReferralInfo?
+        public var consumer: ConsumerInfo?
+        public var group: GroupInfo?
+    }
+
+    public struct ProgramInfo: Codable, Sendable, Equatable {
+        public var id: ProgramID
+        public var name: String
+        public var start: LocalDate
+    }
+
+    public struct TeamInfo: Codable, Sendable, Equatable {
+        public var id: TeamID
+        public var program: ProgramID
+        public var name: String
+        /// Dates of group supervision, in order recorded.
+        public var groupSupervision: [LocalDate]
+    }
+
+    public struct PractitionerInfo: Codable, Sendable, Equatable {
+        public var id: PractitionerID
+        public var program: ProgramID
+        public var team: TeamID
+        public var role: StaffRole
+        public var span: Span
+    }
+
+    public struct ReferralInfo: Codable, Sendable, Equatable {
+        public var id: ReferralID
+        public var program: ProgramID
+        public var received: LocalDate
+        public var decided: LocalDate?
+        public var accepted: Bool?
+    }
+
+    public struct ConsumerInfo: Codable, Sendable, Equatable {
+        public var id: ConsumerID
+        public var program: ProgramID
+        public var format: Format
+        public var span: Span
+        public var assignments: [Assignment]
+
+        /// The primary practitioner on `date`.
+        public func primary(on date: LocalDate) -> PractitionerID? {
+            assignments.last { $0.from <= date }?.practitioner
+        }
+    }
+
+    public struct GroupInfo: Codable, Sendable, Equatable {
+        public var id: GroupID
+        public var program: ProgramID
+        public var facilitators: [PractitionerID]
+        /// Membership intervals per consumer.
+        public var members: [String: [Span]]
+        public var start: LocalDate
+
+        /// Members on `date`.
+        public func size(on date: LocalDate) -> Int {
+            members.values.filter { $0.contains { $0.contains(date) } }.count
+        }
+    }
+
+    public func apply(_ e: RecordedEvent, to record: inout Record?) {
+        var r = record ?? Record()
+        switch e.event {
+        case let x as ProgramEstablished:
+            r.program = ProgramInfo(id: x.programId, name: x.name, start: x.startDate)
+        case let x as TeamFormed:
+            r.team = TeamInfo(id: x.teamId, program: x.programId, name: x.name, groupSupervision: [])
+        case let x as SupervisionHeld where x.kind == .group:
+            r.team?.groupSupervision.append(x.date)
+        case let x as PractitionerJoined:
+            r.practitioner = PractitionerInfo(id: x.practitionerId, program: x.programId, team: x.teamId, role: x.role,
+                                              span: Span(from: x.startDate, to: nil))
+        case let x as PractitionerLeft:
+            r.practitioner?.span.to = x.date
+        case let x as ReferralReceived:
+            r.referral = ReferralInfo(id: x.referralId, program: x.programId, received: x.date)
+        case let x as ReferralAccepted:
+            r.referral?.decided = x.date; r.referral?.accepted = true
+        case let x as ReferralDeclined:
+            r.referral?.decided = x.date; r.referral?.accepted = false
+        case let x as ConsumerEnrolled:
+            r.consumer = ConsumerInfo(id: x.consumerId, program: x.programId, format: x.format, span: Span(from: x.startDate, to: nil), assignments: [])
+        case let x as PractitionerAssigned:
+            r.consumer?.assignments.append(Assignment(practitioner: x.practitionerId, from: x.effectiveDate))
+        case let x as PractitionerTransferred:
+            r.consumer?.assignments.append(Assignment(practitioner: x.toPractitionerId, from: x.effectiveDate))
+        case let x as ConsumerDischarged:
+            r.consumer?.span.to = x.date
+        case let x as GroupFormed:
+            r.group = GroupInfo(id: x.groupId, program: x.programId, facilitators: x.facilitators,
+                                members: Dictionary(uniqueKeysWithValues: x.members.map { ($0.rawValue, [Span(from: x.startDate, to: nil)]) }),
+                                start: x.startDate)
+        case let x as GroupMembershipChanged:
+            for c in x.added { r.group?.members[c.rawValue, default: []].append(Span(from: x.effectiveDate, to: nil)) }
+            for c in x.removed {
+                if var spans = r.group?.members[c.rawValue], !spans.isEmpty {
+                    spans[spans.count - 1].to = x.effectiveDate
+                    r.group?.members[c.rawValue] = spans
+                }
+            }
+        default:
+            return
+        }
+        record = r
+    }
+}
+
+/// Caseloads on a date, per practitioner, team and program, with the staffing rules.
+public struct CaseloadReport: Codable, Sendable, Equatable {
+    public struct PractitionerRow: Codable, Sendable, Equatable {
+        public var practitioner: String
+        public var program: String
+        public var team: String
+        public var role: String
+        public var individual: Int
+        public var group: Int
+        public var combined: Int
+        public var firstYear: Bool
+        /// More than 4 individual consumers in the practitioner's first year.
+        public var overFirstYearLimit: Bool
+    }
+    public struct TeamRow: Codable, Sendable, Equatable {
+        public var team: String
+        public var program: String
+        public var practitioners: Int
+        public var activeConsumers: Int
+        /// More than 8 practitioners.
+        public var overTeamLimit: Bool
+        /// Weeks (of the 4 before the date) without group supervision.
+        public var weeksWithoutGroupSupervision: Int
+        public var lastGroupSupervision: LocalDate?
+    }
+    public struct GroupRow: Codable, Sendable, Equatable {
+        public var group: String
+        public var program: String
+        public var members: Int
+        public var overGroupLimit: Bool
+    }
+    public struct ProgramRow: Codable, Sendable, Equatable {
+        public var program: String
+        public var name: String
+        public var individual: Int
+        public var group: Int
+        public var combined: Int
+        public var waitingReferrals: Int
+        public var oldestWaitingDays: Int?
+        public var groups: Int
+    }
+    public struct WaitingReferral: Codable, Sendable, Equatable {
+        public var referral: String
+        public var program: String
+        public var received: LocalDate
+        public var waitingDays: Int
+    }
+    public var asOf: LocalDate
+    public var programs: [ProgramRow]
+    public var teams: [TeamRow]
+    public var practitioners: [PractitionerRow]
+    public var groups: [GroupRow]
+    public var waiting: [WaitingReferral]
+}
+
+extension ProjectionSnapshot {
+    /// The caseload report on `date`, for one program or all.
+    public func caseload(asOf date: LocalDate, program: ProgramID? = nil) -> CaseloadReport {
+        let records = self.records(CaseloadProjection.self).values
+        func inProgram(_ p: ProgramID) -> Bool { program == nil || program == p }
+        let consumers = records.compactMap(\.consumer).filter { inProgram($0.program) && $0.span.contains(date) }
+        let practitioners = records.compactMap(\.practitioner).filter { inProgram($0.program) && $0.span.contains(date) }
+        let teams = records.compactMap(\.team).filter { inProgram($0.program) }
+        let groups = records.compactMap(\.group).filter { inProgram($0.program) && $0.start <= date }
+        let waiting = records.compactMap(\.referral).filter {
+            inProgram($0.program) && $0.received <= date && ($0.decided.map { $0 > date } ?? true)
+        }
+        var byPractitioner: [PractitionerID: [Format: Int]] = [:]
+        for c in consumers { if let p = c.primary(on: date) { byPractitioner[p, default: [:]][c.format, default: 0] += 1 } }
+        let practitionerRows = practitioners.map { p -> CaseloadReport.PractitionerRow in
+            let counts = byPractitioner[p.id] ?? [:]
+            let firstYear = date.days(since: p.span.from) < 365
+            return .init(practitioner: p.id.rawValue, program: p.program.rawValue, team: p.team.rawValue, role: p.role.rawValue,
+                         individual: counts[.individual] ?? 0, group: counts[.group] ?? 0, combined: counts[.combined] ?? 0,
+                         firstYear: firstYear, overFirstYearLimit: firstYear && (counts[.individual] ?? 0) > 4)
+        }.sorted { $0.practitioner < $1.practitioner }
+        let teamRows = teams.map { t -> CaseloadReport.TeamRow in
+            let members = practitioners.filter { $0.team == t.id }
+            let memberIDs = Set(members.map(\.id))
+            let active = consumers.filter { c in c.primary(on: date).map { memberIDs.contains($0) } ?? false }.count
+            var missing = 0
+            for week in 0..<4 {
+                let end = date.adding(days: -7 * week), start = end.adding(days: -6)
+                if !t.groupSupervision.contains(where: { $0 >= start && $0 <= end }) { missing += 1 }
+            }
+            return .init(team: t.id.rawValue, program: t.program.rawValue, practitioners: members.count, activeConsumers: active,
+                         overTeamLimit: members.count > 8, weeksWithoutGroupSupervision: missing,
+                         lastGroupSupervision: t.groupSupervision.filter { $0 <= date }.max())
+        }.sorted { $0.team < $1.team }
+        let groupRows = groups.map { g in
+            CaseloadReport.GroupRow(group: g.id.rawValue, program: g.program.rawValue, members: g.size(on: date), overGroupLimit: g.size(on: date) > 8)
+        }.sorted { $0.group < $1.group }
+        let waitingRows = waiting.map {
+            CaseloadReport.WaitingReferral(referral: $0.id.rawValue, program: $0.program.rawValue, received: $0.received, waitingDays: date.days(since: $0.received))
+        }.sorted { ($0.waitingDays, $0.referral) > ($1.waitingDays, $1.referral) }
+        let programRows = records.compactMap(\.program).filter { inProgram($0.id) }.map { p -> CaseloadReport.ProgramRow in
+            let mine = consumers.filter { $0.program == p.id }
+            let w = waitingRows.filter { $0.program == p.id.rawValue }
+            return .init(program: p.id.rawValue, name: p.name, individual: mine.filter { $0.format == .individual }.count,
+                         group: mine.filter { $0.format == .group }.count, combined: mine.filter { $0.format == .combined }.count,
+                         waitingReferrals: w.count, oldestWaitingDays: w.map(\.waitingDays).max(),
+                         groups: groupRows.filter { $0.program == p.id.rawValue }.count)
+        }.sorted { $0.program < $1.program }
+        return CaseloadReport(asOf: date, programs: programRows, teams: teamRows, practitioners: practitionerRows, groups: groupRows, waiting: waitingRows)
+    }
+}

@@ -1,0 +1,44 @@
+public import ClinicalRecord
+
+/// One event of the record as projections see it: decoded, with its place in the log and
+/// both of its times.
+public struct RecordedEvent: Sendable {
+    /// The log position (0-based).
+    public var position: UInt64
+    /// The CloudEvents id (what amendments reference).
+    public var id: String
+    /// The stream (CloudEvents `subject`).
+    public var stream: String
+    /// Occurred-at: clinical time.
+    public var occurredAt: Timestamp
+    /// Recorded-at: when the store committed it.
+    public var recordedAt: Timestamp
+    /// The event, in its current schema version, with any amendments applied.
+    public var event: any RecordEvent
+
+    public init(position: UInt64, id: String, stream: String, occurredAt: Timestamp, recordedAt: Timestamp, event: any RecordEvent) {
+        self.position = position; self.id = id; self.stream = stream
+        self.occurredAt = occurredAt; self.recordedAt = recordedAt; self.event = event
+    }
+}
+
+/// A projection: a pure fold of each stream's events into one record per stream.
+///
+/// Keeping one record per stream is what makes corrections simple and rebuilds exact: an
+/// amendment or an entry marked in error changes one stream's history, so the engine drops
+/// that stream's record and folds the corrected history again. Everything that joins streams
+/// (a practitioner's caseload, a program's fidelity) happens at query time, over the records.
+///
+/// `apply` must be deterministic and depend only on the record and the event, so that a
+/// rebuild from the log always equals incremental application.
+public protocol Projection: Sendable {
+    /// The stream's record.
+    associatedtype Record: Codable & Sendable & Equatable
+    /// A stable name, used for its databases in the views environment (`caseload`).
+    static var name: String { get }
+    /// The fold's version: a change makes the engine rebuild this projection from the log.
+    static var version: Int { get }
+    /// Folds one event into its stream's record (`nil` before the stream's first relevant
+    /// event). Events a projection does not use leave the record as it is.
+    func apply(_ event: RecordedEvent, to record: inout Record?)
+}

@@ -1,0 +1,269 @@
+public import ClinicalRecord
+public import EventLog
+import Foundation
+import LMDBKit
+import Synchronization
+
+/// The projections of one store: their records in memory, persisted in the store's views
+/// environment (`<store>/views`), separate from the log so that rebuilding views never
+/// touches or blocks the record.
+///
+/// - Each flush writes the changed records and the position they reflect in one write
+///   transaction, so every event is applied exactly once, even across crashes and processes.
+/// - ``catchUp(progress:)`` applies what the log holds beyond that position.
+/// - ``rebuild(progress:)`` folds the whole log into fresh databases (the inactive
+///   generation) and swaps them in with one commit; queries keep answering from the old
+///   records until then.
+/// - ``replay(through:)`` gives the projections as of any log position, in memory.
+///
+/// ```swift
+/// let views = try ProjectionStore.open(store: path, log: log)
+/// try views.catchUp()
+/// let snapshot = views.snapshot()
+/// let caseload = CaseloadQuery(snapshot).run(asOf: LocalDate("2026-06-30")!)
+/// ```
+public final class ProjectionStore: Sendable {
+    /// The projections every store keeps.
+    public static let standard: [any Projection] = [CaseloadProjection(), GoalsProjection(), ParticipationProjection(), FidelityProjection()]
+
+    /// Events between flushes while catching up.
+    public static let flushEvery: UInt64 = 50_000
+
+    public let log: LMDBEventLog
+    let env: Environment
+    let meta: Database
+    let projections: [any Projection]
+    private let state: Mutex<ProjectionSet>
+    /// The generation (0 or 1) whose databases hold the records.
+    private let generation: Mutex<Int>
+    /// The position last written to (or read from) the views by this process.
+    private let flushed: Mutex<UInt64?>
+
+    /// The views directory of a store.
+    public static func viewsDirectory(of store: String) -> String { store + "/views" }
+
+    /// Opens (creating if needed) the views of the store whose log is `log`, loads the
+    /// persisted records, and rebuilds any projection whose fold version changed.
+    public static func open(store: String, log: LMDBEventLog, projections: [any Projection] = standard) throws -> ProjectionStore {
+        let dir = viewsDirectory(of: store)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let env = try Environment(path: dir, configuration: .init(mapSize: 1 << 30, maxDatabases: 32))
+        try env.clearStaleReaders()
+        let meta = try env.openDatabase("meta", create: true)
+        let views = ProjectionStore(log: log, env: env, meta: meta, projections: projections)
+        if try views.loadPersisted() == false {
+            try views.rebuild()
+        }
+        return views
+    }
+
+    private init(log: LMDBEventLog, env: Environment, meta: Database, projections: [any Projection]) {
+        self.log = log
+        self.env = env
+        self.meta = meta
+        self.projections = projections
+        self.state = Mutex(ProjectionSet(tables: projections.map { Self.table(for: $0) }))
+        self.generation = Mutex(0)
+        self.flushed = Mutex(nil)
+    }
+
+    static func table(for projection: any Projection) -> any AnyProjectionTable {
+        func make<P: Projection>(_ p: P) -> any AnyProjectionTable { ProjectionTable(p) }
+        return make(projection)
+    }
+
+    func dbName(_ table: String, generation: Int) -> String { "\(table).g\(generation)" }
+
+    /// Loads the persisted records; `false` when there are none or a fold version changed.
+    private func loadPersisted() throws -> Bool {
+        let stored: (position: UInt64, generation: Int, versions: [String: Int])? = try env.read { txn in
+            guard let p = try txn.get(meta, key: Array("position".utf8)), let position = UInt64(bigEndianBytes: p),
+                let g = try txn.get(meta, key: Array("generation".utf8)), let gen = g.first
+            else { return nil }
+            var versions: [String: Int] = [:]
+            for projection in projections {
+                let name = type(of: projection).name
+                if let v = try txn.get(meta, key: Array("version.\(name)".utf8)), let n = UInt64(bigEndianBytes: v) {
+                    versions[name] = Int(n)
+                }
+            }
+            return (position, Int(gen), versions)
+        }
+        guard let stored else { return false }
+        for p in projections where stored.versions[type(of: p).name] != type(of: p).version { return false }
+        let set = ProjectionSet(tables: projections.map { Self.table(for: $0) }, position: stored.position)
+        for table in set.tables {
+            let db = try env.openDatabase(dbName(table.name, generation: stored.generation), create: true)
+            try env.read { txn in
+                try txn.withCursor(db) { cursor in
+                    var more = try cursor.first()
+                    while more {
+                        let (k, v) = cursor.current()
+                        try table.load(key: String(decoding: k, as: UTF8.self), value: v)
+                        more = try cursor.next()
+                    }
+                }
+            }
+            _ = table.takeDirty()
+        }
+        state.withLock { $0 = set }
+        generation.withLock { $0 = stored.generation }
+        flushed.withLock { $0 = stored.position }
+        return true
+    }
+
+    /// The log position the projections reflect (the number of events applied).
+    public var position: UInt64 { state.withLock { $0.position } }
+
+    /// Applies every event the log holds beyond ``position``, flushing every
+    /// ``flushEvery`` events and at the end.
+    /// - Returns: the number of events applied.
+    @discardableResult
+    public func catchUp(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> UInt64 {
+        let start = position
+        for _ in 0..<5 {
+            do {
+                try state.withLock { set in
+                    let head = try log.currentHead().treeSize
+                    try fold(set, to: head, progress: progress) { try self.flush(set) }
+                    try flush(set)
+                }
+                return position - start
+            } catch ProjectionStoreError.staleViews {
+                // Another process moved the views on: take its records and continue from there.
+                if try loadPersisted() == false { try rebuild(progress: progress) }
+            }
+        }
+        throw ProjectionStoreError.staleViews
+    }
+
+    /// Folds `set` forward to `head`, calling `checkpoint` every ``flushEvery`` events.
+    private func fold(_ set: ProjectionSet, to head: UInt64, progress: ((UInt64, UInt64) -> Void)?, checkpoint: () throws -> Void) throws {
+        var sinceFlush: UInt64 = 0
+        while set.position < head {
+            let page = try log.readEvents(from: set.position, limit: Int(min(2000, head - set.position)))
+            if page.isEmpty { break }
+            for stored in page {
+                try set.apply(stored, log: log)
+            }
+            sinceFlush += UInt64(page.count)
+            progress?(set.position, head)
+            if sinceFlush >= Self.flushEvery {
+                try checkpoint()
+                sinceFlush = 0
+            }
+        }
+    }
+
+    /// Writes the changed records and the position in one transaction.
+    private func flush(_ set: ProjectionSet) throws {
+        let gen = generation.withLock { $0 }
+        let changes = set.tables.map { ($0.name, $0.takeDirty()) }
+        let base = flushed.withLock { $0 }
+        try env.write { txn in
+            // Exactly once across processes: write only over the position these records
+            // were built on; if another process flushed since, this one reloads instead.
+            let onDisk = try txn.get(meta, key: Array("position".utf8)).flatMap { UInt64(bigEndianBytes: $0) }
+            if onDisk != base { throw ProjectionStoreError.staleViews }
+            for (name, records) in changes where !records.isEmpty {
+                let db = try txn.openDatabase(dbName(name, generation: gen), create: true)
+                for (key, value) in records {
+                    if let value { try txn.put(db, key: Array(key.utf8), value: value) } else { _ = try txn.delete(db, key: Array(key.utf8)) }
+                }
+            }
+            try writeMeta(txn, position: set.position, generation: gen)
+        }
+        flushed.withLock { $0 = set.position }
+    }
+
+    private func writeMeta(_ txn: borrowing Transaction, position: UInt64, generation gen: Int) throws {
+        try txn.put(meta, key: Array("position".utf8), value: position.bigEndianBytes)
+        try txn.put(meta, key: Array("generation".utf8), value: [UInt8(gen)])
+        for p in projections {
+            try txn.put(meta, key: Array("version.\(type(of: p).name)".utf8), value: UInt64(type(of: p).version).bigEndianBytes)
+        }
+    }
+
+    /// Rebuilds every projection from the whole log into the inactive generation's
+    /// databases, then swaps them in with one commit. Queries keep answering from the
+    /// current records until the swap.
+    public func rebuild(progress: ((UInt64, UInt64) -> Void)? = nil) throws {
+        let fresh = ProjectionSet(tables: projections.map { Self.table(for: $0) })
+        let head = try log.currentHead().treeSize
+        try fold(fresh, to: head, progress: progress) {}
+        let next = 1 - generation.withLock { $0 }
+        try state.withLock { current in
+            // Events committed during the rebuild.
+            try fold(fresh, to: try log.currentHead().treeSize, progress: nil) {}
+            try env.write { txn in
+                for table in fresh.tables {
+                    let db = try txn.openDatabase(dbName(table.name, generation: next), create: true)
+                    try txn.empty(db)
+                    for (key, value) in table.takeDirty() {
+                        if let value { try txn.put(db, key: Array(key.utf8), value: value) }
+                    }
+                }
+                try writeMeta(txn, position: fresh.position, generation: next)
+            }
+            generation.withLock { $0 = next }
+            flushed.withLock { $0 = fresh.position }
+            current = fresh
+        }
+    }
+
+    /// An immutable copy of every projection's records, for queries.
+    public func snapshot() -> ProjectionSnapshot {
+        state.withLock { ProjectionSnapshot(set: $0.copy()) }
+    }
+
+    /// The projections as the record stood after `position` events (what the record said
+    /// then), folded in memory from the log.
+    public func replay(through position: UInt64) throws -> ProjectionSnapshot {
+        let set = ProjectionSet(tables: projections.map { Self.table(for: $0) })
+        try fold(set, to: min(position, try log.currentHead().treeSize), progress: nil) {}
+        return ProjectionSnapshot(set: set)
+    }
+
+    /// The number of events recorded at or before `time` (recorded-at never decreases in
+    /// log order, so this is a binary search).
+    public func position(recordedAtOrBefore time: Timestamp) throws -> UInt64 {
+        var lo: UInt64 = 0, hi = try log.currentHead().treeSize
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            guard let e = try log.readEvents(from: mid, limit: 1).first, let t = Timestamp(e.recordedAt) else { break }
+            if t <= time { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Each projection's state digest (SHA-256 over its records in key order).
+    public func digests() throws -> [String: String] { try snapshot().digests() }
+}
+
+/// Every projection's records at one position; safe to query from any thread.
+public final class ProjectionSnapshot: @unchecked Sendable {
+    let folded: ProjectionSet
+    init(set: ProjectionSet) { self.folded = set }
+
+    /// The number of events the snapshot reflects.
+    public var position: UInt64 { folded.position }
+
+    /// The records of projection `P`, by stream.
+    public func records<P: Projection>(_ type: P.Type) -> [String: P.Record] {
+        (folded.table(named: P.name) as? ProjectionTable<P>)?.records ?? [:]
+    }
+
+    /// Each projection's state digest.
+    public func digests() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for t in folded.tables { out[t.name] = try t.digest() }
+        return out
+    }
+}
+
+/// Errors of the views.
+public enum ProjectionStoreError: Error, Sendable {
+    /// Another process wrote the views since this one read them (handled inside
+    /// ``ProjectionStore/catchUp(progress:)`` by reloading).
+    case staleViews
+}
