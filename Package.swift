@@ -108,6 +108,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ProjectionTests",
+            dependencies: [
+                "Projections", "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting", "CanonicalJSON",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EventLogTests",

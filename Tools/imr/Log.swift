@@ -15,8 +15,10 @@ extension Imr {
         @Option(help: "The most events to show.")
         var limit: Int = 100
 
+        enum LogFormat: String, ExpressibleByArgument { case table, json }
+
         @Option(help: "table or json (one stored event per line).")
-        var format: OutputFormat = .table
+        var format: LogFormat = .table
 
         func validate() throws {
             if limit < 1 { throw ValidationError("--limit must be at least 1") }

@@ -10,7 +10,7 @@ struct StoreArgument: ParsableArguments {
 
 /// Output format for listings.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
+    case table, json, csv
 }
 
 /// Writes to standard error.
