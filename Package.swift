@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ClinicalRecord", targets: ["ClinicalRecord"]),
         .library(name: "RecordCore", targets: ["RecordCore"]),
         .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "ProgramSimulator", targets: ["ProgramSimulator"]),
         .executable(name: "imr", targets: ["imr"]),
         .executable(name: "imr-bench", targets: ["imr-bench"]),
         .executable(name: "imr-audit", targets: ["imr-audit"]),
@@ -68,11 +69,12 @@ let package = Package(
             path: "Projections",
             swiftSettings: swiftSettings
         ),
+        .target(name: "ProgramSimulator", dependencies: ["ClinicalRecord", "RecordCore"], swiftSettings: swiftSettings),
         .target(name: "EventLogTesting", dependencies: ["EventLog", "CanonicalJSON"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "imr",
             dependencies: [
-                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections",
+                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections", "ProgramSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/imr",
@@ -111,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "ProjectionTests",
             dependencies: [
-                "Projections", "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting", "CanonicalJSON",
+                "Projections", "ProgramSimulator", "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting", "CanonicalJSON",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,2 @@
+import ClinicalRecord
+import RecordCore
