@@ -168,7 +168,7 @@ private struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func value(_ key: Key) throws -> JSONValue {
         guard let v = members[name(key)] else {
-            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath + [key], debugDescription: "required field is missing"))
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "required field is missing"))
         }
         return v
     }

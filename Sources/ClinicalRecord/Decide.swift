@@ -378,6 +378,9 @@ extension RecordState {
                 guard request.decision == .accepted else {
                     throw .invariant("amendment.request-not-accepted", "the amendment request has not been accepted", field: "request_id")
                 }
+                if let target = request.target, target != e.targetEventId {
+                    throw .invariant("amendment.request-other-target", "the amendment request concerns another event", field: "target_event_id")
+                }
             }
             try checkAmendmentContent(e, c)
         case let e as EntryMarkedInError:
@@ -434,6 +437,11 @@ extension RecordState {
         guard let target = c.events[e.targetEventId], case .object(var data) = target.data,
             case .object(let changes) = e.content, let type = EventCatalog.byTypeName[target.typeName]
         else { return }
+        // Identifiers say what the entry is about (whose record, which session or goal); an
+        // amendment corrects content, never the identity of what it amends.
+        for key in changes.keys.sorted() where key.hasSuffix("_id") {
+            throw .invariant("amendment.identifiers-fixed", "an amendment may not change an identifier of its target", field: "content.\(key)")
+        }
         for (key, value) in changes { data[key] = value }
         let amended: any RecordEvent
         do { amended = try JSONValueDecoder().decode(type, from: .object(data)) } catch let error as DecodingError {

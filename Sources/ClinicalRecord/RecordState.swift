@@ -47,6 +47,7 @@ public struct RecordState: Sendable {
     }
     public struct AmendmentRequest: Sendable {
         public var date: LocalDate
+        public var target: String?
         public var decision: AmendmentDecision?
     }
     public struct Consumer: Sendable {
@@ -163,7 +164,7 @@ public struct RecordState: Sendable {
         case let e as RelapsePreventionPlanRecorded:
             c.planVersions[e.planId] = e.planVersion
         case let e as AmendmentRequested:
-            c.requests[e.requestId] = AmendmentRequest(date: e.date)
+            c.requests[e.requestId] = AmendmentRequest(date: e.date, target: e.targetEventId)
         case let e as AmendmentRequestDecided:
             c.requests[e.requestId]?.decision = e.decision
         case let e as EntryMarkedInError:

@@ -89,7 +89,9 @@ public final class RecordCore: Sendable {
             while true {
                 let page = try await log.readStream(stream, from: version + 1, limit: 1000)
                 for stored in page {
-                    if let event = try codec.decode(stored) { state.apply(event, id: stored.id, data: stored.data) }
+                    // The state keeps the data in the current schema version (upcast), which is
+                    // what amendments are checked against.
+                    if let event = try codec.decode(stored) { state.apply(event, id: stored.id, data: try codec.encode(event)) }
                     version = stored.streamVersion
                 }
                 if page.count < 1000 { break }
@@ -204,13 +206,17 @@ public final class RecordCore: Sendable {
             do {
                 let results = try await log.append(appends)
                 var perLine: [Int: [(id: String, type: String, stream: String, position: LogIndex)]] = [:]
+                var duplicate: [Int: Bool] = [:]
                 for o in owner {
                     let d = appends[o.append].events[o.index]
                     perLine[o.line, default: []].append((d.id, d.type, appends[o.append].stream.rawValue, results[o.append].positions[o.index]))
+                    // A command is a duplicate when every one of its events was already stored
+                    // (a concurrent retry of the same command id won the race).
+                    duplicate[o.line] = (duplicate[o.line] ?? true) && results[o.append].wasDuplicate
                 }
                 for (line, decision, _) in planned {
                     let events = (perLine[line] ?? []).sorted { $0.position < $1.position }
-                    lines[line] = .success(CommandResult(events: events, warnings: decision.warnings, wasDuplicate: false))
+                    lines[line] = .success(CommandResult(events: events, warnings: decision.warnings, wasDuplicate: duplicate[line] ?? false))
                 }
                 return BatchOutcome(lines: lines.map { $0! }, wrote: true)
             } catch let error as EventLogError where error.code == .wrongExpectedVersion {

@@ -1,0 +1,530 @@
+import CanonicalJSON
+import ClinicalRecord
+import Testing
+
+// Given/when/then for the record's rules (IMR.md section 6), accepted and refused paths.
+// Every refusal is checked for its kind, rule and field, that it decides no events, and that
+// its text never quotes the free-text values of the command.
+
+@Suite("Referrals and enrollment")
+struct ReferralEnrollmentTests {
+    @Test("A session for a consumer without an active enrollment is refused")
+    func sessionNeedsEnrollment() {
+        // Referred and accepted, but never enrolled.
+        let given = History(F.program() + [F.referral(), F.accept()])
+        expectRefused(when(given.state, F.session(homework: secret)), rule: "session.requires-active-enrollment", field: "consumer_id")
+        // A consumer the record has never seen.
+        expectRefused(when(given.state, F.session(consumer: "c-unknown")), rule: "session.requires-active-enrollment", field: "consumer_id")
+    }
+
+    @Test("A session for an enrolled consumer becomes exactly that SessionRecorded")
+    func sessionAccepted() throws {
+        let given = History(F.enrolled())
+        let note = F.session(homework: secret)
+        let d = try #require(expectAccepted(when(given.state, note)))
+        #expect(d.events.count == 1)
+        #expect(d.events.first as? SessionRecorded == note)
+        #expect(d.warnings.isEmpty)
+    }
+
+    @Test("Enrollment needs an accepted referral: missing, pending and declined referrals are refused")
+    func enrollmentNeedsAcceptedReferral() {
+        let noReferral = History(F.program())
+        expectRefused(when(noReferral.state, F.enroll()), rule: "enrollment.requires-accepted-referral", field: "referral_id")
+        let pending = History(F.program() + [F.referral()])
+        expectRefused(when(pending.state, F.enroll()), rule: "enrollment.requires-accepted-referral", field: "referral_id")
+        let declined = History(F.program() + [F.referral(), F.decline(reason: secret)])
+        expectRefused(when(declined.state, F.enroll()), rule: "enrollment.requires-accepted-referral", field: "referral_id")
+        let accepted = History(F.program() + [F.referral(), F.accept()])
+        let d = expectAccepted(when(accepted.state, F.enroll()))
+        #expect(d?.events.first as? ConsumerEnrolled == F.enroll())
+    }
+
+    @Test("Enrollment on another consumer's referral, or a second active enrollment, is refused")
+    func enrollmentOtherRules() {
+        let given = History(F.enrolled() + [F.referral("r2", consumer: F.other), F.accept("r2")])
+        expectRefused(when(given.state, F.enroll(F.other, referral: "r1", enrollment: "e9")),
+                      rule: "enrollment.referral-of-another-consumer", field: "referral_id")
+        var second = given
+        second.apply([F.referral("r3"), F.accept("r3")])
+        expectRefused(when(second.state, F.enroll(referral: "r3", enrollment: "e3")), rule: "enrollment.already-active", field: "consumer_id")
+        expectRefused(when(given.state, F.enroll(F.other, referral: "r2", enrollment: "e2", curriculum: .thirdEdition)),
+                      rule: "enrollment.curriculum-of-program", field: "curriculum")
+    }
+
+    @Test("A referral has exactly one decision: a second accept or decline is refused")
+    func oneDecision() {
+        for first in [F.accept() as any RecordEvent, F.decline()] {
+            let given = History(F.program() + [F.referral(), first])
+            expectRefused(when(given.state, F.accept()), rule: "referral.one-decision", field: "referral_id")
+            expectRefused(when(given.state, F.decline(reason: secret)), rule: "referral.one-decision", field: "referral_id")
+        }
+        let pending = History(F.program() + [F.referral()])
+        expectAccepted(when(pending.state, F.decline(reason: secret)))
+        expectAccepted(when(pending.state, F.accept()))
+        expectRefused(when(pending.state, F.accept("r-unknown")), rule: "referral.unknown", field: "referral_id")
+    }
+
+    @Test("A decline needs a non-empty reason")
+    func declineNeedsReason() {
+        let pending = History(F.program() + [F.referral()])
+        expectRefusedWith(when(pending.state, F.decline(reason: "  ")), rule: "field.not-empty", field: "reason")
+    }
+}
+
+@Suite("Goals: open → achieved | withdrawn")
+struct GoalTests {
+    static let rated = GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, note: secret, ratedBy: F.user, date: day("2026-02-01"))
+    static let revised = GoalRevised(goalId: "g1", consumerId: F.consumer, change: secret, date: day("2026-02-01"))
+    static let achieved = GoalAchieved(goalId: "g1", consumerId: F.consumer, note: secret, date: day("2026-02-02"))
+    static let withdrawn = GoalWithdrawn(goalId: "g1", consumerId: F.consumer, reason: secret, date: day("2026-02-02"))
+    static let followUp = F.session("s9", date: day("2026-02-03"), goals: ["g1"], homework: secret)
+
+    @Test("An open goal can be revised, rated, followed up, achieved or withdrawn")
+    func openGoalAccepts() {
+        let given = History(F.enrolled() + [F.goal()])
+        for e in [Self.rated as any RecordEvent, Self.revised, Self.achieved, Self.withdrawn, Self.followUp] {
+            let d = expectAccepted(when(given.state, e))
+            #expect(d?.events.count == 1)
+        }
+    }
+
+    @Test("After closure nothing follows: revise, rate, achieve, withdraw and follow-up are refused with goal.closed",
+          arguments: [GoalTests.achieved as any RecordEvent, GoalTests.withdrawn])
+    func closedGoalRefuses(closure: any RecordEvent) {
+        let given = History(F.enrolled() + [F.goal(), closure])
+        for e in [Self.rated as any RecordEvent, Self.revised, Self.achieved, Self.withdrawn] {
+            expectRefused(when(given.state, e), rule: "goal.closed", field: "goal_id")
+        }
+        expectRefused(when(given.state, Self.followUp), rule: "goal.closed", field: "goals_followed_up[0]")
+    }
+
+    @Test("Operations on a goal the consumer does not have are refused with goal.unknown")
+    func unknownGoal() {
+        let given = History(F.enrolled() + [F.goal(), F.referral("r2", consumer: F.other), F.accept("r2"),
+                                            F.enroll(F.other, referral: "r2", enrollment: "e2"), F.goal("g2", consumer: F.other)])
+        let noGoals = History(F.enrolled())
+        for e in [Self.rated as any RecordEvent, Self.revised, Self.achieved, Self.withdrawn] {
+            expectRefused(when(noGoals.state, e), rule: "goal.unknown", field: "goal_id")
+        }
+        // g2 belongs to c2, not c1.
+        let other = GoalAchieved(goalId: "g2", consumerId: F.consumer, date: day("2026-02-02"))
+        expectRefused(when(given.state, other), rule: "goal.unknown", field: "goal_id")
+        expectRefused(when(given.state, F.session("s9", goals: ["g1", "g2"])), rule: "goal.unknown", field: "goals_followed_up[1]")
+    }
+
+    @Test("Setting a goal id twice is refused with goal.duplicate, even after closure")
+    func duplicateGoal() {
+        let open = History(F.enrolled() + [F.goal()])
+        expectRefused(when(open.state, F.goal(text: secret)), rule: "goal.duplicate", field: "goal_id")
+        let closed = History(F.enrolled() + [F.goal(), Self.achieved])
+        expectRefused(when(closed.state, F.goal(text: secret)), rule: "goal.duplicate", field: "goal_id")
+        expectAccepted(when(open.state, F.goal("g2", text: secret)))
+    }
+
+    @Test("A goal needs an active enrollment and valid fields")
+    func goalShape() {
+        let notEnrolled = History(F.program())
+        expectRefused(when(notEnrolled.state, F.goal(text: secret)), rule: "goal.requires-active-enrollment", field: "consumer_id")
+        let given = History(F.enrolled())
+        expectRefusedWith(when(given.state, F.goal(text: "")), rule: "field.not-empty", field: "text")
+        var bad = Self.rated
+        bad.rating = 6
+        let withGoal = History(F.enrolled() + [F.goal()])
+        expectRefusedWith(when(withGoal.state, bad), rule: "field.range", field: "rating")
+    }
+}
+
+@Suite("Supporters: contacts need active, in-scope consent")
+struct SupporterTests {
+    /// Consent for handouts and homework from 1 to 28 February.
+    static let given = History(F.enrolled() + [F.supporter(), F.consent()])
+
+    @Test("A contact inside the consent's period and scope is accepted, on its first and last day too")
+    func acceptedContact() {
+        for d in ["2026-02-01", "2026-02-14", "2026-02-28"] {
+            let e = F.contact(on: day(d))
+            #expect(expectAccepted(when(Self.given.state, e))?.events.first as? SupporterContactRecorded == e)
+        }
+        expectAccepted(when(Self.given.state, F.contact(on: day("2026-02-10"), purpose: .homework)))
+    }
+
+    @Test("A contact before the consent starts is refused")
+    func beforeStart() {
+        expectRefused(when(Self.given.state, F.contact(on: day("2026-01-31"))), rule: "supporter.contact-needs-active-consent", field: "date")
+    }
+
+    @Test("A contact after the consent expires is refused")
+    func afterExpiry() {
+        expectRefused(when(Self.given.state, F.contact(on: day("2026-03-01"))), rule: "supporter.contact-needs-active-consent", field: "date")
+    }
+
+    @Test("A contact on or after the revocation date is refused; before it, it is accepted")
+    func afterRevocation() {
+        var h = History(F.enrolled() + [F.supporter(), F.consent(until: nil)])
+        h.apply(SupporterConsentRevoked(supporterId: "sp1", consumerId: F.consumer, effectiveDate: day("2026-02-15"), reason: secret))
+        expectAccepted(when(h.state, F.contact(on: day("2026-02-14"))))
+        expectRefused(when(h.state, F.contact(on: day("2026-02-15"))), rule: "supporter.contact-needs-active-consent", field: "date")
+        expectRefused(when(h.state, F.contact(on: day("2026-06-01"))), rule: "supporter.contact-needs-active-consent", field: "date")
+    }
+
+    @Test("A contact for a purpose outside the consent's scope is refused")
+    func wrongPurpose() {
+        for p in [SupporterPurpose.sessions, .relapsePlan, .goals] {
+            expectRefused(when(Self.given.state, F.contact(on: day("2026-02-10"), purpose: p)),
+                          rule: "supporter.contact-needs-active-consent", field: "date")
+        }
+    }
+
+    @Test("A contact with no consent at all, or with an unknown supporter, is refused")
+    func noConsent() {
+        let h = History(F.enrolled() + [F.supporter()])
+        expectRefused(when(h.state, F.contact(on: day("2026-02-10"))), rule: "supporter.contact-needs-active-consent", field: "date")
+        expectRefused(when(Self.given.state, F.contact("sp9", on: day("2026-02-10"))), rule: "supporter.unknown", field: "supporter_id")
+    }
+
+    @Test("A second consent after a revocation makes contacts possible again")
+    func consentAfterRevocation() {
+        var h = History(F.enrolled() + [F.supporter(), F.consent(until: nil)])
+        h.apply(SupporterConsentRevoked(supporterId: "sp1", consumerId: F.consumer, effectiveDate: day("2026-02-15")))
+        h.apply(F.consent(scope: [.sessions], from: day("2026-03-01"), until: nil))
+        expectAccepted(when(h.state, F.contact(on: day("2026-03-02"), purpose: .sessions)))
+        expectRefused(when(h.state, F.contact(on: day("2026-03-02"), purpose: .handouts)),
+                      rule: "supporter.contact-needs-active-consent", field: "date")
+    }
+}
+
+@Suite("Amendments and marks in error")
+struct AmendmentTests {
+    @Test("An amendment of an existing event of the same consumer is accepted")
+    func amendExisting() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        let d = expectAccepted(when(h.state, F.amend(note)))
+        #expect((d?.events.first as? EntryAmended)?.targetEventId == note)
+        expectAccepted(when(h.state, EntryMarkedInError(targetEventId: note, consumerId: F.consumer, reason: secret, author: F.user)))
+    }
+
+    @Test("An amendment of an unknown event id is refused with amendment.target-not-found")
+    func unknownTarget() {
+        let h = History(F.enrolled() + [F.session()])
+        expectRefused(when(h.state, F.amend("ev-999")), rule: "amendment.target-not-found", field: "target_event_id")
+        expectRefused(when(h.state, EntryMarkedInError(targetEventId: "ev-999", consumerId: F.consumer, reason: secret, author: F.user)),
+                      rule: "amendment.target-not-found", field: "target_event_id")
+    }
+
+    @Test("An amendment naming an event of ANOTHER consumer is refused with amendment.target-not-found")
+    func otherConsumersEvent() {
+        var h = History(F.twoEnrolled())
+        let theirs = h.apply(F.session(consumer: F.other))
+        expectRefused(when(h.state, F.amend(theirs)), rule: "amendment.target-not-found", field: "target_event_id")
+        expectRefused(when(h.state, EntryMarkedInError(targetEventId: theirs, consumerId: F.consumer, reason: secret, author: F.user)),
+                      rule: "amendment.target-not-found", field: "target_event_id")
+        // A program-stream event is nobody's consumer record either.
+        expectRefused(when(h.state, F.amend("ev-1", content: ["name": "x"])), rule: "amendment.target-not-found", field: "target_event_id")
+        expectAccepted(when(h.state, F.amend(theirs, consumer: F.other)))
+    }
+
+    @Test("Amendment content that does not fit the target's type is refused with amendment.content-invalid")
+    func contentInvalid() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        // An unknown field of the target, a wrong type, and a vocabulary violation.
+        expectRefused(when(h.state, F.amend(note, content: ["mood": .string(secret)])), rule: "amendment.content-invalid", field: "content.mood")
+        expectRefused(when(h.state, F.amend(note, content: ["duration_minutes": .string(secret)])),
+                      rule: "amendment.content-invalid", field: "content.duration_minutes")
+        expectRefused(when(h.state, F.amend(note, content: ["topics": [.string(secret)]])),
+                      rule: "amendment.content-invalid", field: "content.topics[0]")
+        // Shape rules of the amendment itself.
+        expectRefusedWith(when(h.state, F.amend(note, content: [:])), rule: "amendment.content-not-empty", field: "content")
+        expectRefusedWith(when(h.state, F.amend(note, content: .string(secret))), rule: "amendment.content-object", field: "content")
+        // A field that fits.
+        expectAccepted(when(h.state, F.amend(note, content: ["homework": .string(secret), "duration_minutes": 55])))
+    }
+
+    @Test("An amended event must still pass its type's field rules (a 0-minute session, a rating of 9, empty goal text)")
+    func contentBreakingFieldRules() {
+        var h = History(F.enrolled() + [F.goal()])
+        let note = h.apply(F.session())
+        let goal = h.ids[h.ids.count - 2]
+        let rating = h.apply(GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, ratedBy: F.user, date: day("2026-02-01")))
+        expectRefused(when(h.state, F.amend(note, content: ["duration_minutes": 0])),
+                      rule: "amendment.content-invalid", field: "content.duration_minutes")
+        expectRefused(when(h.state, F.amend(rating, content: ["rating": 9])), rule: "amendment.content-invalid", field: "content.rating")
+        expectRefused(when(h.state, F.amend(goal, content: ["text": " "])), rule: "amendment.content-invalid", field: "content.text")
+        expectAccepted(when(h.state, F.amend(rating, content: ["rating": 5])))
+    }
+
+    @Test("A patient-requested amendment needs a request id, a known request, and an accepted decision")
+    func patientRequested() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        expectRefusedWith(when(h.state, F.amend(note, kind: .patientRequested)), rule: "amendment.patient-request-needs-request", field: "request_id")
+        expectRefused(when(h.state, F.amend(note, kind: .patientRequested, request: "rq1")), rule: "amendment-request.unknown", field: "request_id")
+        h.apply(AmendmentRequested(requestId: "rq1", consumerId: F.consumer, targetEventId: note, requestedChange: secret, date: day("2026-02-01")))
+        expectRefused(when(h.state, F.amend(note, kind: .patientRequested, request: "rq1")),
+                      rule: "amendment.request-not-accepted", field: "request_id")
+        var denied = h
+        denied.apply(AmendmentRequestDecided(requestId: "rq1", consumerId: F.consumer, decision: .denied, reason: "accurate as written",
+                                             statementOfDisagreement: secret, date: day("2026-02-10")))
+        expectRefused(when(denied.state, F.amend(note, kind: .patientRequested, request: "rq1")),
+                      rule: "amendment.request-not-accepted", field: "request_id")
+        h.apply(AmendmentRequestDecided(requestId: "rq1", consumerId: F.consumer, decision: .accepted, date: day("2026-02-10")))
+        expectAccepted(when(h.state, F.amend(note, kind: .patientRequested, request: "rq1")))
+    }
+
+    @Test("A request is decided once; a denial needs a reason; a late decision is flagged")
+    func requestDecisions() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        h.apply(AmendmentRequested(requestId: "rq1", consumerId: F.consumer, targetEventId: note, requestedChange: secret, date: day("2026-02-01")))
+        expectRefusedWith(when(h.state, AmendmentRequestDecided(requestId: "rq1", consumerId: F.consumer, decision: .denied, date: day("2026-02-02"))),
+                          rule: "amendment-request.denial-needs-reason", field: "reason")
+        let late = AmendmentRequestDecided(requestId: "rq1", consumerId: F.consumer, decision: .accepted, date: day("2026-04-15"))
+        #expect(expectAccepted(when(h.state, late))?.warnings.map(\.rule) == ["amendment-request.decided-late"])
+        let extended = AmendmentRequestDecided(requestId: "rq1", consumerId: F.consumer, decision: .accepted, extended: true, date: day("2026-04-15"))
+        #expect(expectAccepted(when(h.state, extended))?.warnings == [])
+        h.apply(late)
+        expectRefused(when(h.state, extended), rule: "amendment-request.already-decided", field: "request_id")
+    }
+
+    @Test("An entry is marked in error once")
+    func markInErrorOnce() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        h.apply(EntryMarkedInError(targetEventId: note, consumerId: F.consumer, reason: "wrong chart", author: F.user))
+        expectRefused(when(h.state, EntryMarkedInError(targetEventId: note, consumerId: F.consumer, reason: secret, author: F.user)),
+                      rule: "entry.already-in-error", field: "target_event_id")
+    }
+}
+
+@Suite("Discharge")
+struct DischargeTests {
+    @Test("Discharge with an open goal is refused with discharge.open-goals")
+    func openGoals() {
+        let h = History(F.enrolled() + [F.goal(), F.goal("g2"), GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-01"))])
+        expectRefused(when(h.state, F.discharge(booster: secret)), rule: "discharge.open-goals", field: nil)
+    }
+
+    @Test("Discharge after every goal is closed is accepted")
+    func closedGoals() {
+        let h = History(F.enrolled() + [F.goal(), F.goal("g2"), GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-01")),
+                                        GoalWithdrawn(goalId: "g2", consumerId: F.consumer, reason: "moved on", date: day("2026-02-01"))])
+        let d = expectAccepted(when(h.state, F.discharge(modules: [.recoveryStrategies])))
+        #expect(d?.events.first as? ConsumerDischarged == F.discharge(modules: [.recoveryStrategies]))
+    }
+
+    @Test("Discharge of another enrollment id is refused")
+    func wrongEnrollment() {
+        let h = History(F.enrolled())
+        expectRefused(when(h.state, F.discharge(enrollment: "e9")), rule: "enrollment.not-active", field: "enrollment_id")
+    }
+
+    /// Every kind of non-amendment command for the discharged consumer `c1`.
+    static var afterDischarge: [any RecordEvent] {
+        [
+            F.session("s9", date: day("2026-03-02"), homework: secret),
+            F.goal("g9", text: secret),
+            GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 2, note: secret, ratedBy: F.user, date: day("2026-03-02")),
+            GoalRevised(goalId: "g1", consumerId: F.consumer, change: secret, date: day("2026-03-02")),
+            AttendanceRecorded(sessionId: "s9", consumerId: F.consumer, date: day("2026-03-02"), status: .noShow, reason: secret),
+            F.supporter("sp9"),
+            F.consent(from: day("2026-03-02"), until: nil),
+            F.contact(on: day("2026-03-02")),
+            StrengthsInventoryCompleted(consumerId: F.consumer, date: day("2026-03-02"), answers: [.init(section: .leisure, text: secret)]),
+            RelapsePreventionPlanRecorded(planId: "pl1", planVersion: 1, consumerId: F.consumer, triggers: [secret], warningSigns: ["x"],
+                                          actions: ["y"], date: day("2026-03-02")),
+            HandoutsProvided(consumerId: F.consumer, module: .recoveryStrategies, handoutIds: ["h1"], date: day("2026-03-02")),
+            ModuleReviewCompleted(consumerId: F.consumer, module: .recoveryStrategies, answers: [secret], date: day("2026-03-02")),
+            OutcomeMeasureRecorded(consumerId: F.consumer, instrument: .imrsClient, instrumentVersion: "2009",
+                                   itemResponses: Array(repeating: 3, count: 15), total: 3, date: day("2026-03-02")),
+            PractitionerTransferred(enrollmentId: F.enrollment, consumerId: F.consumer, fromPractitionerId: F.practitioner,
+                                    toPractitionerId: F.practitioner2, effectiveDate: day("2026-03-02"), reason: secret),
+            F.discharge(),
+        ]
+    }
+
+    @Test("After discharge every command but amendments is refused with record.discharged-only-amendments")
+    func onlyAmendmentsAfterDischarge() {
+        var h = History(F.enrolled() + [F.supporter(), F.consent(until: nil)])
+        let goal = h.apply(F.goal())
+        let note = h.apply(F.session(topics: [.recoveryStrategies]))
+        h.apply([GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-01")),
+                 PractitionerJoined(practitionerId: F.practitioner2, programId: F.program, teamId: F.team, role: .practitioner,
+                                    startDate: day("2026-01-05")),
+                 F.discharge()])
+        for e in Self.afterDischarge {
+            let r = when(h.state, e)
+            expectRefused(r, rule: "record.discharged-only-amendments", field: nil)
+            if case .failure(let err) = r { #expect(err.kind == .invariant, "\(type(of: e))") }
+        }
+        // Re-enrolling on a new accepted referral is refused too.
+        var again = h
+        again.apply([F.referral("r5"), F.accept("r5")])
+        expectRefused(when(again.state, F.enroll(referral: "r5", enrollment: "e5")), rule: "record.discharged-only-amendments", field: nil)
+        // Amendments, marks in error, and the amendment-request path still pass.
+        expectAccepted(when(h.state, F.amend(note)))
+        expectAccepted(when(h.state, F.amend(goal, content: ["text": "walk to the river"])))
+        expectAccepted(when(h.state, EntryMarkedInError(targetEventId: note, consumerId: F.consumer, reason: secret, author: F.user)))
+        expectAccepted(when(h.state, AmendmentRequested(requestId: "rq1", consumerId: F.consumer, targetEventId: note,
+                                                        requestedChange: secret, date: day("2026-03-05"))))
+    }
+}
+
+@Suite("Sessions, attendance, curriculum")
+struct SessionTests {
+    @Test("A topic outside the consumer's curriculum edition is refused, naming the topic's index",
+          arguments: [
+              (CurriculumEdition.draft2003, Module.drugAndAlcoholUse, false),
+              (.kit2009, .drugAndAlcoholUse, true),
+              (.thirdEdition, .drugAndAlcoholUse, true),
+              (.draft2003, .healthyLifestyle, false),
+              (.kit2009, .healthyLifestyle, false),
+              (.thirdEdition, .healthyLifestyle, true),
+          ])
+    func topicInCurriculum(edition: CurriculumEdition, module: Module, accepted: Bool) {
+        let h = History(F.enrolled(curriculum: edition))
+        let note = F.session(topics: [.recoveryStrategies, module], homework: secret)
+        if accepted {
+            expectAccepted(when(h.state, note))
+        } else {
+            expectRefused(when(h.state, note), rule: "session.topic-not-in-curriculum", field: "topics[1]")
+            expectRefused(when(h.state, HandoutsProvided(consumerId: F.consumer, module: module, handoutIds: ["h1"], date: day("2026-01-20"))),
+                          rule: "handouts.module-not-in-curriculum", field: "module")
+        }
+    }
+
+    @Test("Every module of every edition is accepted as a session topic of that edition")
+    func allModulesOfEdition() {
+        for edition in CurriculumEdition.allCases {
+            let h = History(F.enrolled(curriculum: edition))
+            expectAccepted(when(h.state, F.session(topics: edition.modules)))
+            #expect(edition.modules.count == [.draft2003: 9, .kit2009: 10, .thirdEdition: 11][edition])
+        }
+    }
+
+    @Test("One note per attendee: a second note for the same session and consumer is refused")
+    func oneNotePerAttendee() {
+        let h = History(F.twoEnrolled() + [F.session("s1")])
+        expectRefused(when(h.state, F.session("s1", homework: secret)), rule: "session.one-note-per-attendee", field: "session_id")
+        expectAccepted(when(h.state, F.session("s2")))
+        expectAccepted(when(h.state, F.session("s1", consumer: F.other)))
+    }
+
+    @Test("A group-format note outside the group command, or before enrollment, is refused")
+    func sessionShapeRules() {
+        let h = History(F.enrolled())
+        var group = F.session()
+        group.format = .group
+        group.groupId = "gr1"
+        expectRefused(when(h.state, group), rule: "session.group-through-group-command", field: "format")
+        expectRefused(when(h.state, F.session(date: day("2026-01-14"))), rule: "session.before-enrollment", field: "date")
+        var unsigned = F.session()
+        unsigned.consumerSigned = false
+        expectRefusedWith(when(h.state, unsigned), rule: "session.consumer-signature-or-reason", field: "consumer_signature_absent_reason")
+        expectRefusedWith(when(h.state, F.session(topics: [.socialSupport, .socialSupport])), rule: "field.unique", field: "topics")
+    }
+
+    @Test("Attendance has one status per consumer per session")
+    func oneAttendanceStatus() {
+        let first = AttendanceRecorded(sessionId: "s1", consumerId: F.consumer, date: day("2026-01-20"), status: .attended)
+        let h = History(F.twoEnrolled() + [first])
+        let again = AttendanceRecorded(sessionId: "s1", consumerId: F.consumer, date: day("2026-01-20"), status: .noShow, reason: secret)
+        expectRefused(when(h.state, again), rule: "attendance.one-status-per-session", field: "session_id")
+        var otherConsumer = again
+        otherConsumer.consumerId = F.other
+        expectAccepted(when(h.state, otherConsumer))
+        var otherSession = again
+        otherSession.sessionId = "s2"
+        expectAccepted(when(h.state, otherSession))
+    }
+
+    @Test("A module review of a module not taught yet is refused; once taught it is accepted")
+    func moduleReview() {
+        let review = ModuleReviewCompleted(consumerId: F.consumer, module: .stressVulnerability, score: 80, answers: [secret], date: day("2026-02-01"))
+        let h = History(F.enrolled() + [F.session(topics: [.recoveryStrategies])])
+        expectRefused(when(h.state, review), rule: "module-review.module-not-taught", field: "module")
+        let taught = History(F.enrolled() + [F.session(topics: [.recoveryStrategies, .stressVulnerability])])
+        expectAccepted(when(taught.state, review))
+    }
+
+    @Test("Relapse prevention plan versions go 1, 2, 3 per plan")
+    func relapsePlanVersions() {
+        func plan(_ id: PlanID, _ v: Int) -> RelapsePreventionPlanRecorded {
+            RelapsePreventionPlanRecorded(planId: id, planVersion: v, consumerId: F.consumer, triggers: [secret], warningSigns: ["poor sleep"],
+                                          actions: ["call sister"], date: day("2026-02-01"))
+        }
+        var h = History(F.enrolled())
+        expectRefused(when(h.state, plan("pl1", 2)), rule: "relapse-plan.version-sequence", field: "plan_version")
+        h.apply(try! h.state.decide(.record(plan("pl1", 1))).events)
+        expectRefused(when(h.state, plan("pl1", 1)), rule: "relapse-plan.version-sequence", field: "plan_version")
+        expectRefused(when(h.state, plan("pl1", 3)), rule: "relapse-plan.version-sequence", field: "plan_version")
+        expectAccepted(when(h.state, plan("pl1", 2)))
+        expectAccepted(when(h.state, plan("pl2", 1)))
+        var withSupporter = plan("pl1", 2)
+        withSupporter.supportersInvolved = ["sp-none"]
+        expectRefused(when(h.state, withSupporter), rule: "supporter.unknown", field: "supporters_involved[0]")
+    }
+
+    @Test("The strengths inventory is flagged outside the second or third session")
+    func inventoryTiming() {
+        let inventory = StrengthsInventoryCompleted(consumerId: F.consumer, date: day("2026-02-01"), answers: [.init(section: .leisure, text: "music")])
+        let early = History(F.enrolled())
+        #expect(expectAccepted(when(early.state, inventory))?.warnings.map(\.rule) == ["inventory.not-session-2-or-3"])
+        let onTime = History(F.enrolled() + [AttendanceRecorded(sessionId: "s1", consumerId: F.consumer, date: day("2026-01-20"), status: .attended)])
+        #expect(expectAccepted(when(onTime.state, inventory))?.warnings == [])
+    }
+}
+
+@Suite("Program rules: fidelity reviews, teams, practitioners")
+struct ProgramRuleTests {
+    @Test("A fidelity review with 13 items scored 1–5 and total = mean is accepted")
+    func validReview() {
+        let h = History(F.program())
+        let review = F.fidelity(scores: [5, 4, 4, 3, 5, 5, 2, 4, 3, 4, 5, 4, 3])
+        #expect(abs(review.total - 51.0 / 13.0) < 1e-9)
+        expectAccepted(when(h.state, review))
+    }
+
+    @Test("A fidelity review whose total is not the mean is refused with fidelity.total-is-mean")
+    func totalNotMean() {
+        let h = History(F.program())
+        expectRefusedWith(when(h.state, F.fidelity(scores: Array(repeating: 4, count: 13), total: 4.2)), rule: "fidelity.total-is-mean", field: "total")
+        expectRefusedWith(when(h.state, F.fidelity(scores: Array(repeating: 4, count: 13), total: 52)), rule: "fidelity.total-is-mean", field: "total")
+    }
+
+    @Test("A fidelity review without exactly 13 distinct items 1–13, or with a score outside 1–5, is refused")
+    func thirteenItems() {
+        let h = History(F.program())
+        expectRefusedWith(when(h.state, F.fidelity(scores: Array(repeating: 4, count: 12))), rule: "fidelity.thirteen-items", field: "items")
+        expectRefusedWith(when(h.state, F.fidelity(scores: Array(repeating: 4, count: 14))), rule: "fidelity.thirteen-items", field: "items")
+        expectRefusedWith(when(h.state, F.fidelity(scores: Array(repeating: 4, count: 13), items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12])),
+                          rule: "fidelity.items-1-to-13", field: "items")
+        expectRefusedWith(when(h.state, F.fidelity(scores: [6] + Array(repeating: 4, count: 12))), rule: "field.range", field: "items[0].score")
+        expectRefusedWith(when(h.state, F.fidelity(scores: [0] + Array(repeating: 4, count: 12))), rule: "field.range", field: "items[0].score")
+    }
+
+    @Test("A fidelity review of an unknown program, or a review id used twice, is refused")
+    func reviewState() {
+        let none = History()
+        expectRefused(when(none.state, F.fidelity(scores: Array(repeating: 4, count: 13))), rule: "program.unknown", field: "program_id")
+        let h = History(F.program() + [F.fidelity(scores: Array(repeating: 4, count: 13))])
+        expectRefused(when(h.state, F.fidelity(scores: Array(repeating: 3, count: 13))), rule: "fidelity.duplicate-review", field: "review_id")
+    }
+
+    @Test("One primary practitioner at a time: a second assignment is refused, a transfer is accepted")
+    func onePrimary() {
+        let h = History(F.enrolled() + [PractitionerJoined(practitionerId: F.practitioner2, programId: F.program, teamId: F.team,
+                                                           role: .practitioner, startDate: day("2026-01-05"))])
+        let assign = PractitionerAssigned(enrollmentId: F.enrollment, consumerId: F.consumer, practitionerId: F.practitioner2,
+                                          effectiveDate: day("2026-02-01"))
+        expectRefused(when(h.state, assign), rule: "assignment.one-primary", field: "practitioner_id")
+        let transfer = PractitionerTransferred(enrollmentId: F.enrollment, consumerId: F.consumer, fromPractitionerId: F.practitioner,
+                                               toPractitionerId: F.practitioner2, effectiveDate: day("2026-02-01"), reason: secret)
+        // pr2 has no recorded training: accepted with a warning.
+        #expect(expectAccepted(when(h.state, transfer))?.warnings.map(\.rule) == ["practitioner.no-training"])
+        var wrongFrom = transfer
+        wrongFrom.fromPractitionerId = "pr9"
+        expectRefused(when(h.state, wrongFrom), rule: "transfer.from-current-primary", field: "from_practitioner_id")
+    }
+}
