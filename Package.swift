@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RecordCore", targets: ["RecordCore"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "ProgramSimulator", targets: ["ProgramSimulator"]),
+        .library(name: "RecordHTTP", targets: ["RecordHTTP"]),
         .executable(name: "imr", targets: ["imr"]),
         .executable(name: "imr-bench", targets: ["imr-bench"]),
         .executable(name: "imr-audit", targets: ["imr-audit"]),
@@ -31,6 +32,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -69,12 +75,26 @@ let package = Package(
             path: "Projections",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RecordHTTP",
+            dependencies: [
+                "RecordCore", "Projections", "ClinicalRecord", "EventLog", "MerkleLog", "CanonicalJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "ProgramSimulator", dependencies: ["ClinicalRecord", "RecordCore"], swiftSettings: swiftSettings),
         .target(name: "EventLogTesting", dependencies: ["EventLog", "CanonicalJSON"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "imr",
             dependencies: [
-                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections", "ProgramSimulator",
+                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections", "ProgramSimulator", "RecordHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/imr",
@@ -115,6 +135,15 @@ let package = Package(
             dependencies: [
                 "Projections", "ProgramSimulator", "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting", "CanonicalJSON",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "RecordHTTP", "Projections", "ProgramSimulator", "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting",
+                "CanonicalJSON", "MerkleLog",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

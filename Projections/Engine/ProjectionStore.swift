@@ -267,3 +267,36 @@ public enum ProjectionStoreError: Error, Sendable {
     /// ``ProjectionStore/catchUp(progress:)`` by reloading).
     case staleViews
 }
+
+extension ProjectionStore {
+    /// Keeps the projections live until the task is cancelled: applies new events as this
+    /// process commits them (the log's commit notifications) and, for appends made by other
+    /// processes, at least every `pollInterval` seconds.
+    ///
+    /// - Parameter onApplied: called after each catch-up that applied events, with the new position.
+    public func follow(pollInterval: Double = 1, onApplied: (@Sendable (UInt64) -> Void)? = nil) async throws {
+        let commits = log.commits()
+        try catchUp()
+        onApplied?(position)
+        await withTaskGroup(of: Void.self) { group in
+            // Wake on commits of this process…
+            let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            group.addTask {
+                for await _ in commits { wake.yield() }
+            }
+            // …and on a timer, for other processes.
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(pollInterval * 1_000_000_000))
+                    wake.yield()
+                }
+                wake.finish()
+            }
+            for await _ in wakeups {
+                if Task.isCancelled { break }
+                if let applied = try? catchUp(), applied > 0 { onApplied?(position) }
+            }
+            group.cancelAll()
+        }
+    }
+}
