@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "RecordHTTP",
             dependencies: [
-                "RecordCore", "Projections", "ClinicalRecord", "EventLog", "MerkleLog", "CanonicalJSON",
+                "RecordCore", "Projections", "Dashboard", "ClinicalRecord", "EventLog", "MerkleLog", "CanonicalJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,12 +89,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "Dashboard", dependencies: ["Projections", "ClinicalRecord", "EventLog"], swiftSettings: swiftSettings),
         .target(name: "ProgramSimulator", dependencies: ["ClinicalRecord", "RecordCore"], swiftSettings: swiftSettings),
         .target(name: "EventLogTesting", dependencies: ["EventLog", "CanonicalJSON"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "imr",
             dependencies: [
-                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections", "ProgramSimulator", "RecordHTTP",
+                "EventLog", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections", "ProgramSimulator", "RecordHTTP", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/imr",
