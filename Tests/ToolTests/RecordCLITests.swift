@@ -75,7 +75,7 @@ struct RecordCLITests {
         // Line 7 enrolls on a referral that was never accepted; line 8 misspells a field.
         let bad = setup
             + #"{"command":"enroll-consumer","occurred_at":"2026-01-09T09:00:00Z","enrollment_id":"e2","consumer_id":"c2","program_id":"p1","referral_id":"r9","format":"individual","start_date":"2026-01-09","curriculum":"imr-kit-2009","scale_version":"imr-fidelity-kit-2009"}"# + "\n"
-            + #"{"command":"record-training","occurred_at":"2026-01-06T09:00:00Z","practitioner_id":"pr1","course":"basic","hourz":16,"date":"2026-01-06"}"# + "\n"
+            + #"{"command":"record-training","occurred_at":"2026-01-06T09:00:00Z","practitioner_id":"pr1","course":"basic","hours":16,"hourz":16,"date":"2026-01-06"}"# + "\n"
         var r = try ToolRunner.run(["import", tmp.path, "-"], input: bad)
         #expect(r.status == 1)
         #expect(r.stderr.contains("line 8: refused: hourz: unknown field"))

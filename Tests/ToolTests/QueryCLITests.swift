@@ -1,0 +1,86 @@
+import EventLog
+import EventLogTesting
+import Foundation
+import Testing
+
+@Suite("imr query, imr project and imr report")
+struct QueryCLITests {
+    /// The demo's command file (scripts/demo-commands.ndjson), imported into a fresh store.
+    func demoStore() throws -> TemporaryStore {
+        let tmp = try TemporaryStore()
+        var r = try ToolRunner.run(["init", tmp.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        r = try ToolRunner.run(["import", tmp.path, root.appendingPathComponent("scripts/demo-commands.ndjson").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        return tmp
+    }
+
+    @Test("Queries answer from the record: caseload, goals and participation as JSON, CSV and tables")
+    func queries() throws {
+        let tmp = try demoStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["query", "caseload", tmp.path, "--to", "2026-02-20", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // One consumer enrolled (the other referral was declined), with pr-12 as primary.
+        #expect(r.stdout.contains(#""individual":1"#))
+        #expect(r.stdout.contains(#""practitioner":"pr-12""#))
+        r = try ToolRunner.run(["query", "participation", tmp.path, "--to", "2026-03-31", "--format", "csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // The amended session counts 45 minutes, not the 50 first recorded.
+        #expect(r.stdout.contains("c-7f3a9c,north,active,1,0.75,"))
+        r = try ToolRunner.run(["query", "goals", tmp.path, "--to", "2026-03-31"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Overdue"))
+        // As of position 9 (before the enrollment), nobody is active.
+        r = try ToolRunner.run(["query", "caseload", tmp.path, "--as-of", "9", "--to", "2026-02-20", "--format", "json"])
+        #expect(r.stdout.contains(#""individual":0"#))
+        r = try ToolRunner.run(["query", "caseload", tmp.path, "--as-of", "yesterday"])
+        #expect(r.status == 64)
+    }
+
+    @Test("project verify, rebuild and status agree on every digest")
+    func project() throws {
+        let tmp = try demoStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["project", "verify", tmp.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("verified: the views equal a replay of 17 events"))
+        r = try ToolRunner.run(["project", "status", tmp.path])
+        let status = Set(r.stdout.split(separator: "\n").filter { !$0.hasPrefix("position") })
+        r = try ToolRunner.run(["project", "rebuild", tmp.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rebuilt = Set(r.stdout.split(separator: "\n").filter { !$0.hasPrefix("rebuilt") })
+        #expect(status == rebuilt)
+        #expect(status.count == 4)
+    }
+
+    @Test("report writes one self-contained page: no scripts, no links out, the audit verified")
+    func report() throws {
+        let tmp = try demoStore()
+        defer { tmp.remove() }
+        let out = tmp.path + "/report.html"
+        let r = try ToolRunner.run(["report", tmp.path, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(html.contains("<svg"))
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("http://") || html.allOccurrences(of: "http://").allSatisfy { $0 == "http://www.w3.org/2000/svg" })
+        #expect(!html.contains("https://"))
+        #expect(html.contains(#"id="audit-status">verified"#))
+    }
+}
+
+extension String {
+    /// Every `http://…` URL prefix up to the next quote, for the no-network check.
+    func allOccurrences(of prefix: String) -> [String] {
+        var out: [String] = []
+        var rest = self[...]
+        while let r = rest.range(of: prefix) {
+            let tail = rest[r.lowerBound...]
+            out.append(String(tail.prefix { $0 != "\"" }))
+            rest = rest[r.upperBound...]
+        }
+        return out
+    }
+}
