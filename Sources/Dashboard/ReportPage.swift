@@ -59,7 +59,7 @@ public struct ReportPage: Sendable {
         h3{font-size:15px;margin:8px 0}.muted{color:#666;font-size:13px}
         .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:16px}
         figure{margin:0;border:1px solid #ddd;border-radius:6px;padding:10px;break-inside:avoid;page-break-inside:avoid}
-        figcaption{font-size:13px;margin-top:4px}svg.chart{width:100%;height:auto}
+        figcaption{font-size:13px;margin-top:4px}svg.chart{width:100%;height:auto;max-width:560px;display:block}
         table{border-collapse:collapse;font-size:12px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}
         th:first-child,td:first-child{text-align:left}th{background:#f4f6f7}
         .item{display:inline-block;width:18px;height:14px;font-size:9px;text-align:center;color:#fff;margin-right:1px}
@@ -134,10 +134,10 @@ public struct ReportPage: Sendable {
         out += "</table>"
 
         // Goal follow-up compliance.
-        out += "<h2 id=\"goals\">Goal follow-up compliance</h2>"
+        out += "<h2 id=\"goals\">Goal follow-up compliance</h2><div class=\"grid\">"
         out += "<figure>" + SVG.barChart(title: "Monthly goal follow-up compliance (%)",
                                           rows: goals.programs.map { ($0.program, $0.monthlyCompliance ?? 0) }, limit: 100, limitLabel: "100%")
-        out += "<figcaption>Goal-months with at least one review, \(goals.from) to \(goals.asOf); \(goals.overdue.count) open goals overdue (no review in 30 days)</figcaption></figure>"
+        out += "<figcaption>Goal-months with at least one review, \(goals.from) to \(goals.asOf); \(goals.overdue.count) open goals overdue (no review in 30 days)</figcaption></figure></div>"
         out += "<table id=\"goals-table\"><tr><th>program</th><th>open</th><th>achieved</th><th>withdrawn</th><th>overdue</th><th>compliance %</th></tr>"
         for r in goals.programs {
             out += "<tr><td>\(e(r.program))</td><td>\(r.open)</td><td>\(r.achieved)</td><td>\(r.withdrawn)</td><td>\(r.overdue)</td><td>\(r.monthlyCompliance.map { String($0) } ?? "")</td></tr>"
@@ -145,12 +145,12 @@ public struct ReportPage: Sendable {
         out += "</table>"
 
         // Participation funnel.
-        out += "<h2 id=\"participation\">Participation</h2>"
+        out += "<h2 id=\"participation\">Participation</h2><div class=\"grid\">"
         let totals = (referred: p.map(\.referred).reduce(0, +), enrolled: p.map(\.enrolled).reduce(0, +),
                       active: p.map(\.active).reduce(0, +), completed: p.map(\.completed).reduce(0, +), dropped: p.map(\.dropped).reduce(0, +))
         out += "<figure>" + SVG.funnel(title: "Participation funnel", stages: [("referred", totals.referred), ("enrolled", totals.enrolled),
                                                                              ("active now", totals.active), ("completed", totals.completed), ("dropped out", totals.dropped)])
-        out += "<figcaption>From referral to completion, all sites</figcaption></figure>"
+        out += "<figcaption>From referral to completion, all sites</figcaption></figure></div>"
         out += "<table id=\"participation-table\"><tr><th>program</th><th>referred</th><th>enrolled</th><th>active</th><th>completed</th><th>dropped</th><th>sessions</th><th>hours</th><th>median days referral→first session</th></tr>"
         for r in p {
             out += "<tr><td>\(e(r.program))</td><td>\(r.referred)</td><td>\(r.enrolled)</td><td>\(r.active)</td><td>\(r.completed)</td><td>\(r.dropped)</td><td>\(r.sessions)</td><td>\(SVG.format(r.hours))</td><td>\(r.medianDaysReferralToFirstSession.map(String.init) ?? "")</td></tr>"

@@ -32,7 +32,7 @@ public enum SVG {
     /// A line chart over shared x labels, y from `yRange`, with optional shaded bands
     /// (`[(from, to, color, label)]`) such as the fidelity bands.
     public static func lineChart(title: String, labels: [String], series: [Series], yRange: ClosedRange<Double>,
-                                 bands: [(Double, Double, String, String)] = [], width: Int = 520, height: Int = 220) -> String {
+                                 bands: [(Double, Double, String, String)] = [], width: Int = 360, height: Int = 200) -> String {
         let left = 36.0, right = 12.0, top = 24.0, bottom = 30.0
         let w = Double(width) - left - right, h = Double(height) - top - bottom
         func x(_ i: Int) -> Double { labels.count <= 1 ? left + w / 2 : left + w * Double(i) / Double(labels.count - 1) }
@@ -65,8 +65,8 @@ public enum SVG {
 
     /// Horizontal bars with an optional limit line (a ratio rule).
     public static func barChart(title: String, rows: [(label: String, value: Double)], limit: Double? = nil, limitLabel: String = "",
-                                width: Int = 520) -> String {
-        let rowH = 18.0, left = 150.0, right = 40.0, top = 20.0
+                                width: Int = 360) -> String {
+        let rowH = 18.0, left = 110.0, right = 36.0, top = 20.0
         let height = Int(top + rowH * Double(max(rows.count, 1)) + 20)
         let maxV = max(rows.map(\.value).max() ?? 1, limit ?? 0, 1)
         let w = Double(width) - left - right
@@ -88,17 +88,17 @@ public enum SVG {
     }
 
     /// A funnel: one bar per stage, narrowing.
-    public static func funnel(title: String, stages: [(label: String, value: Int)], width: Int = 520) -> String {
+    public static func funnel(title: String, stages: [(label: String, value: Int)], width: Int = 360) -> String {
         let rowH = 28.0, height = Int(rowH * Double(stages.count) + 10)
         let maxV = Double(max(stages.map(\.value).max() ?? 1, 1))
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\" class=\"chart\">"
         out += "<title>\(escape(title))</title>"
         for (i, s) in stages.enumerated() {
-            let bw = (Double(width) - 160) * Double(s.value) / maxV
-            let xx = (Double(width) - 160 - bw) / 2 + 150
+            let bw = (Double(width) - 110) * Double(s.value) / maxV
+            let xx = (Double(width) - 110 - bw) / 2 + 100
             let yy = rowH * Double(i) + 4
             out += "<rect x=\"\(n(xx))\" y=\"\(n(yy))\" width=\"\(n(max(bw, 1)))\" height=\"\(n(rowH - 6))\" fill=\"#5d6d7e\"/>"
-            out += "<text x=\"140\" y=\"\(n(yy + 16))\" font-size=\"11\" text-anchor=\"end\">\(escape(s.label))</text>"
+            out += "<text x=\"94\" y=\"\(n(yy + 16))\" font-size=\"11\" text-anchor=\"end\">\(escape(s.label))</text>"
             out += "<text x=\"\(n(xx + bw / 2))\" y=\"\(n(yy + 16))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#fff\">\(s.value)</text>"
         }
         return out + "</svg>"
