@@ -11,7 +11,7 @@ public struct FidelityProjection: Projection {
 
 /// Placeholder report until the fidelity projection lands.
 public struct FidelityReport: Codable, Sendable, Equatable {
-    public struct Item: Codable, Sendable, Equatable { public var number: Int }
+    public struct Item: Codable, Sendable, Equatable { public var number: Int; public var score: Int }
     public struct Review: Codable, Sendable, Equatable { public var reviewId: String; public var raterKind: String; public var total: Double }
     public var program: String
     public var window: ClosedRange<LocalDate>
@@ -26,4 +26,8 @@ extension ProjectionSnapshot {
     public func fidelity(program: ProgramID, window: ClosedRange<LocalDate>?, asOf: LocalDate) -> FidelityReport {
         FidelityReport(program: program.rawValue, window: (window ?? asOf...asOf), scaleVersion: "", total: 0, band: "", items: [], raterReviews: [])
     }
+}
+
+extension ProjectionSnapshot {
+    public func fidelityHistory(program: ProgramID, asOf: LocalDate) -> [(date: LocalDate, report: FidelityReport)] { [] }
 }
