@@ -102,12 +102,13 @@ struct TargetedFlipTests {
         // LMDB maps data.mdb from offset 0; /proc/self/maps says where (the map's own address
         // is not exposed through lmdb.h unless MDB_FIXEDMAP is used).
         let dataFile = URL(fileURLWithPath: LMDBEventLog.logDirectory(of: store) + "/data.mdb").resolvingSymlinksInPath().path
-        // /proc/self/maps is not read atomically: a test running beside this one that maps or
-        // unmaps memory between two read() calls can hide a line from one reading (CI saw
-        // this), so read it again until the mapping shows.
+        // /proc/self/maps has no size, so read it with read(2) until end of file (a reader that
+        // trusts st_size can stop early, and the line we need moves with the map's address).
+        // It is also not read atomically: a test beside this one that maps or unmaps memory
+        // between two reads can hide a line, so read it again until the mapping shows.
         var found: Substring?
         for _ in 0..<100 where found == nil {
-            let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+            let maps = try Self.readProcFile("/proc/self/maps")
             found = maps.split(separator: "\n").first { $0.hasSuffix(dataFile) }
         }
         let line = try #require(found, "no mapping of \(dataFile) in /proc/self/maps")
@@ -132,6 +133,22 @@ struct TargetedFlipTests {
             }
         }
         return (try collect(eventsDB).map { ($0.0, $0.1) }, try collect(merkleDB).map(\.1))
+    }
+
+    /// The whole text of a /proc file, read with read(2) until end of file.
+    static func readProcFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CocoaError(.fileReadNoPermission) }
+        defer { close(fd) }
+        var out = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw CocoaError(.fileReadUnknown) }
+            if n == 0 { break }
+            out += buffer[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     @Test("200 flips of bytes the log uses: each is reported at its position, never verified")
