@@ -225,10 +225,22 @@ final class GroupCommitWriter: @unchecked Sendable {
             var failure: EventLogError?
             var startVersions: [StreamVersion] = []
             startVersions.reserveCapacity(item.appends.count)
+            // The stream's last event before each part, when no earlier part of this append
+            // names the same stream (else nil and looked up again after that part is written).
+            var startTails: [StreamTail?] = []
+            startTails.reserveCapacity(item.appends.count)
             var versions: [StreamID: StreamVersion] = [:]
             let several = item.appends.count > 1
             for a in item.appends {
-                let actual = try (several ? versions[a.stream] : nil) ?? tail(a.stream)?.link.version ?? 0
+                let actual: StreamVersion
+                if several, let v = versions[a.stream] {
+                    actual = v
+                    startTails.append(nil)
+                } else {
+                    let t = try tail(a.stream)
+                    actual = t?.link.version ?? 0
+                    startTails.append(t)
+                }
                 startVersions.append(actual)
                 if failure == nil && !a.expected.isSatisfied(by: actual) {
                     failure = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
@@ -334,13 +346,14 @@ final class GroupCommitWriter: @unchecked Sendable {
             // 3. Write: event bytes, stream links, Merkle nodes (the ids are in); then heads.
             var results: [AppendResult] = []
             results.reserveCapacity(item.appends.count)
-            for (a, start) in zip(item.appends, startVersions) {
+            for (i, a) in item.appends.enumerated() {
+                let start = startVersions[i]
                 var version = start
                 var positions: [LogIndex] = []
                 var streamVersions: [StreamVersion] = []
                 positions.reserveCapacity(a.events.count)
                 streamVersions.reserveCapacity(a.events.count)
-                var last = try tail(a.stream)
+                var last = start == 0 ? nil : try startTails[i] ?? tail(a.stream)
                 for e in a.events {
                     version += 1
                     let position = state.size
@@ -363,23 +376,18 @@ final class GroupCommitWriter: @unchecked Sendable {
                     positions.append(position)
                     streamVersions.append(version)
                 }
-                if let last { tails[a.stream] = last }
-                results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
-            }
-            // One head per stream, after its last event of this append.
-            func writeHead(_ stream: StreamID) throws {
-                let t = tails[stream]!
-                var key = stream.rawValue
-                try key.withUTF8 { k in
-                    try StreamHead(version: t.link.version, position: t.position).withBytes { v in
-                        try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                // The head after this part (a stream named again later in the append is
+                // written again; the last write holds its last event).
+                if let t = last, !a.events.isEmpty {
+                    tails[a.stream] = t
+                    var key = a.stream.rawValue
+                    try key.withUTF8 { k in
+                        try StreamHead(version: t.link.version, position: t.position).withBytes { v in
+                            try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                        }
                     }
                 }
-            }
-            if several {
-                for stream in versions.keys { try writeHead(stream) }
-            } else {
-                try writeHead(item.appends[0].stream)
+                results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
             }
             state.lastRecordedAt = recordedAtMicros
             outcomes.append(.success(results))
