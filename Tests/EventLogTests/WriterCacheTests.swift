@@ -9,7 +9,7 @@ import Testing
 /// streams' last events between commits. These tests hold it to the stored format's rules:
 /// a refused append leaves no id behind, and what the writer remembers never outlives the log
 /// it describes.
-@Suite("Writer: refused appends leave no ids; remembered stream tails stay true")
+@Suite("Writer: refused appends leave no ids; remembered stream tails stay true", .serialized)
 struct WriterCacheTests {
     @Test("An append refused for its expected version leaves its ids free for a later append")
     func versionRefusalTakesBackIDs() async throws {
