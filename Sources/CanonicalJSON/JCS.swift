@@ -121,20 +121,38 @@ public enum JCS {
 
 extension JCS {
     /// Escapes and appends a UTF-8 buffer as a canonical string literal, copying unescaped runs.
+    ///
+    /// Runs without `"`, `\` or control characters are found eight bytes at a time (SWAR
+    /// tests on one `UInt64`); a word that may hold one is then walked byte by byte.
     @inline(__always)
     static func writeStringBytes(_ p: UnsafeBufferPointer<UInt8>, into buffer: inout [UInt8]) {
         // No reserveCapacity here: Array grows to exactly the requested size, so reserving per
         // string would reallocate on every call once the buffer is full. Appends grow geometrically.
         buffer.append(0x22)
+        guard let base = p.baseAddress else {
+            buffer.append(0x22)
+            return
+        }
+        let raw = UnsafeRawPointer(base)
         var runStart = 0
         var i = 0
         let n = p.count
-        while i < n {
-            let b = p[i]
-            if b >= 0x20 && b != 0x22 && b != 0x5C {
+        while true {
+            while i &+ 8 <= n && !mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                i &+= 8
+            }
+            // Byte by byte through the rest of this word (or the tail) until an escape.
+            let stop = min(n, i &+ 8)
+            while i < stop {
+                let b = base[i]
+                if b < 0x20 || b == 0x22 || b == 0x5C { break }
                 i &+= 1
+            }
+            if i == stop {
+                if i == n { break }
                 continue
             }
+            let b = base[i]
             if runStart < i { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i])) }
             buffer.append(0x5C)
             switch b {
@@ -157,6 +175,23 @@ extension JCS {
         }
         if runStart < n { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<n])) }
         buffer.append(0x22)
+    }
+
+    /// True when some byte of `w` is below 0x20, `"` or `\\`.
+    ///
+    /// Standard SWAR tests (Anderson, "Bit Twiddling Hacks": `hasless` and `haszero`): each is
+    /// exact about whether some byte matches, though it may flag the wrong byte, so a true
+    /// result is confirmed byte by byte.
+    @inline(__always)
+    static func mayNeedEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let below20 = (w &- ones &* 0x20) & ~w & high
+        let q = w ^ (ones &* 0x22)
+        let quote = (q &- ones) & ~q & high
+        let s = w ^ (ones &* 0x5C)
+        let backslash = (s &- ones) & ~s & high
+        return (below20 | quote | backslash) != 0
     }
 
     @inline(__always)

@@ -64,16 +64,7 @@ extension JSONValue {
                 buffer.append(UInt8(ascii: ":"))
                 only.value.writeCanonical(into: &buffer)
             } else if !members.isEmpty {
-                var entries = ContiguousArray(members)
-                entries.withUnsafeMutableBufferPointer { sortByMemberName($0) }
-                var first = true
-                for entry in entries {
-                    if !first { buffer.append(UInt8(ascii: ",")) }
-                    first = false
-                    JCS.writeString(entry.key, into: &buffer)
-                    buffer.append(UInt8(ascii: ":"))
-                    entry.value.writeCanonical(into: &buffer)
-                }
+                writeMembers(members, into: &buffer)
             }
             buffer.append(UInt8(ascii: "}"))
         }
@@ -89,22 +80,78 @@ extension JSONValue {
     }
 }
 
-/// Sorts members in RFC 8785 order; insertion sort with moves (no reference-count traffic)
-/// for the small objects that dominate, the standard library's sort otherwise.
-private func sortByMemberName(_ e: UnsafeMutableBufferPointer<(key: String, value: JSONValue)>) {
-    let n = e.count
-    guard n <= 24 else {
-        var e = e
-        e.sort { JCS.precedes($0.key, $1.key) }
-        return
-    }
-    var i = 1
-    while i < n {
-        var j = i
-        while j > 0 && JCS.precedes(e[j].key, e[j - 1].key) {
-            e.swapAt(j, j - 1)
-            j -= 1
+/// A member's place in RFC 8785 order: the first eight UTF-8 bytes of its name, big-endian
+/// and zero-padded, and where it sits in the dictionary.
+///
+/// For ASCII, byte order is UTF-16 code-unit order, so two names whose ASCII prefixes differ
+/// compare as their prefixes do; equal prefixes, and names with a non-ASCII byte in the
+/// prefix, are compared in full by ``JCS/precedes(_:_:)``.
+private struct MemberOrder {
+    var prefix: UInt64
+    var ascii: Bool
+    var index: Dictionary<String, JSONValue>.Index
+
+    init(name: String, index: Dictionary<String, JSONValue>.Index) {
+        var prefix: UInt64 = 0
+        var count = 0
+        var high: UInt8 = 0
+        for b in name.utf8 {
+            if count == 8 { break }
+            prefix = prefix << 8 | UInt64(b)
+            high |= b
+            count += 1
         }
-        i += 1
+        if count < 8 { prefix <<= UInt64(8 * (8 - count)) }
+        self.prefix = prefix
+        self.ascii = high < 0x80
+        self.index = index
+    }
+}
+
+extension JSONValue {
+    /// Writes the members of an object with two or more members in RFC 8785 order.
+    ///
+    /// Sorts small records of (name prefix, dictionary index) rather than copying the
+    /// dictionary's entries, so no name or value is copied or retained to sort them.
+    private func writeMembers(_ members: [String: JSONValue], into buffer: inout [UInt8]) {
+        var order: [MemberOrder] = []
+        order.reserveCapacity(members.count)
+        var i = members.startIndex
+        while i != members.endIndex {
+            order.append(MemberOrder(name: members.keys[i], index: i))
+            members.formIndex(after: &i)
+        }
+        let keys = members.keys
+        @inline(__always) func precedes(_ a: MemberOrder, _ b: MemberOrder) -> Bool {
+            if a.ascii && b.ascii && a.prefix != b.prefix { return a.prefix < b.prefix }
+            return JCS.precedes(keys[a.index], keys[b.index])
+        }
+        let n = order.count
+        if n <= 24 {
+            // Insertion sort: the objects of events are small.
+            order.withUnsafeMutableBufferPointer { e in
+                var i = 1
+                while i < n {
+                    let x = e[i]
+                    var j = i
+                    while j > 0 && precedes(x, e[j - 1]) {
+                        e[j] = e[j - 1]
+                        j -= 1
+                    }
+                    e[j] = x
+                    i += 1
+                }
+            }
+        } else {
+            order.sort(by: precedes)
+        }
+        var first = true
+        for m in order {
+            if !first { buffer.append(UInt8(ascii: ",")) }
+            first = false
+            JCS.writeString(keys[m.index], into: &buffer)
+            buffer.append(UInt8(ascii: ":"))
+            members.values[m.index].writeCanonical(into: &buffer)
+        }
     }
 }

@@ -34,6 +34,12 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let pending = Mutex<(items: [PendingAppend], scheduled: Bool)>(([], false))
     /// Touched only on `queue`.
     private var cached: WriterState?
+    /// The last event of recently written streams (position and link), as committed in the
+    /// state ``cached`` describes; touched only on `queue`, emptied whenever ``cached`` is.
+    /// It spares the writer the `heads` read and the link read of the stream's last event.
+    private var tails: [StreamID: StreamTail] = [:]
+    /// ``tails`` is emptied when it grows past this many streams.
+    static let maxCachedTails = 1 << 17
     /// Called on the writer queue after each commit that added events, with the new size.
     var onCommit: (@Sendable (UInt64) -> Void)?
 
@@ -113,14 +119,18 @@ final class GroupCommitWriter: @unchecked Sendable {
     private func commit(_ batch: [PendingAppend]) {
         var outcomes: [Result<[AppendResult], EventLogError>] = []
         var newState: WriterState?
+        var attempts = 0
         do {
             try env.write { txn in
+                // `write` runs the body again after growing a full map: start from the store.
+                attempts += 1
+                if attempts > 1 { forget() }
                 var state = try currentState(txn)
                 outcomes = try apply(batch, txn: txn, state: &state)
                 newState = state
             }
         } catch {
-            cached = nil
+            forget()
             let failure: any Error
             if let lmdb = error as? LMDBError {
                 failure = EventLogError(
@@ -134,6 +144,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
         let before = cached?.size
         cached = newState
+        if tails.count > Self.maxCachedTails { tails.removeAll() }
         for (item, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .success(let results): item.continuation.resume(returning: results)
@@ -143,11 +154,18 @@ final class GroupCommitWriter: @unchecked Sendable {
         if let size = newState?.size, size != before { onCommit?(size) }
     }
 
+    /// Drops what the writer remembers of the log; the next transaction reads it from the store.
+    private func forget() {
+        cached = nil
+        tails.removeAll()
+    }
+
     /// The cached state when it still describes the log, else a fresh load (another process
     /// may have appended, or a previous transaction failed).
     private func currentState(_ txn: borrowing Transaction) throws -> WriterState {
         let size = try WriterState.size(txn: txn, dbs: dbs)
         if let cached, cached.size == size { return cached }
+        forget()
         return try WriterState.load(txn: txn, dbs: dbs)
     }
 
@@ -176,8 +194,8 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Applies each pending append in order inside one write transaction.
     ///
-    /// A write transaction reads its own writes, so each append sees the ids and heads of the
-    /// appends before it without any overlay.
+    /// A write transaction reads its own writes, and ``tails`` is updated as events are
+    /// written, so each append sees the ids and heads of the appends before it.
     private func apply(_ batch: [PendingAppend], txn: borrowing Transaction, state: inout WriterState) throws
         -> [Result<[AppendResult], EventLogError>]
     {
@@ -188,41 +206,72 @@ final class GroupCommitWriter: @unchecked Sendable {
         var outcomes: [Result<[AppendResult], EventLogError>] = []
         outcomes.reserveCapacity(batch.count)
 
-        // The last event of each stream written in this transaction (links and heads are read
-        // back from the transaction otherwise: a write transaction sees its own writes).
-        var tails: [StreamID: (position: LogIndex, link: StreamLink)] = [:]
-
-        // Heads read from the store in this transaction (nil: no such stream), so the version
-        // check and the write read each stream's head once.
-        var storedHeads: [StreamID: StreamHead?] = [:]
-
-        func storedHead(_ stream: StreamID) throws -> StreamHead? {
-            if let cached = storedHeads[stream] { return cached }
-            let head = try StreamHead.read(stream, txn: txn, dbs: dbs)
-            storedHeads[stream] = head
-            return head
-        }
-
-        func streamHead(_ stream: StreamID) throws -> StreamVersion {
-            if let t = tails[stream] { return t.link.version }
-            return try storedHead(stream)?.version ?? 0
-        }
-
-        func tail(_ stream: StreamID) throws -> (position: LogIndex, link: StreamLink)? {
+        /// The stream's last event: from ``tails``, else from `heads` and `links` (remembered then).
+        func tail(_ stream: StreamID) throws -> StreamTail? {
             if let t = tails[stream] { return t }
-            guard let head = try storedHead(stream) else { return nil }
-            return (head.position, try StreamLink.read(head.position, txn: txn, dbs: dbs))
+            guard let head = try StreamHead.read(stream, txn: txn, dbs: dbs) else { return nil }
+            let t = StreamTail(position: head.position, link: try StreamLink.read(head.position, txn: txn, dbs: dbs))
+            guard t.link.version == head.version else {
+                throw EventLogError.corrupt(head.position, "the stream head and its links disagree")
+            }
+            tails[stream] = t
+            return t
         }
 
+        var insertedIDs: [Int] = []
         for item in batch {
-            // 1. Idempotency: all events already stored with the same content is a safe retry.
+            // 1. Expected versions, in order, each against the log as it stands before it. A
+            //    mismatch is reported only after the idempotency check (a retry wins).
+            var failure: EventLogError?
+            var startVersions: [StreamVersion] = []
+            startVersions.reserveCapacity(item.appends.count)
+            // The stream's last event before each part, when no earlier part of this append
+            // names the same stream (else nil and looked up again after that part is written).
+            var startTails: [StreamTail?] = []
+            startTails.reserveCapacity(item.appends.count)
+            var versions: [StreamID: StreamVersion] = [:]
+            let several = item.appends.count > 1
+            for a in item.appends {
+                let actual: StreamVersion
+                if several, let v = versions[a.stream] {
+                    actual = v
+                    startTails.append(nil)
+                } else {
+                    let t = try tail(a.stream)
+                    actual = t?.link.version ?? 0
+                    startTails.append(t)
+                }
+                startVersions.append(actual)
+                if failure == nil && !a.expected.isSatisfied(by: actual) {
+                    failure = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
+                }
+                if several { versions[a.stream] = actual + UInt64(a.events.count) }
+            }
+            if failure == nil && state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
+                failure = EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")
+            }
+
+            // 2. Idempotency: each id is inserted with the position and version it gets if the
+            //    append goes through (one B-tree search); an id already present hands back its
+            //    record instead. All present with the same content is a safe retry.
             var stored: [IDRecord] = []
             var conflict: EventLogError?
+            insertedIDs.removeAll(keepingCapacity: true)
             var index = 0
-            for a in item.appends {
+            for (a, start) in zip(item.appends, startVersions) {
+                var version = start
                 for e in a.events {
+                    version += 1
+                    let value = IDRecord(position: state.size + UInt64(index), version: version)
                     let record = try e.idKey.withUnsafeBytes { k in
-                        try txn.withValue(dbs.ids, key: k) { v in v.flatMap { IDRecord(bytes: $0) } }
+                        try value.withBytes { v in
+                            try txn.insert(dbs.ids, key: k, value: v) { old in
+                                guard let r = IDRecord(bytes: old) else {
+                                    throw EventLogError.corrupt(nil, "an id index record is damaged")
+                                }
+                                return r
+                            }
+                        }
                     }
                     if let record {
                         guard let bytes = try txn.get(dbs.events, key: record.position) else {
@@ -239,8 +288,28 @@ final class GroupCommitWriter: @unchecked Sendable {
                             conflict = err
                         }
                         stored.append(record)
+                    } else {
+                        insertedIDs.append(index)
                     }
                     index += 1
+                }
+            }
+            if conflict != nil || !stored.isEmpty || failure != nil {
+                // Nothing of this append may stay: take back the ids it inserted.
+                if !insertedIDs.isEmpty {
+                    var flat = 0
+                    var next = 0
+                    for a in item.appends {
+                        for e in a.events {
+                            if next < insertedIDs.count && insertedIDs[next] == flat {
+                                guard try txn.delete(dbs.ids, key: e.idKey) else {
+                                    throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
+                                }
+                                next += 1
+                            }
+                            flat += 1
+                        }
+                    }
                 }
             }
             if let conflict {
@@ -269,41 +338,22 @@ final class GroupCommitWriter: @unchecked Sendable {
                 outcomes.append(.success(results))
                 continue
             }
-
-            // 2. Expected versions, in order, each against the log as it stands before it.
-            var versions: [StreamID: StreamVersion] = [:]
-            var startVersions: [StreamVersion] = []
-            startVersions.reserveCapacity(item.appends.count)
-            var versionError: EventLogError?
-            for a in item.appends {
-                let actual = try versions[a.stream] ?? streamHead(a.stream)
-                startVersions.append(actual)
-                if !a.expected.isSatisfied(by: actual) {
-                    versionError = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
-                    break
-                }
-                versions[a.stream] = actual + UInt64(a.events.count)
-            }
-            if let versionError {
-                outcomes.append(.failure(versionError))
-                continue
-            }
-            if state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
-                outcomes.append(
-                    .failure(EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")))
+            if let failure {
+                outcomes.append(.failure(failure))
                 continue
             }
 
-            // 3. Write: event bytes, stream index, id index, Merkle nodes; then heads.
+            // 3. Write: event bytes, stream links, Merkle nodes (the ids are in); then heads.
             var results: [AppendResult] = []
             results.reserveCapacity(item.appends.count)
-            for (a, start) in zip(item.appends, startVersions) {
+            for (i, a) in item.appends.enumerated() {
+                let start = startVersions[i]
                 var version = start
                 var positions: [LogIndex] = []
                 var streamVersions: [StreamVersion] = []
                 positions.reserveCapacity(a.events.count)
                 streamVersions.reserveCapacity(a.events.count)
-                var last = try tail(a.stream)
+                var last = start == 0 ? nil : try startTails[i] ?? tail(a.stream)
                 for e in a.events {
                     version += 1
                     let position = state.size
@@ -314,15 +364,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                     e.render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
                     let leaf = try buffer.withUnsafeBytes { b in
                         try txn.put(dbs.events, key: position, value: b, flags: .append)
-                        return RFC6962.leafHash(b)
+                        return e.leafHash(ofRendered: b)
                     }
                     try link.withBytes { l in try txn.put(dbs.links, key: position, value: l, flags: .append) }
-                    last = (position, link)
-                    try e.idKey.withUnsafeBytes { k in
-                        try IDRecord(position: position, version: version).withBytes { v in
-                            try txn.put(dbs.ids, key: k, value: v, flags: .noOverwrite)
-                        }
-                    }
+                    last = StreamTail(position: position, link: link)
                     try state.range.append(leaf) { node, hash in
                         try hash.withUnsafeBytes { h in try txn.put(dbs.merkle, key: node.postOrderKey, value: h, flags: .append) }
                     }
@@ -331,23 +376,30 @@ final class GroupCommitWriter: @unchecked Sendable {
                     positions.append(position)
                     streamVersions.append(version)
                 }
-                if let last { tails[a.stream] = last }
-                results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
-            }
-            for stream in versions.keys {
-                let t = tails[stream]!
-                var key = stream.rawValue
-                try key.withUTF8 { k in
-                    try StreamHead(version: t.link.version, position: t.position).withBytes { v in
-                        try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                // The head after this part (a stream named again later in the append is
+                // written again; the last write holds its last event).
+                if let t = last, !a.events.isEmpty {
+                    tails[a.stream] = t
+                    var key = a.stream.rawValue
+                    try key.withUTF8 { k in
+                        try StreamHead(version: t.link.version, position: t.position).withBytes { v in
+                            try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                        }
                     }
                 }
+                results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
             }
             state.lastRecordedAt = recordedAtMicros
             outcomes.append(.success(results))
         }
         return outcomes
     }
+}
+
+/// The last event of a stream: its position and its link.
+struct StreamTail: Sendable {
+    var position: LogIndex
+    var link: StreamLink
 }
 
 /// Counts of the group-commit writer since the log was opened.

@@ -174,28 +174,17 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         if total > EventLimits.maxEventsPerAppend {
             throw EventLogError.invalid(field: "events", rule: "an append takes at most \(EventLimits.maxEventsPerAppend) events")
         }
-        var pairs: [(StreamID, EventDraft)] = []
-        pairs.reserveCapacity(total)
-        for a in appends { for d in a.events { pairs.append((a.stream, d)) } }
-        let flat = pairs
         let indexed = total > 1
-        var rendered: [Result<PreparedEvent, EventLogError>] = []
-        rendered.reserveCapacity(total)
-        for i in 0..<total {
-            rendered.append(Result { () throws(EventLogError) in
-                try PreparedEvent(flat[i].1, stream: flat[i].0, index: indexed ? i : nil)
-            })
-        }
-        var seen = Set<[UInt8]>(minimumCapacity: total)
+        var seen = Set<[UInt8]>(minimumCapacity: indexed ? total : 0)
         var result: [PreparedAppend] = []
         result.reserveCapacity(appends.count)
         var i = 0
         for a in appends {
             var events: [PreparedEvent] = []
             events.reserveCapacity(a.events.count)
-            for _ in a.events {
-                let p = try rendered[i].get()
-                if !seen.insert(p.idKey).inserted {
+            for draft in a.events {
+                let p = try PreparedEvent(draft, stream: a.stream, index: indexed ? i : nil)
+                if indexed && !seen.insert(p.idKey).inserted {
                     throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: i)
                 }
                 events.append(p)

@@ -1,4 +1,5 @@
 import CanonicalJSON
+import Crypto
 import MerkleLog
 
 /// A validated draft, pre-rendered into the canonical pieces around the store's attributes.
@@ -10,12 +11,19 @@ struct PreparedEvent: Sendable {
     let stream: StreamID
     let id: String
     let source: String
-    /// `{"data":…,"datacontenttype":…,"id":…,`
-    let head: [UInt8]
-    /// `"recordedby":…,"recordedrole":…,"source":…,"specversion":"1.0",`
-    let middle: [UInt8]
-    /// `"subject":…,"time":…,"type":…}`
-    let tail: [UInt8]
+    /// The three client-set pieces in one buffer: `head ‖ middle ‖ tail`, where
+    /// head is `{"data":…,"datacontenttype":…,"id":…,`,
+    /// middle is `"recordedby":…,"recordedrole":…,"source":…,"specversion":"1.0",` and
+    /// tail is `"subject":…,"time":…,"type":…}`.
+    let pieces: [UInt8]
+    /// Where head ends and middle begins in ``pieces``.
+    let headEnd: Int
+    /// Where middle ends and tail begins in ``pieces``.
+    let middleEnd: Int
+
+    /// SHA-256 fed with `0x00 ‖ head`: the stored bytes begin with head, so the writer
+    /// finishes the leaf hash from here and hashes only what follows head.
+    let headHasher: SHA256
 
     /// The idempotency key: source ‖ 0x00 ‖ id.
     let idKey: [UInt8]
@@ -37,37 +45,35 @@ struct PreparedEvent: Sendable {
         if let rule = Validation.userID(draft.recordedBy) { throw fail("recordedby", rule) }
         if let rule = Validation.role(draft.recordedRole) { throw fail("recordedrole", rule) }
 
-        var head: [UInt8] = []
-        head.reserveCapacity(1024)
-        head.append(contentsOf: #"{"data":"#.utf8)
-        draft.data.writeCanonical(into: &head)
-        head.append(contentsOf: #","datacontenttype":"#.utf8)
-        JCS.writeString(draft.dataContentType, into: &head)
-        head.append(contentsOf: #","id":"#.utf8)
-        JCS.writeString(draft.id, into: &head)
-        head.append(UInt8(ascii: ","))
+        var pieces: [UInt8] = []
+        pieces.reserveCapacity(1024)
+        pieces.append(contentsOf: #"{"data":"#.utf8)
+        draft.data.writeCanonical(into: &pieces)
+        pieces.append(contentsOf: #","datacontenttype":"#.utf8)
+        JCS.writeString(draft.dataContentType, into: &pieces)
+        pieces.append(contentsOf: #","id":"#.utf8)
+        JCS.writeString(draft.id, into: &pieces)
+        pieces.append(UInt8(ascii: ","))
+        let headEnd = pieces.count
 
-        var middle: [UInt8] = []
-        middle.reserveCapacity(160)
-        middle.append(contentsOf: #""recordedby":"#.utf8)
-        JCS.writeString(draft.recordedBy, into: &middle)
-        middle.append(contentsOf: #","recordedrole":"#.utf8)
-        JCS.writeString(draft.recordedRole, into: &middle)
-        middle.append(contentsOf: #","source":"#.utf8)
-        JCS.writeString(draft.source, into: &middle)
-        middle.append(contentsOf: #","specversion":"1.0","#.utf8)
+        pieces.append(contentsOf: #""recordedby":"#.utf8)
+        JCS.writeString(draft.recordedBy, into: &pieces)
+        pieces.append(contentsOf: #","recordedrole":"#.utf8)
+        JCS.writeString(draft.recordedRole, into: &pieces)
+        pieces.append(contentsOf: #","source":"#.utf8)
+        JCS.writeString(draft.source, into: &pieces)
+        pieces.append(contentsOf: #","specversion":"1.0","#.utf8)
+        let middleEnd = pieces.count
 
-        var tail: [UInt8] = []
-        tail.reserveCapacity(160)
-        tail.append(contentsOf: #""subject":"#.utf8)
-        JCS.writeString(stream.rawValue, into: &tail)
-        tail.append(contentsOf: #","time":"#.utf8)
-        JCS.writeString(draft.time, into: &tail)
-        tail.append(contentsOf: #","type":"#.utf8)
-        JCS.writeString(draft.type, into: &tail)
-        tail.append(UInt8(ascii: "}"))
+        pieces.append(contentsOf: #""subject":"#.utf8)
+        JCS.writeString(stream.rawValue, into: &pieces)
+        pieces.append(contentsOf: #","time":"#.utf8)
+        JCS.writeString(draft.time, into: &pieces)
+        pieces.append(contentsOf: #","type":"#.utf8)
+        JCS.writeString(draft.type, into: &pieces)
+        pieces.append(UInt8(ascii: "}"))
 
-        let size = head.count + middle.count + tail.count + EventLimits.storeAttributesBound
+        let size = pieces.count + EventLimits.storeAttributesBound
         if size > EventLimits.maxEventBytes {
             var e = EventLogError(
                 code: .eventTooLarge,
@@ -78,13 +84,27 @@ struct PreparedEvent: Sendable {
             throw e
         }
 
+        var hasher = SHA256()
+        pieces.withUnsafeBytes { all in
+            var prefix = RFC6962.leafHashPrefix
+            withUnsafeBytes(of: &prefix) { hasher.update(bufferPointer: $0) }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: all[..<headEnd]))
+        }
+
+        var idKey: [UInt8] = []
+        idKey.reserveCapacity(draft.source.utf8.count + 1 + draft.id.utf8.count)
+        idKey.append(contentsOf: draft.source.utf8)
+        idKey.append(0)
+        idKey.append(contentsOf: draft.id.utf8)
+
         self.stream = stream
         self.id = draft.id
         self.source = draft.source
-        self.idKey = Array(draft.source.utf8) + [0] + Array(draft.id.utf8)
-        self.head = head
-        self.middle = middle
-        self.tail = tail
+        self.idKey = idKey
+        self.pieces = pieces
+        self.headEnd = headEnd
+        self.middleEnd = middleEnd
+        self.headHasher = hasher
     }
 
     /// True when `stored` is this event with some store attributes: the same content, so
@@ -102,7 +122,28 @@ struct PreparedEvent: Sendable {
     /// The stored bytes with the store's attributes filled in.
     func render(position: LogIndex, version: StreamVersion, recordedAt: String, predecessor: Hash, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: head)
+        pieces.withUnsafeBufferPointer { p in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[..<headEnd]))
+            appendStoreAttributes(position: position, version: version, recordedAt: recordedAt, predecessor: predecessor, to: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[headEnd..<middleEnd]))
+            out.append(contentsOf: #""streamversion":"#.utf8)
+            appendDecimal(version, to: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[middleEnd...]))
+        }
+    }
+
+    /// The leaf hash of bytes rendered by ``render(position:version:recordedAt:predecessor:into:)``:
+    /// `SHA-256(0x00 ‖ rendered)`, continuing ``headHasher`` over what follows head.
+    func leafHash(ofRendered rendered: UnsafeRawBufferPointer) -> Hash {
+        var hasher = headHasher
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: rendered[headEnd...]))
+        return Hash(hasher.finalize())
+    }
+
+    /// `"position":…,"predecessorhash":…,"recordedat":…,`
+    @inline(__always)
+    private func appendStoreAttributes(position: LogIndex, version: StreamVersion, recordedAt: String, predecessor: Hash, to out: inout [UInt8]) {
         out.append(contentsOf: #""position":"#.utf8)
         appendDecimal(position, to: &out)
         out.append(contentsOf: #","predecessorhash":""#.utf8)
@@ -110,11 +151,6 @@ struct PreparedEvent: Sendable {
         out.append(contentsOf: #"","recordedat":""#.utf8)
         out.append(contentsOf: recordedAt.utf8)
         out.append(contentsOf: #"","#.utf8)
-        out.append(contentsOf: middle)
-        out.append(contentsOf: #""streamversion":"#.utf8)
-        appendDecimal(version, to: &out)
-        out.append(UInt8(ascii: ","))
-        out.append(contentsOf: tail)
     }
 }
 

@@ -85,6 +85,30 @@ public struct Transaction: ~Copyable {
         try check(mdb_put(handle, db.dbi, &k, &v, flags.rawValue), "mdb_put")
     }
 
+    /// Stores `value` at `key` unless the key is already present, in one B-tree search
+    /// (`mdb_put` with `MDB_NOOVERWRITE`).
+    ///
+    /// When the key exists nothing is stored, and `existing` is called with the stored value
+    /// (lmdb.h: "the data parameter will be set to point to the existing item"); that buffer
+    /// points into the map and is valid only during the call.
+    ///
+    /// ```swift
+    /// let previous = try txn.insert(db, key: k, value: v) { Array($0) }   // nil: stored
+    /// ```
+    /// - Returns: nil when `value` was stored, else what `existing` returned.
+    /// - Throws: as ``put(_:key:value:flags:)``, never `MDB_KEYEXIST`.
+    public func insert<R>(
+        _ db: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
+        existing: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(handle, db.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+        if rc == CLMDB.MDB_KEYEXIST { return try existing(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) }
+        try check(rc, "mdb_put")
+        return nil
+    }
+
     /// Stores `value` at `key`.
     public func put(_ db: Database, key: [UInt8], value: [UInt8], flags: PutFlags = []) throws {
         try key.withUnsafeBytes { k in

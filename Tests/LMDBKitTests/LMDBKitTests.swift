@@ -27,6 +27,29 @@ struct LMDBKitTests {
         #expect(try env.read { txn in try txn.stat(db).entries } == 2)
     }
 
+    @Test("insert stores a new key and hands back the stored value of an existing one, unchanged")
+    func insertIfAbsent() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.openDatabase("t", create: true)
+        let key: [UInt8] = [1, 2]
+        let first: [UInt8]? = try env.write { txn in
+            try key.withUnsafeBytes { k in
+                try [UInt8]([5, 6]).withUnsafeBytes { v in try txn.insert(db, key: k, value: v) { Array($0) } }
+            }
+        }
+        #expect(first == nil)
+        let second: [UInt8]? = try env.write { txn in
+            try key.withUnsafeBytes { k in
+                try [UInt8]([7]).withUnsafeBytes { v in try txn.insert(db, key: k, value: v) { Array($0) } }
+            }
+        }
+        #expect(second == [5, 6])
+        #expect(try env.read { txn in try txn.get(db, key: key) } == [5, 6])
+        #expect(try env.read { txn in try txn.stat(db).entries } == 1)
+    }
+
     @Test("A throwing write transaction is aborted and leaves nothing")
     func abortOnThrow() throws {
         let dir = try tempDir()
