@@ -122,6 +122,13 @@ private func decodeScalar<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ pa
     case is Int32.Type: return try decodeInteger(value, path) as Int32 as! T
     case is UInt32.Type: return try decodeInteger(value, path) as UInt32 as! T
     case is UInt.Type: return try decodeInteger(value, path) as UInt as! T
+    case is Int16.Type: return try decodeInteger(value, path) as Int16 as! T
+    case is UInt16.Type: return try decodeInteger(value, path) as UInt16 as! T
+    case is Int8.Type: return try decodeInteger(value, path) as Int8 as! T
+    case is UInt8.Type: return try decodeInteger(value, path) as UInt8 as! T
+    case is Float.Type:
+        guard case .number(let d) = value else { throw mismatch("a number", value, path) }
+        return Float(d) as! T
     case is JSONValue.Type: return value as! T
     default:
         return try T(from: ValueDecoder(value: value, codingPath: path, state: state))

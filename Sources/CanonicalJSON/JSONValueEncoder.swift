@@ -73,6 +73,15 @@ private func encodeScalar<T: Encodable>(_ value: T, into box: ValueBox, path: [a
     case let i as Int32: box.value = try number(i, path)
     case let i as UInt32: box.value = try number(i, path)
     case let i as UInt: box.value = try number(i, path)
+    case let i as Int16: box.value = try number(i, path)
+    case let i as UInt16: box.value = try number(i, path)
+    case let i as Int8: box.value = try number(i, path)
+    case let i as UInt8: box.value = try number(i, path)
+    case let f as Float:
+        guard f.isFinite else {
+            throw EncodingError.invalidValue(f, .init(codingPath: path, debugDescription: "not a finite number"))
+        }
+        box.value = .number(Double(f))
     case let j as JSONValue: box.value = j
     default:
         try value.encode(to: ValueEncoder(box: box, codingPath: path))

@@ -31,4 +31,14 @@ struct CodecTests {
             #expect(!"\(e.ruleText)".contains("2026-02-30"))
         }
     }
+
+    struct Small: Codable, Equatable { var a: UInt8; var b: Int16; var c: UInt16; var d: Int8; var e: Float }
+
+    @Test("Small integers and floats encode as numbers (they used to recurse until the stack overflowed)")
+    func smallScalars() throws {
+        let v = Small(a: 200, b: -300, c: 60_000, d: -5, e: 1.5)
+        let data = try JSONValueEncoder().encode(v)
+        #expect(data["c"] == 60_000)
+        #expect(try JSONValueDecoder().decode(Small.self, from: data) == v)
+    }
 }

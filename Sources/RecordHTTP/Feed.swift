@@ -1,0 +1,196 @@
+import CanonicalJSON
+import ClinicalRecord
+import EventLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import ServiceLifecycle
+
+/// The filters of a feed request: event types, a stream prefix, and the token's program.
+struct FeedFilter: Sendable {
+    var types: Set<String>?
+    var streamPrefix: String?
+    var program: String?
+
+    init(_ params: QueryParameters, program: String?) throws(Problem) {
+        if let t = params["type"] {
+            let list = t.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !list.isEmpty, list.allSatisfy({ $0.utf8.count <= 128 }) else {
+                throw Problem.parameter("type", "type is a comma-separated list of event types")
+            }
+            types = Set(list)
+        }
+        if let p = params["stream-prefix"] {
+            guard !p.isEmpty, p.utf8.count <= 128 else { throw Problem.parameter("stream-prefix", "stream-prefix must be 1-128 bytes") }
+            streamPrefix = p
+        }
+        self.program = program
+    }
+
+    /// Whether `event` passes the type and prefix filters (the program is checked with a resolver).
+    func matches(_ event: StoredEvent) -> Bool {
+        if let types, !types.contains(event.type) { return false }
+        if let streamPrefix, !event.stream.rawValue.hasPrefix(streamPrefix) { return false }
+        return true
+    }
+}
+
+extension RecordServer {
+    /// Most events one feed request looks at, matching or not, before it answers with what it has.
+    static let maxScanPerRequest: UInt64 = 20_000
+
+    /// Reads matching events from `from` (at most `limit` of them, looking at most at
+    /// `maxScan` events, never beyond `head`). Returns them and the position to continue from.
+    func scan(from: UInt64, limit: Int, head: UInt64, filter: FeedFilter, maxScan: UInt64 = RecordServer.maxScanPerRequest)
+        throws -> (events: [StoredEvent], next: UInt64)
+    {
+        var out: [StoredEvent] = []
+        var cursor = from
+        var scope: ScopeResolver?
+        let end = min(head, from &+ maxScan)
+        while cursor < end && out.count < limit {
+            let chunk = try log.readEvents(from: cursor, limit: Int(min(512, end - cursor)))
+            if chunk.isEmpty { break }
+            for event in chunk {
+                cursor = event.position + 1
+                guard filter.matches(event) else { continue }
+                if let program = filter.program {
+                    if scope == nil { scope = try scopeResolver() }
+                    guard scope!.program(ofStream: event.stream.rawValue) == program else { continue }
+                }
+                out.append(event)
+                if out.count == limit { break }
+            }
+        }
+        return (out, cursor)
+    }
+
+    /// Writes the access events for the consumer streams among `events` (the feed is a read of their data).
+    func accountFeedRead(_ events: [StoredEvent], principal: Principal, purpose: String) async throws {
+        var consumers: [String] = []
+        var seen = Set<String>()
+        for e in events where e.stream.rawValue.hasPrefix("consumer-") {
+            let id = String(e.stream.rawValue.dropFirst("consumer-".count))
+            if seen.insert(id).inserted { consumers.append(id) }
+        }
+        try await logAccess(principal: principal, consumers: consumers, what: ["feed"], purpose: purpose)
+    }
+
+    /// `GET /v1/feed`: one page of the log as `application/cloudevents-batch+json`, the stored
+    /// bytes of each event joined with commas inside `[ ]`.
+    func feedPage(_ request: Request, _ principal: Principal) async throws -> Response {
+        let params = QueryParameters(request.uri)
+        let from = try params.position("from") ?? 0
+        let limit = try params.position("limit").map(Int.init) ?? options.defaultPageSize
+        guard limit >= 1 && limit <= options.maxPageSize else {
+            throw Problem.parameter("limit", "limit must be between 1 and \(options.maxPageSize)")
+        }
+        let filter = try FeedFilter(params, program: principal.program)
+        let purpose = try purpose(request)
+        let head = try log.currentHead().treeSize
+        guard from <= head else {
+            throw Problem(.badRequest, "bad-cursor", "The cursor is beyond the end of the log",
+                          detail: "from must be at most the log size, \(head)",
+                          errors: [.init(rule: "cursor.range", field: "from", message: "beyond the end of the log")])
+        }
+        let (events, next) = try scan(from: from, limit: limit, head: head, filter: filter)
+        try await accountFeedRead(events, principal: principal, purpose: purpose)
+        var body: [UInt8] = [0x5B]
+        for (i, e) in events.enumerated() {
+            if i > 0 { body.append(0x2C) }
+            body.append(contentsOf: e.bytes)
+        }
+        body.append(0x5D)
+        var link = "/v1/feed?from=\(next)&limit=\(limit)"
+        if let t = params["type"] { link += "&type=" + Self.percentEncode(t) }
+        if let s = params["stream-prefix"] { link += "&stream-prefix=" + Self.percentEncode(s) }
+        var headers: HTTPFields = [
+            .contentType: "application/cloudevents-batch+json",
+            .cacheControl: "no-store",
+        ]
+        headers[HTTPField.Name("Link")!] = "<\(link)>; rel=\"next\""
+        headers[HTTPField.Name("IMR-Next-From")!] = String(next)
+        headers[HTTPField.Name("IMR-Log-Size")!] = String(head)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func percentEncode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~:/")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    /// `GET /v1/feed/live`: Server-Sent Events, one event per stored event (`id` = position,
+    /// `data` = the stored bytes), from `from` or after `Last-Event-ID`, with heartbeat
+    /// comments, until the client leaves or the server shuts down.
+    func liveFeed(_ request: Request, _ principal: Principal) async throws -> Response {
+        let params = QueryParameters(request.uri)
+        var from = try params.position("from") ?? 0
+        if let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? params["last-event-id"] {
+            guard let p = UInt64(last.trimmingCharacters(in: .whitespaces)) else {
+                throw Problem(.badRequest, "bad-cursor", "Last-Event-ID is not a position",
+                              errors: [.init(rule: "cursor.format", field: "Last-Event-ID", message: "must be the position of an event")])
+            }
+            from = p + 1
+        }
+        let filter = try FeedFilter(params, program: principal.program)
+        let purpose = try purpose(request)
+        let head = try log.currentHead().treeSize
+        guard from <= head else {
+            throw Problem(.badRequest, "bad-cursor", "The cursor is beyond the end of the log",
+                          detail: "the log holds \(head) events",
+                          errors: [.init(rule: "cursor.range", field: "from", message: "beyond the end of the log")])
+        }
+        let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
+        let tick = Duration.milliseconds(Int64(max(0.05, min(options.pollSeconds, options.heartbeatSeconds)) * 1000))
+        let commits = log.commits()
+        let start = from
+        let body = ResponseBody { [self] writer in
+            metrics.subscribers(1)
+            defer { metrics.subscribers(-1) }
+            let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            let forwarder = Task { for await _ in commits { wake.yield() }; wake.finish() }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: tick)
+                    wake.yield()
+                }
+            }
+            defer { forwarder.cancel(); ticker.cancel(); wake.finish() }
+            try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
+            var cursor = start
+            var lastWrite = ContinuousClock.now
+            var iterator = wakes.makeAsyncIterator()
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let size = try log.currentHead().treeSize
+                while cursor < size {
+                    let (events, next) = try scan(from: cursor, limit: 500, head: size, filter: filter, maxScan: 2000)
+                    if !events.isEmpty {
+                        try await accountFeedRead(events, principal: principal, purpose: purpose)
+                        var text = ""
+                        for e in events {
+                            text += "id: \(e.position)\ndata: "
+                            text += String(decoding: e.bytes, as: UTF8.self)
+                            text += "\n\n"
+                        }
+                        try await writer.write(ByteBuffer(string: text))
+                        lastWrite = .now
+                    }
+                    cursor = next
+                }
+                if ContinuousClock.now - lastWrite >= heartbeat {
+                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    lastWrite = .now
+                }
+                if await iterator.next() == nil { break }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [
+            .contentType: "text/event-stream",
+            .cacheControl: "no-store",
+            HTTPField.Name("X-Accel-Buffering")!: "no",
+        ], body: body)
+    }
+}

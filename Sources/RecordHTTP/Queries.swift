@@ -1,0 +1,181 @@
+import CanonicalJSON
+import ClinicalRecord
+import EventLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Projections
+import RecordCore
+
+extension RecordServer {
+    enum QueryKind: String { case caseload, goals, participation, fidelity }
+
+    /// `GET /v1/caseload|goals|participation|fidelity`: a projection report as JSON.
+    ///
+    /// `program` limits it to one program (a program-scoped token's own by default); `as-of`
+    /// is a log position (the record as it stood after that event) or a recorded-at time or
+    /// date; `from`/`to` set the clinical period (`to` is the day statuses are taken on).
+    /// Consumer rows (goals, participation) are reads of those consumers' data: each one is
+    /// accounted with a `RecordAccessed` event before the answer is sent.
+    func query(_ kind: QueryKind, _ request: Request, _ principal: Principal) async throws -> Response {
+        let params = QueryParameters(request.uri)
+        var program = params["program"]
+        if let p = program, ProgramID(p) == nil { throw Problem.parameter("program", "program must be a program identifier") }
+        if let scoped = principal.program {
+            if let p = program, p != scoped { throw Problem.forbidden("this token is limited to another program") }
+            program = scoped
+        }
+        if kind == .fidelity && program == nil { throw Problem.parameter("program", "fidelity needs a program") }
+        let from = try params.date("from")
+        let to = try params.date("to")
+        let purpose = try purpose(request)
+        try views.catchUp()
+        let snapshot: ProjectionSnapshot
+        var day = LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
+        if let asOf = params["as-of"] {
+            if let n = UInt64(asOf) {
+                let size = try log.currentHead().treeSize
+                guard n < size else { throw Problem.parameter("as-of", "as-of position \(n) is beyond the end of the log (\(size) events)") }
+                snapshot = try views.replay(through: n + 1)
+            } else if let t = Timestamp(asOf) ?? LocalDate(asOf).map({ Timestamp(microseconds: Int64($0.dayNumber + 1) * 86_400_000_000 - 1) }) {
+                snapshot = try views.replay(through: try views.position(recordedAtOrBefore: t))
+                day = t.date
+            } else {
+                throw Problem.parameter("as-of", "as-of must be a log position, an RFC 3339 UTC time or a date")
+            }
+        } else {
+            snapshot = views.snapshot()
+        }
+        if let to { day = to }
+        if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
+        let programID = program.flatMap(ProgramID.init)
+        let encoder = JSONValueEncoder()
+        var report: JSONValue
+        var consumers: [String] = []
+        switch kind {
+        case .caseload:
+            report = try encoder.encode(snapshot.caseload(asOf: day, program: programID))
+        case .goals:
+            let r = snapshot.goals(asOf: day, from: from, program: programID)
+            consumers = r.consumers.map(\.consumer) + r.overdue.map(\.consumer)
+            report = try encoder.encode(r)
+        case .participation:
+            let r = snapshot.participation(asOf: day, from: from, program: programID)
+            consumers = r.consumers.map(\.consumer)
+            report = try encoder.encode(r)
+        case .fidelity:
+            let window = from.map { $0...day }
+            report = try encoder.encode(snapshot.fidelity(program: programID!, window: window, asOf: day))
+        }
+        var unique = Set<String>()
+        consumers = consumers.filter { unique.insert($0).inserted }
+        try await logAccess(principal: principal, consumers: consumers, what: [kind.rawValue], purpose: purpose)
+        if case .object(var o) = report {
+            o["position"] = .number(Double(snapshot.position))
+            report = .object(o)
+        }
+        return jsonResponse(report)
+    }
+
+    /// Appends one `RecordAccessed` event per consumer (in one atomic append) through the
+    /// record core: who (the token's user and role), whose record, what, why; the log stamps when.
+    /// - Throws: a 503 ``Problem`` when the accounting cannot be written: then nothing is shown.
+    func logAccess(principal: Principal, consumers: [String], what: [String], purpose: String) async throws {
+        guard !consumers.isEmpty else { return }
+        guard let user = UserID(principal.user) else { throw Problem.forbidden("the token's user id is not an identifier") }
+        let now = Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)))
+        let requests = consumers.compactMap { ConsumerID($0) }.map { consumer in
+            CommandRequest(command: .record(RecordAccessed(user: user, role: principal.role.rawValue, consumerId: consumer,
+                                                           purpose: purpose, what: what)), occurredAt: now)
+        }
+        guard !requests.isEmpty else { return }
+        let outcome: RecordCore.BatchOutcome
+        do {
+            outcome = try await core.executeBatch(requests, by: Actor(user: principal.user, role: principal.role.rawValue), mode: .allOrNothing)
+        } catch {
+            logger.error("access accounting failed: \(String(describing: type(of: error)))")
+            throw Problem(.serviceUnavailable, "access-accounting-failed", "The read could not be accounted for",
+                          detail: "nothing is shown without its access event; try again")
+        }
+        guard outcome.wrote || outcome.refused == 0 else {
+            throw Problem(.serviceUnavailable, "access-accounting-failed", "The read could not be accounted for",
+                          detail: "nothing is shown without its access event")
+        }
+        metrics.accessLogged(requests.count, what: what.first ?? "read")
+    }
+
+    /// `GET /v1/consumers/{id}/record`: the consumer's stream with amendments applied and
+    /// entries in error hidden; with `audit=true` (auditors) every event, originals beside
+    /// amended data. The read is accounted before the answer is sent.
+    func consumerRecord(_ request: Request, _ context: APIContext, _ principal: Principal) async throws -> Response {
+        let idText = context.parameters.get("id") ?? ""
+        guard let consumer = ConsumerID(idText) else {
+            throw Problem.badRequest("invalid-consumer-id", field: "id", rule: "field.identifier",
+                                     "a consumer id is 1-64 letters, digits, '.', '_' or '-'")
+        }
+        let params = QueryParameters(request.uri)
+        let audit = try params.flag("audit")
+        if audit && !principal.role.capabilities.contains(.auditView) {
+            throw Problem.forbidden("the audit view is for the auditor role")
+        }
+        let purpose = try purpose(request)
+        if let scoped = principal.program, try scopeResolver().program(ofStream: consumer.stream) != scoped {
+            throw Problem.forbidden("this token is limited to another program")
+        }
+        let stream = try StreamID(consumer.stream)
+        var stored: [StoredEvent] = []
+        while true {
+            let page = try await log.readStream(stream, from: StreamVersion(stored.count + 1), limit: 1000)
+            stored += page
+            if page.count < 1000 { break }
+        }
+        guard !stored.isEmpty else { throw Problem.notFound("no record for this consumer") }
+        try await logAccess(principal: principal, consumers: [consumer.rawValue],
+                            what: audit ? ["consumer-record", "audit-view"] : ["consumer-record"], purpose: purpose)
+
+        // Current-schema data of each event, then the corrections applied in log order.
+        var data: [String: JSONValue] = [:]
+        var amendedBy: [String: [String]] = [:]
+        var inError: [String: String] = [:]
+        for e in stored {
+            let decoded: (any RecordEvent)? = (try? core.codec.decode(e)) ?? nil
+            let current = decoded.flatMap { try? core.codec.encode($0) } ?? e.data
+            data[e.id] = current
+            if e.type.hasPrefix(EntryAmended.typeName + "."), case .string(let target)? = current["target_event_id"],
+               case .object(let changes)? = current["content"], case .object(var fields)? = data[target] {
+                for (k, v) in changes { fields[k] = v }
+                data[target] = .object(fields)
+                amendedBy[target, default: []].append(e.id)
+            }
+            if e.type.hasPrefix(EntryMarkedInError.typeName + "."), case .string(let target)? = current["target_event_id"] {
+                inError[target] = e.id
+            }
+        }
+        var rows: [JSONValue] = []
+        for e in stored {
+            let isCorrection = e.type.hasPrefix(EntryAmended.typeName + ".") || e.type.hasPrefix(EntryMarkedInError.typeName + ".")
+            if !audit && (inError[e.id] != nil || isCorrection) { continue }
+            var row: [String: JSONValue] = [
+                "id": .string(e.id), "type": .string(e.type), "position": .number(Double(e.position)),
+                "stream_version": .number(Double(e.streamVersion)), "time": .string(e.time),
+                "recorded_at": .string(e.recordedAt), "recorded_by": .string(e.recordedBy), "recorded_role": .string(e.recordedRole),
+                "data": data[e.id] ?? e.data,
+                "amended": .bool(amendedBy[e.id] != nil),
+                "in_error": .bool(inError[e.id] != nil),
+            ]
+            if let by = amendedBy[e.id] { row["amended_by"] = .array(by.map(JSONValue.string)) }
+            if let by = inError[e.id] { row["marked_in_error_by"] = .string(by) }
+            if audit { row["original"] = e.data }
+            rows.append(.object(row))
+        }
+        let body: JSONValue = [
+            "consumer": .string(consumer.rawValue),
+            "stream": .string(stream.rawValue),
+            "stream_version": .number(Double(stored.last!.streamVersion)),
+            "audit": .bool(audit),
+            "events": .array(rows),
+        ]
+        return jsonResponse(body)
+    }
+}

@@ -1,0 +1,326 @@
+import CanonicalJSON
+import ClinicalRecord
+import EventLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import Projections
+import RecordCore
+import ServiceLifecycle
+import Synchronization
+
+/// The request context of the API: Hummingbird's core storage, nothing else (the caller is
+/// resolved per route, so a route's capability is checked in one place).
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+    /// Bodies are collected with the server's own limit (``RecordServer/Options/maxBodyBytes``).
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// A route the router serves: its method and its path template (`/v1/consumers/{id}/record`).
+public struct RouteInfo: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// `GET`, `POST`…
+    public var method: String
+    /// The path template, parameters in braces.
+    public var path: String
+    public init(method: String, path: String) { self.method = method; self.path = path }
+    public static func < (a: RouteInfo, b: RouteInfo) -> Bool { (a.path, a.method) < (b.path, b.method) }
+    public var description: String { "\(method) \(path)" }
+}
+
+/// The IMR Ledger HTTP API: appends, the feed (pages and Server-Sent Events), projection
+/// queries, consumer records with access accounting, checkpoints and proofs, the OpenAPI
+/// document, metrics and health. docs/API.md describes it for clients.
+///
+/// ```swift
+/// let server = try RecordServer(store: "/var/lib/imr", options: .init(port: 8080))
+/// try await server.run()          // until SIGTERM or SIGINT, then a graceful shutdown
+/// ```
+public final class RecordServer: Sendable {
+    /// Settings of a server.
+    public struct Options: Sendable {
+        /// The address to bind (default loopback only).
+        public var host: String
+        /// The port (0 picks a free one).
+        public var port: Int
+        /// CloudEvents `source` of events the server writes through commands (and of raw events that name none).
+        public var source: String
+        /// The largest request body, in bytes (larger ones get 413).
+        public var maxBodyBytes: Int
+        /// Seconds between heartbeat comments on an idle live feed.
+        public var heartbeatSeconds: Double
+        /// Seconds between polls of the log for appends made by other processes.
+        public var pollSeconds: Double
+        /// The default and the largest page of `GET /v1/feed`.
+        public var defaultPageSize: Int
+        public var maxPageSize: Int
+        /// PEM certificate chain and private key files; both set means HTTPS.
+        public var tlsCertificate: String?
+        public var tlsKey: String?
+        /// The server log's level (requests are never logged with patient data).
+        public var logLevel: Logger.Level
+
+        public init(host: String = "127.0.0.1", port: Int = 8080, source: String = "/agencies/local/programs/imr",
+                    maxBodyBytes: Int = 1 << 20, heartbeatSeconds: Double = 5, pollSeconds: Double = 1,
+                    defaultPageSize: Int = 100, maxPageSize: Int = 1000,
+                    tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info) {
+            self.host = host; self.port = port; self.source = source; self.maxBodyBytes = maxBodyBytes
+            self.heartbeatSeconds = heartbeatSeconds; self.pollSeconds = pollSeconds
+            self.defaultPageSize = defaultPageSize; self.maxPageSize = maxPageSize
+            self.tlsCertificate = tlsCertificate; self.tlsKey = tlsKey; self.logLevel = logLevel
+        }
+    }
+
+    /// The store directory.
+    public let store: String
+    /// The log.
+    public let log: LMDBEventLog
+    /// The record core that executes commands (and writes access events).
+    public let core: RecordCore
+    /// The projections, kept live while the server runs.
+    public let views: ProjectionStore
+    /// The bearer tokens.
+    public let tokens: TokenStore
+    /// The metrics `/metrics` shows.
+    public let metrics: ServerMetrics
+    /// The settings.
+    public let options: Options
+    let logger: Logger
+    private let registered = Mutex<[RouteInfo]>([])
+
+    /// A server over the store at `store`, opening its log and views.
+    public convenience init(store: String, options: Options = .init()) throws {
+        try self.init(store: store, log: LMDBEventLog.open(at: store), options: options)
+    }
+
+    /// A server over an already open log of the store at `store`, keeping `projections` live.
+    public init(store: String, log: LMDBEventLog, options: Options = .init(),
+                projections: [any Projection] = ProjectionStore.standard) throws {
+        self.store = store
+        self.log = log
+        self.options = options
+        self.core = RecordCore(log: log, options: .init(source: options.source))
+        self.views = try ProjectionStore.open(store: store, log: log, projections: projections)
+        self.tokens = TokenStore(store: store)
+        self.metrics = ServerMetrics()
+        // Server logs go to standard error; standard output is the tool's own.
+        var logger = Logger(label: "imr.serve", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = options.logLevel
+        self.logger = logger
+    }
+
+    /// The routes the router was built with (after ``makeApplication(onServerRunning:)``).
+    public var routes: [RouteInfo] { registered.withLock { $0.sorted() } }
+
+    /// Builds the Hummingbird application: router, TLS when configured, and the projection follower.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        throws -> some ApplicationProtocol
+    {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: ProblemMiddleware(metrics: metrics, logger: logger))
+        registered.withLock { $0 = [] }
+        addRoutes(to: router)
+        let server: HTTPServerBuilder
+        if let cert = options.tlsCertificate, let key = options.tlsKey {
+            let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
+        return Application(
+            router: router,
+            server: server,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "imr-ledger"),
+            services: [ProjectionFollower(views: views, pollSeconds: options.pollSeconds, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully: no new connections, requests
+    /// in flight (appends among them) finish, live feeds end, the projections stop following.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = try makeApplication(onServerRunning: onServerRunning)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    // MARK: Routing
+
+    /// Who may call a route.
+    enum Access {
+        /// No token needed.
+        case anyone
+        /// A token with this capability.
+        case capability(Capability)
+        /// Any valid token; the handler checks the capability (commands, audit view).
+        case authenticated
+    }
+
+    typealias Handler = @Sendable (Request, APIContext, Principal?) async throws -> Response
+
+    /// Registers a route and records it for ``routes``.
+    func add(_ router: Router<APIContext>, _ method: HTTPRequest.Method, _ path: String, _ access: Access, _ handler: @escaping Handler) {
+        registered.withLock { $0.append(RouteInfo(method: method.rawValue, path: path)) }
+        router.on(RouterPath(path), method: method) { [self] request, context in
+            let principal: Principal?
+            switch access {
+            case .anyone:
+                principal = nil
+            case .authenticated:
+                principal = try authenticate(request)
+            case .capability(let c):
+                let p = try authenticate(request)
+                guard p.role.capabilities.contains(c) else {
+                    throw Problem.forbidden("the \(p.role.rawValue) role may not use \(c.rawValue)")
+                }
+                principal = p
+            }
+            return try await handler(request, context, principal)
+        }
+    }
+
+    /// The caller of a request, from its bearer token.
+    /// - Throws: a 401 ``Problem`` (with `WWW-Authenticate: Bearer`) without a valid token.
+    func authenticate(_ request: Request) throws -> Principal {
+        guard let header = request.headers[.authorization] else { throw Problem.unauthorized }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Problem.unauthorized }
+        guard let record = tokens.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+            throw Problem.invalidToken
+        }
+        return Principal(token: record)
+    }
+
+    func addRoutes(to router: Router<APIContext>) {
+        add(router, .get, "/healthz", .anyone) { _, _, _ in
+            jsonResponse(["status": "ok"])
+        }
+        add(router, .get, "/openapi.json", .anyone) { _, _, _ in
+            var r = jsonResponse(OpenAPIDocument.document())
+            r.headers[.cacheControl] = "no-cache"
+            return r
+        }
+        add(router, .get, "/metrics", .capability(.metrics)) { [metrics] _, _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+        add(router, .post, "/v1/commands/{command}", .authenticated) { [self] request, context, principal in
+            try await postCommand(request, context, principal!)
+        }
+        add(router, .post, "/v1/streams/{stream}/events", .capability(.rawEvents)) { [self] request, context, principal in
+            try await postEvents(request, context, principal!)
+        }
+        add(router, .get, "/v1/feed", .capability(.feed)) { [self] request, _, principal in
+            try await feedPage(request, principal!)
+        }
+        add(router, .get, "/v1/feed/live", .capability(.feed)) { [self] request, _, principal in
+            try await liveFeed(request, principal!)
+        }
+        add(router, .get, "/v1/caseload", .capability(.queries)) { [self] request, _, principal in
+            try await query(.caseload, request, principal!)
+        }
+        add(router, .get, "/v1/goals", .capability(.queries)) { [self] request, _, principal in
+            try await query(.goals, request, principal!)
+        }
+        add(router, .get, "/v1/participation", .capability(.queries)) { [self] request, _, principal in
+            try await query(.participation, request, principal!)
+        }
+        add(router, .get, "/v1/fidelity", .capability(.fidelity)) { [self] request, _, principal in
+            try await query(.fidelity, request, principal!)
+        }
+        add(router, .get, "/v1/consumers/{id}/record", .capability(.consumerRecord)) { [self] request, context, principal in
+            try await consumerRecord(request, context, principal!)
+        }
+        add(router, .get, "/v1/checkpoint", .capability(.integrity)) { [self] _, _, _ in
+            try checkpoint()
+        }
+        add(router, .get, "/v1/proofs/inclusion", .capability(.integrity)) { [self] request, _, principal in
+            try await inclusionProof(request, principal!)
+        }
+        add(router, .get, "/v1/proofs/consistency", .capability(.integrity)) { [self] request, _, _ in
+            try consistencyProof(request)
+        }
+    }
+}
+
+/// Keeps the projections caught up while the server runs; stops on graceful shutdown.
+struct ProjectionFollower: Service {
+    let views: ProjectionStore
+    let pollSeconds: Double
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await views.follow(pollInterval: pollSeconds)
+            }
+        } catch is CancellationError {
+        } catch {
+            // Queries still catch up on demand; keep serving rather than stopping the server.
+            logger.error("projections stopped following the log: \(String(describing: type(of: error)))")
+        }
+        // A service that returns early would end the whole group: wait for the shutdown.
+        if !Task.isShuttingDownGracefully && !Task.isCancelled { try? await gracefulShutdown() }
+    }
+}
+
+/// Turns every error into an RFC 9457 problem and records request metrics.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let problem as Problem {
+            response = problem.response
+        } catch let error as EventLogError {
+            if error.code == .storage || error.code == .corruption {
+                logger.error("store failure: \(error.code)")
+            }
+            response = Problem.from(error).response
+        } catch let error as RecordError {
+            response = Problem.from(error).response
+        } catch let error as any HTTPResponseError {
+            response = Problem.forStatus(error.status).response
+        } catch {
+            logger.error("unexpected error: \(String(describing: type(of: error)))")
+            response = Problem(.internalServerError, "internal", "Internal server error").response
+        }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched",
+                        status: Int(response.status.code), seconds: seconds)
+        return response
+    }
+}
+
+extension Problem {
+    /// A problem for a status Hummingbird raised (no route, body too large…).
+    static func forStatus(_ status: HTTPResponse.Status) -> Problem {
+        switch status.code {
+        case 404: Problem(.notFound, "not-found", "No such route", detail: "see /openapi.json for the routes")
+        case 413: Problem(.contentTooLarge, "body-too-large", "The request body is too large")
+        case 400..<500: Problem(status, "bad-request", status.reasonPhrase)
+        default: Problem(status, "internal", status.reasonPhrase)
+        }
+    }
+}
+
+/// A JSON response (canonical JSON).
+func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
+    Response(status: status, headers: [.contentType: contentType, .cacheControl: "no-store"],
+             body: .init(byteBuffer: ByteBuffer(bytes: value.canonicalBytes)))
+}

@@ -1,0 +1,90 @@
+import CanonicalJSON
+import ClinicalRecord
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+
+/// The query parameters of a request, percent-decoded (`+` is a space).
+struct QueryParameters {
+    private var values: [String: String] = [:]
+
+    init(_ uri: URI) {
+        guard let query = uri.query, !query.isEmpty else { return }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+            }
+            let key = decode(kv[0])
+            if values[key] == nil { values[key] = kv.count > 1 ? decode(kv[1]) : "" }
+        }
+    }
+
+    subscript(_ name: String) -> String? { values[name] }
+
+    /// A non-negative integer parameter, or nil when absent.
+    func position(_ name: String) throws(Problem) -> UInt64? {
+        guard let text = values[name] else { return nil }
+        guard let n = UInt64(text), text.utf8.count <= 19 else {
+            throw Problem.parameter(name, "\(name) must be a non-negative integer")
+        }
+        return n
+    }
+
+    /// A date parameter (YYYY-MM-DD), or nil when absent.
+    func date(_ name: String) throws(Problem) -> LocalDate? {
+        guard let text = values[name] else { return nil }
+        guard let d = LocalDate(text) else { throw Problem.parameter(name, "\(name) must be a date YYYY-MM-DD") }
+        return d
+    }
+
+    /// A boolean parameter (`true`/`false`/`1`/`0`), default false.
+    func flag(_ name: String) throws(Problem) -> Bool {
+        guard let text = values[name] else { return false }
+        switch text.lowercased() {
+        case "true", "1", "yes", "": return true
+        case "false", "0", "no": return false
+        default: throw Problem.parameter(name, "\(name) must be true or false")
+        }
+    }
+}
+
+extension RecordServer {
+    /// Collects a JSON body: checks the media type (415), the size (413) and the grammar (400).
+    func readJSON(_ request: Request, accepting types: [String]) async throws -> JSONValue {
+        let contentType = request.headers[.contentType].flatMap { $0.split(separator: ";").first }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let contentType, types.contains(contentType) else {
+            throw Problem(.unsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+                          detail: "send " + types.joined(separator: " or "),
+                          errors: [.init(rule: "content-type", field: "Content-Type", message: "must be " + types.joined(separator: " or "))])
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maxBodyBytes {
+            throw tooLarge
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: options.maxBodyBytes) } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw tooLarge
+        }
+        do {
+            return try JSONValue(parsing: buffer.readableBytesView)
+        } catch {
+            throw Problem(.badRequest, "malformed-json", "The body is not valid JSON", detail: error.description,
+                          errors: [.init(rule: "json.\(error.rule)", field: error.path.isEmpty ? nil : error.path, message: "the body is not valid JSON (I-JSON, RFC 7493)")])
+        }
+    }
+
+    var tooLarge: Problem {
+        Problem(.contentTooLarge, "body-too-large", "The request body is too large",
+                detail: "the limit is \(options.maxBodyBytes) bytes")
+    }
+
+    /// The purpose of a read of consumer data: the `purpose` parameter or the `IMR-Purpose` header, default `treatment`.
+    func purpose(_ request: Request) throws(Problem) -> String {
+        let text = QueryParameters(request.uri)["purpose"] ?? request.headers[HTTPField.Name("IMR-Purpose")!] ?? "treatment"
+        guard !text.isEmpty, text.count <= 400, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw Problem.parameter("purpose", "purpose must be 1-400 characters of text")
+        }
+        return text
+    }
+}

@@ -1,0 +1,164 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A role a bearer token acts in. What each role may append and read is ``Role/capabilities``
+/// (the matrix in docs/API.md).
+public enum Role: String, CaseIterable, Codable, Sendable {
+    /// An IMR practitioner (or the EHR acting for one): clinical and intake commands, consumer records, queries.
+    case practitioner
+    /// An IMR supervisor: what a practitioner may do, plus supervision and fidelity reviews.
+    case supervisor
+    /// A program leader: program set-up, intake, supervision records, queries, checkpoints, metrics.
+    case administrator
+    /// A compliance auditor: reads everything (the feed, the audit view, proofs); appends nothing.
+    case auditor
+    /// A system integrator (EHR import, state authority, warehouse): raw events, the feed, proofs.
+    case integrator
+}
+
+/// One issued bearer token, as stored: never the token itself, only its SHA-256.
+public struct TokenRecord: Codable, Sendable, Equatable {
+    /// A short public id (the first 12 hex digits of the hash), for listing and revoking.
+    public var id: String
+    /// Lower-case hex SHA-256 of the token's UTF-8 bytes.
+    public var hash: String
+    /// The role the token acts in.
+    public var role: Role
+    /// The program the token is limited to; `nil` for every program.
+    public var program: String?
+    /// The user id recorded as `recordedby` and in access events.
+    public var user: String
+    /// When it was issued (RFC 3339 UTC).
+    public var created: String
+    /// When it was revoked, if it was.
+    public var revoked: String?
+}
+
+/// An error of the token file.
+public struct TokenStoreError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var description: String
+}
+
+/// The bearer tokens of a store, kept as SHA-256 hashes in `<store>/tokens.json` (mode 0600),
+/// outside the log environment.
+///
+/// ```swift
+/// let tokens = TokenStore(store: "/var/lib/imr")
+/// let (token, record) = try tokens.create(role: .practitioner, program: "north", user: "u-17")
+/// print(token)                                 // shown once
+/// tokens.authenticate(token)?.role             // .practitioner
+/// ```
+public final class TokenStore: Sendable {
+    /// The token file.
+    public let path: String
+    private let cache = Mutex<(stamp: String, byHash: [String: TokenRecord])>(("", [:]))
+
+    /// The token file of a store.
+    public static func file(of store: String) -> String { store + "/tokens.json" }
+
+    /// The tokens of the store at `store`.
+    public init(store: String) { self.path = Self.file(of: store) }
+
+    /// Every token record, oldest first (none when the file does not exist).
+    public func list() throws -> [TokenRecord] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenStoreError(description: "cannot read \(path)")
+        }
+        do { return try JSONDecoder().decode([TokenRecord].self, from: data) } catch {
+            throw TokenStoreError(description: "\(path) is not a token file")
+        }
+    }
+
+    /// Issues a token. The token text is returned once and never stored.
+    /// - Throws: ``TokenStoreError`` for an invalid user or program id, or when the file cannot be written.
+    public func create(role: Role, program: String? = nil, user: String? = nil) throws -> (token: String, record: TokenRecord) {
+        var random = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in random.indices { random[i] = UInt8.random(in: .min ... .max, using: &generator) }
+        let token = "imr_" + Data(random).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let hash = Self.hash(token)
+        let id = String(hash.prefix(12))
+        let who = user ?? "token-\(id)"
+        guard Self.isIdentifier(who) else {
+            throw TokenStoreError(description: "--user must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        if let program, !Self.isIdentifier(program) {
+            throw TokenStoreError(description: "--program must be a program identifier")
+        }
+        let record = TokenRecord(id: id, hash: hash, role: role, program: program, user: who,
+                                 created: Self.now(), revoked: nil)
+        try write(try list() + [record])
+        return (token, record)
+    }
+
+    /// Revokes the token with `id`; `false` when there is none (or it was already revoked).
+    @discardableResult
+    public func revoke(id: String) throws -> Bool {
+        var records = try list()
+        guard let i = records.firstIndex(where: { $0.id == id && $0.revoked == nil }) else { return false }
+        records[i].revoked = Self.now()
+        try write(records)
+        return true
+    }
+
+    /// The live (unrevoked) record of `token`, or nil. Re-reads the file when it changed, so
+    /// `imr token create/revoke` take effect on a running server at once.
+    public func authenticate(_ token: String) -> TokenRecord? {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let stamp = attributes.map { "\(($0[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)/\(($0[.size] as? Int) ?? 0)/\(($0[.systemFileNumber] as? Int) ?? 0)" } ?? ""
+        let table: [String: TokenRecord] = cache.withLock { c in
+            if c.stamp != stamp || stamp.isEmpty {
+                let records = (try? list()) ?? []
+                c.byHash = Dictionary(records.filter { $0.revoked == nil }.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
+                c.stamp = stamp
+            }
+            return c.byHash
+        }
+        return table[Self.hash(token)]
+    }
+
+    /// Lower-case hex SHA-256 of `token`.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        func alnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }
+        guard let first = b.first, b.count <= 64, alnum(first) else { return false }
+        return b.allSatisfy { alnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
+    }
+
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+
+    /// Writes the records to a new 0600 file beside the old one and renames it into place.
+    private func write(_ records: [TokenRecord]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = Array(try encoder.encode(records)) + [0x0A]
+        let tmp = path + ".tmp-\(getpid())"
+        unlink(tmp)
+        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw TokenStoreError(description: "cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == data.count, synced, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw TokenStoreError(description: "cannot write \(path)")
+        }
+        chmod(path, 0o600)
+    }
+}

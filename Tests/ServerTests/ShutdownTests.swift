@@ -1,0 +1,122 @@
+import EventLog
+import EventLogTesting
+import Foundation
+import RecordHTTP
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("imr serve: a real process, stopped with SIGTERM")
+struct ShutdownTests {
+    @Test("SIGTERM: appends in flight finish and are durable, the process exits 0, the store verifies")
+    func gracefulShutdown() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        let imr = ToolProcess.path(of: "imr")
+        try #require(FileManager.default.isExecutableFile(atPath: imr), "build the imr tool first")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: imr)
+        p.arguments = ["serve", fx.tmp.path, "--port", "0"]
+        let out = Pipe()
+        p.standardOutput = out
+        let errPath = fx.tmp.path + "-serve.err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+
+        // The first line names the port.
+        let handle = out.fileHandleForReading
+        let firstLine = try await offPool { () -> String in
+            let fd = handle.fileDescriptor
+            var bytes: [UInt8] = []
+            var byte: UInt8 = 0
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                let n = read(fd, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                if byte == 0x0A {
+                    if String(decoding: bytes, as: UTF8.self).hasPrefix("serving") { break }
+                    bytes = []
+                } else {
+                    bytes.append(byte)
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let port = try #require(firstLine.split(separator: ":").last.flatMap { Int($0) }, "startup line: \(firstLine); status \(p.isRunning ? "running" : String(p.terminationStatus)); stderr: \((try? String(contentsOfFile: errPath, encoding: .utf8))?.suffix(600) ?? "")")
+        let client = APIClient(port: port, token: fx.tokens[.integrator])
+        #expect(try await client.get("/healthz").status == 200)
+
+        let accepted = Locked<[Int]>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<16 {
+                group.addTask {
+                    if let r = try? await client.post("/v1/streams/ehr-s\(w)/events?expected-version=no-stream",
+                                                      json: ["type": "com.example.shutdown.v1", "id": "s-\(w)", "data": ["w": w]]),
+                       r.status == 201, let pos = (r.object["positions"] as? [Int])?.first {
+                        accepted.mutate { $0.append(pos) }
+                    }
+                }
+            }
+            // Stop while the appends are on their way.
+            try await Task.sleep(for: .milliseconds(30))
+            kill(p.processIdentifier, SIGTERM)
+            try await group.waitForAll()
+        }
+        let status = try await offPool { () -> Int32 in
+            let deadline = Date().addingTimeInterval(30)
+            while p.isRunning && Date() < deadline { usleep(50_000) }
+            if p.isRunning { return -1 }
+            return p.terminationStatus
+        }
+        #expect(status == 0, "imr serve exits 0 after SIGTERM")
+        let rest = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rest.contains("stopped"))
+
+        // Every acknowledged append is in the log, at the position it was acknowledged with.
+        let log = try LMDBEventLog.open(at: fx.tmp.path)
+        let size = try log.currentHead().treeSize
+        for position in accepted.get() {
+            let e = try #require(try log.readEvents(from: UInt64(position), limit: 1).first)
+            #expect(e.type == "com.example.shutdown.v1")
+        }
+        #expect(size >= UInt64(accepted.get().count))
+        let verifier = try log.verifyChain()
+        #expect(verifier.violations.isEmpty)
+    }
+}
+
+@Suite("TLS")
+struct TLSTests {
+    @Test("--tls-cert/--tls-key serve HTTPS (a self-signed certificate, checked with curl)")
+    func https() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        let dir = fx.tmp.path + "-tls"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (made, out) = try runProcess("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                                          "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                                                          "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"], timeoutSeconds: 60)
+        try #require(made == 0, "openssl is needed to make a test certificate: \(out)")
+        var options = Fixture.options
+        options.tlsCertificate = dir + "/cert.pem"
+        options.tlsKey = dir + "/key.pem"
+        let token = fx.tokens[.administrator]!
+        try await fx.withServer(options: options) { client, _ in
+            let port = client.port
+            let (status, body) = try await offPool {
+                try runProcess("/usr/bin/env", ["curl", "-sk", "--max-time", "20", "-H", "Authorization: Bearer \(token)",
+                                                "https://127.0.0.1:\(port)/v1/caseload"], timeoutSeconds: 30)
+            }
+            #expect(status == 0, "curl: \(body)")
+            #expect(body.contains("\"programs\""))
+            // Plain HTTP on the TLS port gets no HTTP answer.
+            let plain = try? await client.get("/healthz")
+            #expect(plain?.status != 200)
+        }
+    }
+}
