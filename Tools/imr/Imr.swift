@@ -11,7 +11,7 @@ struct Imr: AsyncParsableCommand {
             canonical form, chained to its predecessor by its RFC 9162 leaf hash (docs/FORMAT.md).
             """,
         subcommands: [
-            Init.self, Record.self, Import.self, Schema.self, Query.self, Project.self, Report.self, Append.self, Log.self, Export.self, VerifyChain.self, Key.self, MakeCheckpoint.self, Debug.self, Serve.self, Token.self,
+            Init.self, Record.self, Import.self, Schema.self, Query.self, Project.self, Report.self, Demo.self, Append.self, Log.self, Export.self, VerifyChain.self, Key.self, MakeCheckpoint.self, Debug.self, Serve.self, Token.self,
         ]
     )
 }

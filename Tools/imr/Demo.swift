@@ -1,0 +1,100 @@
+import ArgumentParser
+import ClinicalRecord
+import Dashboard
+import EventLog
+import Foundation
+import MerkleLog
+import ProgramSimulator
+import Projections
+import RecordCore
+
+extension Imr {
+    /// `imr demo`: a realistic synthetic state program, recorded, projected, checkpointed and audited.
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a store holding a seeded synthetic multi-site IMR program, then project, checkpoint and audit it.",
+            discussion: """
+                Twelve sites over two years, modelled on the case sites of the national implementation \
+                study: practitioners with turnover and IMR leaders, individual and group formats, \
+                referrals (some declined), weekly sessions with full progress notes, goals and \
+                follow-ups, supporters and consent, relapse prevention plans, handouts, supervision, \
+                training, fidelity reviews, discharges, late entries and amendments. Every command goes \
+                through the record's rules. The same seed always gives the same program.
+                """)
+
+        @Option(help: "The store to create (an existing store there is replaced).")
+        var store: String = "./imr-data"
+
+        @Option(help: "The simulation seed.")
+        var seed: UInt64 = 1
+
+        func run() async throws {
+            let started = Date()
+            try replaceStore(store)
+            let log = try LMDBEventLog.create(at: store, origin: "imr-demo/state-program")
+            let commands = ProgramSimulator(config: ProgramSimulator.demo(seed: seed)).allCommands()
+            let core = RecordCore(log: log, options: .init(source: "/agencies/state/programs/imr"))
+            let bar = ProgressBar(label: "recording")
+            var done = 0, events = 0, lateEntries = 0
+            for start in stride(from: 0, to: commands.count, by: 4000) {
+                let chunk = Array(commands[start..<min(start + 4000, commands.count)])
+                let outcome = try await core.executeBatch(chunk, by: Actor(user: "user:demo", role: "administrator"), mode: .allOrNothing)
+                for line in outcome.lines {
+                    switch line {
+                    case .failure(let e):
+                        bar.finish()
+                        printError("the simulation produced a command the record refuses: \(e)")
+                        throw ExitCode.failure
+                    case .success(let r):
+                        events += r.events.count
+                        lateEntries += r.warnings.filter { $0.rule == "entry.late" }.count
+                    }
+                }
+                done += chunk.count
+                bar.update(UInt64(done), UInt64(commands.count))
+            }
+            bar.finish()
+            print("recorded \(commands.count) commands as \(events) events in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+
+            let views = try ProjectionStore.open(store: store, log: log)
+            try views.catchUp()
+            let snapshot = views.snapshot()
+            let (checkpoint, note) = try log.makeCheckpoint(signer: try log.loadSigner())
+            try note.write(toFile: store + ".checkpoint", atomically: true, encoding: .utf8)
+            let verifier = try log.verifyChain(strict: false, rootsAt: [checkpoint.size])
+            let opened = try SignedCheckpoint.open(note, verifier: try NoteVerifier(verifierKey: log.verifierKey))
+            let audited = verifier.violations.isEmpty && verifier.roots[checkpoint.size] == opened.rootHash
+
+            let day = try lastClinicalDate(log) ?? LocalDate(dayNumber: 0)
+            let caseload = snapshot.caseload(asOf: day)
+            let participation = snapshot.participation(asOf: day)
+            print("")
+            print("\(caseload.programs.count) sites, \(participation.programs.map(\.enrolled).reduce(0, +)) consumers enrolled, "
+                  + "\(participation.programs.map(\.sessions).reduce(0, +)) individual and group session notes, up to \(day)")
+            print("fidelity per site (computed from the record, 6-month windows; items 5–13 provisional):")
+            for p in caseload.programs {
+                guard let id = ProgramID(p.program) else { continue }
+                let history = snapshot.fidelityHistory(program: id, asOf: day)
+                let totals = history.map { String(format: "%.1f", $0.report.total) }.joined(separator: " → ")
+                print("  \(p.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(totals)")
+            }
+            print("checkpoint: tree size \(checkpoint.size), signed; kept in \(store).checkpoint")
+            print("audit: chain, Merkle root and checkpoint signature " + (audited ? "verified" : "NOT verified"))
+            print("")
+            print("next: imr report \(store) --out report.html · imr query fidelity \(store) --program <site> · imr-audit verify \(store) --key \(log.verifierKey) --checkpoint \(store).checkpoint")
+            print("total \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            if !audited { throw ExitCode.failure }
+        }
+    }
+}
+
+/// Removes a previous store at `path`, refusing to touch a directory that is not one.
+func replaceStore(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+    guard isDirectory.boolValue, FileManager.default.fileExists(atPath: LMDBEventLog.logDirectory(of: path) + "/data.mdb") else {
+        printError("error: \(path) exists and is not an IMR store; not replacing it")
+        throw ExitCode(73)
+    }
+    try FileManager.default.removeItem(atPath: path)
+}
