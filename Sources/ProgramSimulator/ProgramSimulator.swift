@@ -92,7 +92,7 @@ public struct ProgramSimulator: Sendable {
     }
 
     /// The `imr demo` configuration: 12 sites over 2 years (from 2023-01-02) with the standard
-    /// profile mix, about 36 consumers in care per site: about 81k commands, 116k events.
+    /// profile mix, about 36 consumers in care per site: about 82k commands, 116k events.
     public static func demo(seed: UInt64) -> SimulationConfig {
         SimulationConfig(seed: seed)
     }
