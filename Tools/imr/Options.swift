@@ -20,14 +20,20 @@ func printError(_ text: String) {
 
 /// Turns library errors into a one-line message and exit code 1 (validation and conflicts) or 74 (I/O).
 func runReporting<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as EventLogError {
-        printError("error: \(error.code): \(error.description)")
-        switch error.code {
-        case .storage, .corruption, .notAStore: throw ExitCode(74)
-        default: throw ExitCode.failure
-        }
+    do { return try await body() } catch let error as EventLogError { throw exitCode(reporting: error) }
+}
+
+/// ``runReporting(_:)`` for synchronous commands.
+func runReportingSync<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as EventLogError { throw exitCode(reporting: error) }
+}
+
+/// Prints `error` in one line and returns its exit code: 74 for I/O, 1 otherwise.
+func exitCode(reporting error: EventLogError) -> ExitCode {
+    printError("error: \(error.code): \(error.description)")
+    switch error.code {
+    case .storage, .corruption, .notAStore: return ExitCode(74)
+    default: return .failure
     }
 }
 

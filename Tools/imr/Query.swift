@@ -245,14 +245,3 @@ func fidelityText(_ r: FidelityReport) -> String {
     }
     return out
 }
-
-/// `runReporting` for synchronous commands.
-func runReportingSync<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as EventLogError {
-        printError("error: \(error.code): \(error.description)")
-        switch error.code {
-        case .storage, .corruption, .notAStore: throw ExitCode(74)
-        default: throw ExitCode.failure
-        }
-    }
-}
