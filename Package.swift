@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "imr-bench",
             dependencies: [
-                "EventLog", "LMDBKit", "CanonicalJSON",
+                "EventLog", "LMDBKit", "CanonicalJSON", "ClinicalRecord", "RecordCore", "Projections", "ProgramSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "RecordHTTP", "Projections", "ProgramSimulator", "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting",
+                "RecordHTTP", "Dashboard", "Projections", "ProgramSimulator", "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting",
                 "CanonicalJSON", "MerkleLog",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -6,6 +6,11 @@ public import ClinicalRecord
 public struct CaseloadProjection: Projection {
     public static let name = "caseload"
     public static let version = 1
+    public static let eventTypes: [any RecordEvent.Type]? = [
+        ProgramEstablished.self, TeamFormed.self, SupervisionHeld.self, PractitionerJoined.self, PractitionerLeft.self,
+        ReferralReceived.self, ReferralAccepted.self, ReferralDeclined.self, ConsumerEnrolled.self, PractitionerAssigned.self,
+        PractitionerTransferred.self, ConsumerDischarged.self, GroupFormed.self, GroupMembershipChanged.self,
+    ]
     public init() {}
 
     /// A dated interval, open while `to` is nil.
@@ -88,7 +93,10 @@ public struct CaseloadProjection: Projection {
     }
 
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
+        // Take the record out so that `r` is its only owner and grows in place.
+        let had = record != nil
         var r = record ?? Record()
+        record = nil
         switch e.event {
         case let x as ProgramEstablished:
             r.program = ProgramInfo(id: x.programId, name: x.name, start: x.startDate)
@@ -128,6 +136,7 @@ public struct CaseloadProjection: Projection {
                 }
             }
         default:
+            if had { record = r }
             return
         }
         record = r

@@ -22,7 +22,15 @@ public import ClinicalRecord
 /// ```
 public struct FidelityProjection: Projection {
     public static let name = "fidelity"
-    public static let version = 1
+    /// 2: views written under version 1 can hold empty fidelity records (stores whose views
+    /// predate the complete fidelity fold); the bump makes every such store rebuild at open.
+    public static let version = 2
+    public static let eventTypes: [any RecordEvent.Type]? = [
+        ProgramEstablished.self, FidelityReviewCompleted.self, ConsumerEnrolled.self, ConsumerDischarged.self,
+        SessionRecorded.self, HandoutsProvided.self, SupporterContactRecorded.self, RelapsePreventionPlanRecorded.self,
+        GoalSet.self, GoalRevised.self, GoalProgressRated.self, GoalAchieved.self, GoalWithdrawn.self, GroupFormed.self,
+        GroupSessionHeld.self, PractitionerJoined.self, TrainingCompleted.self,
+    ]
     public init() {}
 
     /// A dated fact and the id of the event that records it.
@@ -238,8 +246,11 @@ public struct FidelityProjection: Projection {
             r.group = Group(id: x.groupId, program: x.programId, sessions: r.group?.sessions ?? [])
             record = r
         case let x as GroupSessionHeld:
+            // Taken out and put back so the sessions grow in place.
             var r = record ?? Record()
+            record = nil
             var g = r.group ?? Group(id: x.groupId, program: nil)
+            r.group = nil
             g.sessions.append(GroupSession(event: e.id, date: x.date, attended: x.attended))
             r.group = g
             record = r
@@ -258,11 +269,10 @@ public struct FidelityProjection: Projection {
         }
     }
 
+    /// Changes the consumer part of the record in place (no copy of its sessions and facts).
     private func updateConsumer(_ record: inout Record?, _ body: (inout Consumer) -> Void) {
-        guard var r = record, var c = r.consumer else { return }
-        body(&c)
-        r.consumer = c
-        record = r
+        guard record?.consumer != nil else { return }
+        body(&record!.consumer!)
     }
 
     private func updateGoal(_ record: inout Record?, _ id: GoalID, _ body: (inout Goal) -> Void) {

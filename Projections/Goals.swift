@@ -5,6 +5,10 @@ public import ClinicalRecord
 public struct GoalsProjection: Projection {
     public static let name = "goals"
     public static let version = 1
+    public static let eventTypes: [any RecordEvent.Type]? = [
+        ConsumerEnrolled.self, GoalSet.self, GoalRevised.self, GoalProgressRated.self, GoalAchieved.self, GoalWithdrawn.self,
+        SessionRecorded.self,
+    ]
     public init() {}
 
     public enum Status: String, Codable, Sendable { case open, achieved, withdrawn }
@@ -41,20 +45,18 @@ public struct GoalsProjection: Projection {
 
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
         func update(_ consumer: ConsumerID, _ id: GoalID, _ body: (inout Goal) -> Void) {
-            guard var r = record, let i = r.goals.firstIndex(where: { $0.id == id }) else { return }
-            body(&r.goals[i])
-            record = r
+            // In place: no copy of the record's goals.
+            guard let i = record?.goals.firstIndex(where: { $0.id == id }) else { return }
+            body(&record!.goals[i])
         }
         switch e.event {
         case let x as ConsumerEnrolled:
-            var r = record ?? Record(consumer: x.consumerId, goals: [])
-            r.program = x.programId
-            record = r
+            if record == nil { record = Record(consumer: x.consumerId, goals: []) }
+            record!.program = x.programId
         case let x as GoalSet:
-            var r = record ?? Record(consumer: x.consumerId, goals: [])
-            r.goals.append(Goal(id: x.goalId, eventId: e.id, set: x.date, status: .open, reviews: [], measurable: x.measurableCriterion != nil,
+            if record == nil { record = Record(consumer: x.consumerId, goals: []) }
+            record!.goals.append(Goal(id: x.goalId, eventId: e.id, set: x.date, status: .open, reviews: [], measurable: x.measurableCriterion != nil,
                                 inConsumersWords: x.inConsumersWords, linkedToPlan: x.planProblem != nil))
-            record = r
         case let x as GoalRevised: update(x.consumerId, x.goalId) { $0.reviews.append(x.date) }
         case let x as GoalProgressRated: update(x.consumerId, x.goalId) { $0.reviews.append(x.date); $0.lastRating = x.rating }
         case let x as GoalAchieved: update(x.consumerId, x.goalId) { $0.status = .achieved; $0.closed = x.date; $0.reviews.append(x.date) }

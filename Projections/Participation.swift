@@ -5,6 +5,10 @@ public import ClinicalRecord
 public struct ParticipationProjection: Projection {
     public static let name = "participation"
     public static let version = 1
+    public static let eventTypes: [any RecordEvent.Type]? = [
+        ReferralReceived.self, ReferralAccepted.self, ReferralDeclined.self, ConsumerEnrolled.self, ConsumerDischarged.self,
+        SessionRecorded.self, AttendanceRecorded.self, ModuleReviewCompleted.self,
+    ]
     public init() {}
 
     public struct Session: Codable, Sendable, Equatable {
@@ -32,7 +36,10 @@ public struct ParticipationProjection: Projection {
     }
 
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
+        // Take the record out so that `r` is its only owner and grows in place.
+        let had = record != nil
         var r = record ?? Record()
+        record = nil
         switch e.event {
         case let x as ReferralReceived:
             r.referral = x.referralId; r.received = x.date; r.program = x.programId; r.consumer = x.consumerId
@@ -51,6 +58,7 @@ public struct ParticipationProjection: Projection {
         case let x as ModuleReviewCompleted:
             if !r.modulesCompleted.contains(x.module) { r.modulesCompleted.append(x.module) }
         default:
+            if had { record = r }
             return
         }
         record = r

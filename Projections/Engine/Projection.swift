@@ -38,7 +38,19 @@ public protocol Projection: Sendable {
     static var name: String { get }
     /// The fold's version: a change makes the engine rebuild this projection from the log.
     static var version: Int { get }
+    /// The event types ``apply(_:to:)`` reads, or `nil` (the default) for every type.
+    ///
+    /// The engine decodes only the events some projection reads, and calls `apply` only with
+    /// events of the types listed here; a type missing from the list would be silently
+    /// ignored, so list every type `apply` switches on (`EntryAmended` and
+    /// `EntryMarkedInError` never reach `apply`: the engine folds the stream again instead).
+    static var eventTypes: [any RecordEvent.Type]? { get }
     /// Folds one event into its stream's record (`nil` before the stream's first relevant
     /// event). Events a projection does not use leave the record as it is.
     func apply(_ event: RecordedEvent, to record: inout Record?)
+}
+
+extension Projection {
+    /// Every type: the engine hands this projection every record event.
+    public static var eventTypes: [any RecordEvent.Type]? { nil }
 }

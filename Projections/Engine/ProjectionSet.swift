@@ -24,22 +24,54 @@ final class ProjectionSet: @unchecked Sendable {
 
     func table(named name: String) -> (any AnyProjectionTable)? { tables.first { $0.name == name } }
 
-    /// Applies the stored event at ``position``.
+    /// Catalog indices (`EventCatalog.all`) some projection reads; `nil` when one of them
+    /// reads every type.
+    var wantedKinds: Set<Int>? {
+        var all = Set<Int>()
+        for t in tables {
+            guard let reads = t.reads else { return nil }
+            for (i, r) in reads.enumerated() where r { all.insert(i) }
+        }
+        return all
+    }
+
+    /// The log's corrections, known before a fold from position 0 (``Corrections``); while set,
+    /// events are folded already corrected and correction events fold nothing again.
+    var corrections: Corrections?
+
+    /// Applies a decoded chunk, which must start at ``position``.
     ///
     /// A correction (`EntryAmended`, `EntryMarkedInError`) makes every projection fold its
     /// stream again from the log, with the corrections up to this event applied: amended
     /// fields replace the original's, entries in error are left out. The originals stay in
     /// the log; only what the projections show changes.
-    func apply(_ stored: StoredEvent, log: LMDBEventLog) throws {
-        precondition(stored.position == position, "events must be applied in log order")
-        defer { position = stored.position + 1 }
-        guard let event = try codec.decode(stored) else { return }
-        if event is EntryAmended || event is EntryMarkedInError {
-            try refold(stream: stored.stream, through: stored.position, log: log)
-            return
+    func apply(_ chunk: DecodedChunk, log: LMDBEventLog) throws {
+        for (event, kind) in zip(chunk.events, chunk.kinds) {
+            precondition(event.position >= position, "events must be applied in log order")
+            position = event.position
+            if kind == DecodedChunk.correction, corrections != nil {
+                // Already applied to the events it corrects.
+            } else if kind == DecodedChunk.correction {
+                try refold(stream: try StreamID(event.stream), through: event.position, log: log)
+            } else {
+                let k = Int(kind)
+                var event = event
+                if let corrections, !corrections.last.isEmpty, let last = corrections.last[event.stream], event.position <= last {
+                    let key = Corrections.key(event.stream, event.id)
+                    if corrections.inError.contains(key) {
+                        position = event.position + 1
+                        continue
+                    }
+                    if let changes = corrections.amendments[key] {
+                        event.event = try amend(event.event, with: changes, position: event.position)
+                    }
+                }
+                for t in tables where t.reads?[k] ?? true { t.apply(event) }
+            }
+            position = event.position + 1
         }
-        let recorded = try Self.recorded(stored, event)
-        for t in tables { t.apply(recorded) }
+        precondition(chunk.end >= position, "events must be applied in log order")
+        position = chunk.end
     }
 
     static func recorded(_ stored: StoredEvent, _ event: any RecordEvent) throws -> RecordedEvent {
@@ -48,6 +80,21 @@ final class ProjectionSet: @unchecked Sendable {
         }
         return RecordedEvent(position: stored.position, id: stored.id, stream: stored.stream.rawValue,
                              occurredAt: occurred, recordedAt: recorded, event: event)
+    }
+
+    /// `event` with the fields of each amendment's content put over its own, in order.
+    func amend(_ event: any RecordEvent, with changes: [JSONValue], position: UInt64) throws -> any RecordEvent {
+        var data = try codec.encode(event)
+        for change in changes {
+            if case .object(var m) = data, case .object(let c) = change {
+                for (k, v) in c { m[k] = v }
+                data = .object(m)
+            }
+        }
+        let type = Swift.type(of: event)
+        // An amendment that no longer decodes (impossible through the record core, which
+        // checks it) leaves the original in place.
+        return (try? codec.decode(type: type, version: type.version, data: data, position: position)) ?? event
     }
 
     /// Drops `stream`'s records and folds its history through `last` again, corrected.
@@ -71,21 +118,42 @@ final class ProjectionSet: @unchecked Sendable {
         }
         for (s, e) in history where !(e is EntryAmended || e is EntryMarkedInError) && !inError.contains(s.id) {
             var event = e
-            if let changes = amendments[s.id] {
-                var data = try codec.encode(e)
-                for change in changes {
-                    if case .object(var m) = data, case .object(let c) = change {
-                        for (k, v) in c { m[k] = v }
-                        data = .object(m)
-                    }
-                }
-                let type = Swift.type(of: e)
-                // An amendment that no longer decodes (impossible through the record core,
-                // which checks it) leaves the original in place.
-                if let amended = try? codec.decode(type: type, version: type.version, data: data, position: s.position) { event = amended }
-            }
+            if let changes = amendments[s.id] { event = try amend(e, with: changes, position: s.position) }
             let recorded = try Self.recorded(s, event)
             for t in tables { t.apply(recorded) }
         }
+    }
+}
+
+/// Every correction of the log up to some position, gathered before a fold from position 0
+/// so that the fold can apply them to the events they correct as it meets them, instead of
+/// folding a stream's history again at each correction.
+///
+/// The result is the same: at its last correction, the engine folds a stream's history
+/// through that point with every correction so far applied, and later events of the stream
+/// are folded as they are. So an event at or before its stream's last correction is folded
+/// corrected (left out when marked in error, with the amendments' fields put over its own),
+/// and an event after it as it is.
+struct Corrections: Sendable {
+    /// Stream and event id of the entries marked in error.
+    var inError = Set<String>()
+    /// Stream and event id → the amendments' contents, in log order.
+    var amendments: [String: [JSONValue]] = [:]
+    /// The position of each corrected stream's last correction.
+    var last: [String: UInt64] = [:]
+
+    static func key(_ stream: String, _ id: String) -> String { stream + "\u{0}" + id }
+
+    /// Takes in one correction event.
+    mutating func add(_ correction: RecordedEvent) {
+        switch correction.event {
+        case let m as EntryMarkedInError:
+            inError.insert(Self.key(correction.stream, m.targetEventId))
+        case let a as EntryAmended:
+            amendments[Self.key(correction.stream, a.targetEventId), default: []].append(a.content)
+        default:
+            return
+        }
+        last[correction.stream] = correction.position
     }
 }

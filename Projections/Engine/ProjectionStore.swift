@@ -137,22 +137,99 @@ public final class ProjectionStore: Sendable {
         throw ProjectionStoreError.staleViews
     }
 
+    /// Events per decoded chunk.
+    static let chunkSize = 4096
+    /// Folds of at least this many events read and decode on a second thread.
+    static let pipelineThreshold: UInt64 = 16_384
+
     /// Folds `set` forward to `head`, calling `checkpoint` every ``flushEvery`` events.
-    private func fold(_ set: ProjectionSet, to head: UInt64, progress: ((UInt64, UInt64) -> Void)?, checkpoint: () throws -> Void) throws {
-        var sinceFlush: UInt64 = 0
-        while set.position < head {
-            let page = try log.readEvents(from: set.position, limit: Int(min(2000, head - set.position)))
-            if page.isEmpty { break }
-            for stored in page {
-                try set.apply(stored, log: log)
+    ///
+    /// Long folds (rebuilds, replays, a catch-up after a while) run as a two-stage pipeline:
+    /// a reading thread walks the log in chunks of ``chunkSize`` events, skips the types no
+    /// projection reads and decodes the others, while this thread folds the previous chunk.
+    /// At most a few chunks are in flight, so memory stays bounded whatever the log's size.
+    ///
+    /// With `precorrected`, a fold from position 0 that flushes nothing on the way (a rebuild,
+    /// a replay) first gathers the log's corrections (``Corrections``: a pass that parses
+    /// only the correction events) and folds every event already corrected, instead of folding
+    /// a stream's history again at each correction; the records at `head` are the same.
+    private func fold(_ set: ProjectionSet, to head: UInt64, precorrected: Bool = false, progress: ((UInt64, UInt64) -> Void)?,
+                      checkpoint: () throws -> Void) throws {
+        guard set.position < head else { return }
+        let wanted = set.wantedKinds
+        if precorrected && set.position == 0 {
+            var corrections = Corrections()
+            var decoder = ProjectionEventDecoder(codec: set.codec, wanted: wanted)
+            try log.forEachRaw(from: 0, limit: Int(head)) { position, bytes in
+                if let c = try decoder.correction(bytes, at: position) { corrections.add(c) }
+                return true
             }
-            sinceFlush += UInt64(page.count)
+            set.corrections = corrections
+        }
+        defer { set.corrections = nil }
+        var sinceFlush: UInt64 = 0
+        func applied(_ chunk: DecodedChunk) throws {
+            let before = set.position
+            try set.apply(chunk, log: log)
+            sinceFlush += set.position - before
             progress?(set.position, head)
             if sinceFlush >= Self.flushEvery {
                 try checkpoint()
                 sinceFlush = 0
             }
         }
+        if head - set.position < Self.pipelineThreshold {
+            var decoder = ProjectionEventDecoder(codec: set.codec, wanted: wanted)
+            while set.position < head {
+                let chunk = try Self.readChunk(log: log, from: set.position, to: head, decoder: &decoder)
+                if chunk.end == set.position { break }
+                try applied(chunk)
+            }
+            return
+        }
+        let channel = ChunkChannel(capacity: 3)
+        let source = self.log
+        let codec = set.codec
+        let start = set.position
+        let reader = Thread {
+            var decoder = ProjectionEventDecoder(codec: codec, wanted: wanted)
+            var position = start
+            do {
+                while position < head {
+                    let chunk = try Self.readChunk(log: source, from: position, to: head, decoder: &decoder)
+                    if chunk.end == position { break }
+                    position = chunk.end
+                    if !channel.send(.chunk(chunk)) { return }
+                }
+                channel.send(.end)
+            } catch {
+                channel.send(.failure(error))
+            }
+        }
+        reader.stackSize = 8 << 20
+        reader.start()
+        defer { channel.cancel() }
+        loop: while true {
+            switch channel.receive() {
+            case .chunk(let chunk): try applied(chunk)
+            case .end: break loop
+            case .failure(let error): throw error
+            }
+        }
+    }
+
+    /// Reads and decodes up to ``chunkSize`` events from `position` (not beyond `head`) in one
+    /// read transaction.
+    private static func readChunk(log: LMDBEventLog, from position: UInt64, to head: UInt64,
+                                  decoder: inout ProjectionEventDecoder) throws -> DecodedChunk {
+        var chunk = DecodedChunk(start: position)
+        chunk.events.reserveCapacity(chunkSize)
+        chunk.kinds.reserveCapacity(chunkSize)
+        try log.forEachRaw(from: position, limit: Int(min(UInt64(chunkSize), head - position))) { pos, bytes in
+            try decoder.decode(bytes, at: pos, into: &chunk)
+            return true
+        }
+        return chunk
     }
 
     /// Writes the changed records and the position in one transaction.
@@ -189,8 +266,10 @@ public final class ProjectionStore: Sendable {
     /// current records until the swap.
     public func rebuild(progress: ((UInt64, UInt64) -> Void)? = nil) throws {
         let fresh = ProjectionSet(tables: projections.map { Self.table(for: $0) })
+        // Every record of the fresh set is written at the swap: no need to track changes.
+        for table in fresh.tables { table.tracksDirty = false }
         let head = try log.currentHead().treeSize
-        try fold(fresh, to: head, progress: progress) {}
+        try fold(fresh, to: head, precorrected: true, progress: progress) {}
         let next = 1 - generation.withLock { $0 }
         try state.withLock { current in
             // Events committed during the rebuild.
@@ -199,9 +278,10 @@ public final class ProjectionStore: Sendable {
                 for table in fresh.tables {
                     let db = try txn.openDatabase(dbName(table.name, generation: next), create: true)
                     try txn.empty(db)
-                    for (key, value) in table.takeDirty() {
-                        if let value { try txn.put(db, key: Array(key.utf8), value: value) }
+                    for (key, value) in table.takeAll() {
+                        try txn.put(db, key: Array(key.utf8), value: value)
                     }
+                    table.tracksDirty = true
                 }
                 try writeMeta(txn, position: fresh.position, generation: next)
             }
@@ -220,7 +300,8 @@ public final class ProjectionStore: Sendable {
     /// then), folded in memory from the log.
     public func replay(through position: UInt64) throws -> ProjectionSnapshot {
         let set = ProjectionSet(tables: projections.map { Self.table(for: $0) })
-        try fold(set, to: min(position, try log.currentHead().treeSize), progress: nil) {}
+        for table in set.tables { table.tracksDirty = false }
+        try fold(set, to: min(position, try log.currentHead().treeSize), precorrected: true, progress: nil) {}
         return ProjectionSnapshot(set: set)
     }
 

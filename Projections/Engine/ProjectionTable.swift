@@ -1,14 +1,23 @@
 import CanonicalJSON
 import ClinicalRecord
 import Crypto
+import Foundation
 
 /// The records of one projection, with the streams changed since the last flush.
 protocol AnyProjectionTable: AnyObject, Sendable {
     var name: String { get }
     var version: Int { get }
+    /// Per `EventCatalog.all` index, whether the projection reads that type; `nil`: all.
+    var reads: [Bool]? { get }
+    /// Whether changed streams are remembered for ``takeDirty()`` (off while rebuilding,
+    /// where every record is written).
+    var tracksDirty: Bool { get set }
     func apply(_ event: RecordedEvent)
     func reset(stream: String)
     func takeDirty() -> [(key: String, value: [UInt8]?)]
+    /// Every record, in key order, canonical JSON; clears the changed streams.
+    func takeAll() -> [(key: String, value: [UInt8])]
+
     func load(key: String, value: [UInt8]) throws
     func digest() throws -> String
     func copy() -> any AnyProjectionTable
@@ -21,20 +30,33 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
     var records: [String: P.Record] = [:]
     var dirty: Set<String> = []
 
-    init(_ projection: P) { self.projection = projection }
+    let reads: [Bool]?
+    var tracksDirty = true
+
+    init(_ projection: P) {
+        self.projection = projection
+        self.reads = P.eventTypes.map { types in
+            let names = Set(types.map { $0.typeName })
+            return EventCatalog.all.map { names.contains($0.typeName) }
+        }
+    }
 
     var name: String { P.name }
     var version: Int { P.version }
     var count: Int { records.count }
 
+    /// Folds `event` into its stream's record in place (no copy of the record, no
+    /// comparison): a stream whose record exists before or after is counted as changed.
     func apply(_ event: RecordedEvent) {
-        let before = records[event.stream]
-        var record = before
-        projection.apply(event, to: &record)
-        if record != before {
-            records[event.stream] = record
-            dirty.insert(event.stream)
+        var changed = false
+        let projection = self.projection
+        func fold(_ record: inout P.Record?) {
+            let had = record != nil
+            projection.apply(event, to: &record)
+            changed = had || record != nil
         }
+        fold(&records[event.stream])
+        if changed && tracksDirty { dirty.insert(event.stream) }
     }
 
     func reset(stream: String) {
@@ -44,8 +66,26 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
     func takeDirty() -> [(key: String, value: [UInt8]?)] {
         defer { dirty.removeAll(keepingCapacity: true) }
         return dirty.sorted().map { key in
-            (key, records[key].map { (try? JSONValueEncoder().encode($0).canonicalBytes) ?? [] })
+            (key, records[key].map { RecordEncoder.canonicalBytes($0) })
         }
+    }
+
+    /// Encodes on every core: the records are values, read-only here.
+    func takeAll() -> [(key: String, value: [UInt8])] {
+        dirty.removeAll(keepingCapacity: true)
+        let keys = records.keys.sorted()
+        let records = self.records
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, keys.count / 256))
+        var values = [[UInt8]](repeating: [], count: keys.count)
+        values.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for i in stride(from: part, to: keys.count, by: parts) {
+                    out[i] = RecordEncoder.canonicalBytes(records[keys[i]]!)
+                }
+            }
+        }
+        return Array(zip(keys, values))
     }
 
     func load(key: String, value: [UInt8]) throws {
@@ -57,7 +97,10 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
         var hasher = SHA256()
         for key in records.keys.sorted() {
             hasher.update(data: Array(key.utf8) + [0])
-            hasher.update(data: try JSONValueEncoder().encode(records[key]!).canonicalBytes + [0])
+            let record = records[key]!
+            // Fast path; where it cannot encode, JSONValueEncoder's error as before.
+            let bytes = try (try? RecordEncoder.encode(record)) ?? JSONValueEncoder().encode(record).canonicalBytes
+            hasher.update(data: bytes + [0])
         }
         return hex(Array(hasher.finalize()))
     }
@@ -65,6 +108,7 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
     func copy() -> any AnyProjectionTable {
         let t = ProjectionTable(projection)
         t.records = records
+        t.tracksDirty = tracksDirty
         return t
     }
 }

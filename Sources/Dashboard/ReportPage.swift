@@ -3,10 +3,13 @@ public import EventLog
 import Foundation
 public import Projections
 
-/// The program dashboard: one self-contained HTML page (inline CSS and SVG, no scripts, no
-/// network) with fidelity per site over time, caseloads against the ratio rules, goal
-/// follow-up compliance, the participation funnel, and the audit status. `imr report` writes
-/// it to a file; `imr serve` serves the same page at `/`.
+/// The program dashboard: one self-contained HTML page (inline CSS and SVG, no network) with
+/// fidelity per site over time, caseloads against the ratio rules, goal follow-up compliance,
+/// the participation funnel, and the audit status. `imr report` writes it to a file (no
+/// scripts at all); `imr serve` serves the same page at `/` with one small inline script that
+/// refreshes it when the log grows (``html(live:)``).
+///
+/// The page is aggregate: it names programs, teams, groups and practitioners, never a consumer.
 public struct ReportPage: Sendable {
     /// Fidelity of one site at the end of each review window.
     public struct SiteFidelity: Sendable {
@@ -33,10 +36,14 @@ public struct ReportPage: Sendable {
     public var goals: GoalsReport
     public var participation: ParticipationReport
     public var audit: AuditStatus
+    /// The log position the projections were taken at.
+    public var position: UInt64
 
-    /// Gathers everything the page shows from a snapshot and the log (verifying the chain).
-    public static func gather(snapshot: ProjectionSnapshot, log: LMDBEventLog, asOf: LocalDate, title: String = "IMR program dashboard") throws -> ReportPage {
-        let caseload = snapshot.caseload(asOf: asOf)
+    /// Gathers everything the page shows from a snapshot and the log (verifying the chain),
+    /// for every program or only `program`.
+    public static func gather(snapshot: ProjectionSnapshot, log: LMDBEventLog, asOf: LocalDate, title: String = "IMR program dashboard",
+                              program: ProgramID? = nil) throws -> ReportPage {
+        let caseload = snapshot.caseload(asOf: asOf, program: program)
         var sites: [SiteFidelity] = []
         for p in caseload.programs {
             guard let id = ProgramID(p.program) else { continue }
@@ -49,8 +56,18 @@ public struct ReportPage: Sendable {
                                 firstViolation: verifier.violations.first?.description, checkpoint: checkpoint?.note, checkpointSize: checkpoint?.treeSize)
         let formatter = ISO8601DateFormatter()
         return ReportPage(title: title, asOf: asOf, generated: formatter.string(from: Date()), sites: sites, caseload: caseload,
-                          goals: snapshot.goals(asOf: asOf, from: asOf.adding(days: -365)),
-                          participation: snapshot.participation(asOf: asOf), audit: audit)
+                          goals: snapshot.goals(asOf: asOf, from: asOf.adding(days: -365), program: program),
+                          participation: snapshot.participation(asOf: asOf, program: program), audit: audit, position: snapshot.position)
+    }
+
+    /// The clinical date a page shows by default: the latest occurred-at date among the last
+    /// 200 events of the log (a synthetic or historical record ends before today), or nil for
+    /// an empty log.
+    public static func lastClinicalDate(_ log: LMDBEventLog) throws -> LocalDate? {
+        let size = try log.currentHead().treeSize
+        guard size > 0 else { return nil }
+        let tail = try log.readEvents(from: size > 200 ? size - 200 : 0, limit: 200)
+        return tail.compactMap { Timestamp($0.time)?.date }.max()
     }
 
     static let css = """
@@ -66,18 +83,50 @@ public struct ReportPage: Sendable {
         .ok{color:#1e8449;font-weight:bold}.bad{color:#c0392b;font-weight:bold}.band{font-weight:bold}
         .kpis{display:flex;gap:16px;flex-wrap:wrap}.kpi{border:1px solid #ddd;border-radius:6px;padding:8px 14px}.kpi b{font-size:22px;display:block}
         pre{font-size:11px;background:#f8f9f9;padding:8px;overflow-x:auto}
-        @media print{body{margin:0;max-width:none}h2{break-after:avoid}.grid{grid-template-columns:1fr 1fr}}
+        .signout{float:right;font-size:13px}
+        @media print{body{margin:0;max-width:none}h2{break-after:avoid}.grid{grid-template-columns:1fr 1fr}.signout{display:none}}
         """
 
     static func itemColor(_ score: Int) -> String {
         switch score { case 5: "#1e8449"; case 4: "#52be80"; case 3: "#f4d03f"; case 2: "#e67e22"; default: "#c0392b" }
     }
 
-    /// The page.
-    public func html() -> String {
+    /// The script of the served page: on each `position` event of `/dashboard/live` that differs
+    /// from the page's, it fetches `/` again and swaps in the new `<main>` (one fetch at a time).
+    static let liveScript = """
+        (function(){
+          var status=document.getElementById('live-status'),busy=false,again=false;
+          function current(){return document.getElementById('dashboard').getAttribute('data-position');}
+          function refresh(){
+            if(busy){again=true;return;}busy=true;
+            fetch('/',{credentials:'same-origin',cache:'no-store'}).then(function(r){
+              if(r.status!==200){throw new Error('status '+r.status);}return r.text();
+            }).then(function(t){
+              var next=new DOMParser().parseFromString(t,'text/html').getElementById('dashboard');
+              if(next){document.getElementById('dashboard').replaceWith(next);}
+              status.textContent='live · updated '+new Date().toLocaleTimeString();
+            }).catch(function(){status.textContent='live updates paused: sign in again';}).finally(function(){
+              busy=false;if(again){again=false;setTimeout(refresh,250);}
+            });
+          }
+          var source=new EventSource('/dashboard/live');
+          source.addEventListener('position',function(e){if(e.data!==current()){refresh();}});
+          source.onopen=function(){status.textContent='live';};
+          source.onerror=function(){status.textContent='reconnecting…';};
+        })();
+        """
+
+    /// The page. `live` adds the served dashboard's parts: a sign-out button, a live status and
+    /// the refresh script; without it the page has no script at all.
+    public func html(live: Bool = false) -> String {
         let e = SVG.escape
         var out = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(e(title))</title>"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\(Self.css)</style></head><body>"
+        if live {
+            out += "<form class=\"signout\" method=\"post\" action=\"/session/end\"><span id=\"live-status\" class=\"muted\">connecting…</span> "
+            out += "<button type=\"submit\">Sign out</button></form>"
+        }
+        out += "<main id=\"dashboard\" data-position=\"\(position)\">"
         out += "<h1>\(e(title))</h1><p class=\"muted\">As of \(asOf) · generated \(e(generated)) · \(audit.events) events in the record</p>"
 
         // Key figures.
@@ -99,7 +148,9 @@ public struct ReportPage: Sendable {
             let labels = site.points.map { "\($0.date)" }
             let chart = SVG.lineChart(
                 title: "Fidelity of \(site.name)", labels: labels,
-                series: [.init(name: "total", points: site.points.map { ("\($0.date)", $0.report.total) }, color: "#1f4e79")],
+                series: [.init(name: "computed from the record", points: site.points.map { ("\($0.date)", $0.report.total) }, color: "#1f4e79"),
+                         .init(name: "external rater", points: site.points.compactMap { p in p.report.raterReviews.last.map { ("\(p.date)", $0.total) } },
+                               color: "#d35400", dashed: true)],
                 yRange: 1...5, bands: [(4, 5, "#abebc6", "high"), (3, 4, "#fcf3cf", "moderate"), (1, 3, "#f5b7b1", "low")])
             out += "<figure class=\"site-chart\" data-program=\"\(e(site.program))\">\(chart)<figcaption><b>\(e(site.name))</b> (\(e(site.program)))"
             if let last = site.points.last {
@@ -107,8 +158,8 @@ public struct ReportPage: Sendable {
                 out += "<br>Items 1–13: " + last.report.items.map {
                     "<span class=\"item\" style=\"background:\(Self.itemColor($0.score))\" title=\"item \($0.number): \($0.score)\">\($0.score)</span>"
                 }.joined()
-                for review in last.report.raterReviews {
-                    out += "<br>Rater review (\(e(review.raterKind))): \(String(format: "%.2f", review.total))"
+                if let review = last.report.raterReviews.last {
+                    out += "<br>Latest rater review (\(e(review.raterKind)), \(review.date)): <span class=\"rater-total\">\(String(format: "%.2f", review.total))</span>"
                 }
             }
             out += "</figcaption></figure>"
@@ -168,6 +219,8 @@ public struct ReportPage: Sendable {
             out += "<p>No signed checkpoint yet (<code>imr checkpoint</code> makes one).</p>"
         }
         out += "<p class=\"muted\">Verify independently with <code>imr-audit verify STORE --key KEY --checkpoint FILE</code>.</p>"
+        out += "</main>"
+        if live { out += "<script>\(Self.liveScript)</script>" }
         return out + "</body></html>"
     }
 }

@@ -24,8 +24,10 @@ public enum SVG {
         public var name: String
         public var points: [(x: String, y: Double)]
         public var color: String
-        public init(name: String, points: [(x: String, y: Double)], color: String) {
-            self.name = name; self.points = points; self.color = color
+        /// Drawn dashed (a second, comparison series).
+        public var dashed: Bool
+        public init(name: String, points: [(x: String, y: Double)], color: String, dashed: Bool = false) {
+            self.name = name; self.points = points; self.color = color; self.dashed = dashed
         }
     }
 
@@ -50,12 +52,23 @@ public enum SVG {
             tick += 1
         }
         for (i, label) in labels.enumerated() {
-            out += "<text x=\"\(n(x(i)))\" y=\"\(height - 10)\" font-size=\"9\" text-anchor=\"middle\">\(escape(label))</text>"
+            // The last label ends at its point, so it stays inside the chart.
+            let anchor = labels.count > 1 && i == labels.count - 1 ? "end" : "middle"
+            let lx = anchor == "end" ? x(i) + 6 : x(i)
+            out += "<text x=\"\(n(lx))\" y=\"\(height - 10)\" font-size=\"9\" text-anchor=\"\(anchor)\">\(escape(label))</text>"
+        }
+        if series.count > 1 {
+            var lx = left
+            for s in series {
+                out += "<line x1=\"\(n(lx))\" x2=\"\(n(lx + 14))\" y1=\"12\" y2=\"12\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"4 3\"" : "")/>"
+                out += "<text x=\"\(n(lx + 18))\" y=\"15\" font-size=\"9\">\(escape(s.name))</text>"
+                lx += 30 + Double(s.name.count) * 5
+            }
         }
         for s in series {
             let idx = s.points.compactMap { p in labels.firstIndex(of: p.x).map { ($0, p.y) } }
             let path = idx.map { "\(n(x($0.0))),\(n(y($0.1)))" }.joined(separator: " ")
-            out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(path)\"><title>\(escape(s.name))</title></polyline>"
+            out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"4 3\"" : "") points=\"\(path)\"><title>\(escape(s.name))</title></polyline>"
             for (i, v) in idx {
                 out += "<circle cx=\"\(n(x(i)))\" cy=\"\(n(y(v)))\" r=\"3\" fill=\"\(s.color)\"><title>\(escape(s.name)) \(escape(labels[i])): \(String(format: "%.2f", v))</title></circle>"
             }

@@ -383,7 +383,7 @@ final class Engine {
         // Turnover: the leaver's consumers are transferred, a replacement is hired weeks later.
         let month = Double(d) / 30.44
         var hazard = Knobs.turnover(s.level)
-        if s.profile.trajectory == .risingThenFalling && month > 7 && month < 16 { hazard += 0.09 }
+        if s.profile.trajectory == .risingThenFalling && month > 11 && month < 19 { hazard += 0.09 }
         for p in s.activePractitioners where s.rng.chance(hazard) {
             let team = s.teams[p.team]
             guard team.active.count > 1 || s.activePractitioners.count > 1 else { continue }

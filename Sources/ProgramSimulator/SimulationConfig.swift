@@ -51,8 +51,8 @@ public struct SiteProfile: Sendable, Hashable {
     /// last it stays.
     public var keyframes: [(month: Double, level: Double)] {
         switch trajectory {
-        case .rising: [(0, 2.2), (6, 4.2), (12, 4.5), (24, 4.6)]
-        case .risingThenFalling: [(0, 1.6), (6, 3.6), (12, 2.8), (24, 2.7)]
+        case .rising: [(0, 2.2), (6, 2.6), (12, 3.8), (18, 4.8), (24, 5.0)]
+        case .risingThenFalling: [(0, 2.0), (6, 3.6), (9, 4.3), (12, 4.2), (15, 3.2), (18, 2.7), (24, 2.6)]
         case .high: [(0, 4.3), (12, 4.6), (24, 4.6)]
         case .low: [(0, 1.8), (12, 2.1), (24, 2.2)]
         case .moderate: [(0, 2.9), (12, 3.4), (24, 3.5)]

@@ -28,6 +28,8 @@ public enum Capability: String, CaseIterable, Sendable, Comparable {
     case integrity
     /// Prometheus metrics.
     case metrics
+    /// The dashboard at `/` (signed in through the browser form).
+    case dashboard
 
     public static func < (a: Capability, b: Capability) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -75,11 +77,12 @@ extension Role {
     /// | consumer-record:audit | | | | ✓ | |
     /// | integrity | | | ✓ | ✓ | ✓ |
     /// | metrics | | | ✓ | ✓ | |
+    /// | dashboard | | | ✓ | | |
     public var capabilities: Set<Capability> {
         switch self {
         case .practitioner: [.intakeCommands, .clinicalCommands, .queries, .consumerRecord]
         case .supervisor: [.intakeCommands, .clinicalCommands, .supervisionCommands, .queries, .fidelity, .consumerRecord]
-        case .administrator: [.programCommands, .intakeCommands, .supervisionCommands, .queries, .fidelity, .integrity, .metrics]
+        case .administrator: [.programCommands, .intakeCommands, .supervisionCommands, .queries, .fidelity, .integrity, .metrics, .dashboard]
         case .auditor: [.feed, .queries, .fidelity, .consumerRecord, .auditView, .integrity, .metrics]
         case .integrator: [.rawEvents, .feed, .integrity]
         }

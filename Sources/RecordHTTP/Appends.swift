@@ -180,7 +180,7 @@ struct ScopeResolver {
 extension RecordServer {
     /// A resolver over the projections caught up with the log.
     func scopeResolver() throws -> ScopeResolver {
-        try views.catchUp()
+        try catchUpViews()
         return ScopeResolver(records: views.snapshot().records(CaseloadProjection.self))
     }
 }

@@ -21,6 +21,7 @@ public enum OpenAPIDocument {
         var id: String
         var summary: String
         var capability: String?  // nil: no token
+        var session = false  // the dashboard's cookie session instead of a bearer token
         var params: [Param] = []
         var body: (types: [String], schema: JSONValue)? = nil
         var responses: [(String, String, String?, JSONValue?)]  // status, description, media type, schema
@@ -122,6 +123,27 @@ public enum OpenAPIDocument {
                       params: [Param(name: "from", location: "query", description: "The older tree size (≥ 1).", schema: position, required: true),
                                Param(name: "to", location: "query", description: "The newer tree size (default: the log's).", schema: position)],
                       responses: [("200", "The proof", "application/json", ref("ConsistencyProof"))] + common),
+            Operation(method: "get", path: "/", id: "dashboard",
+                      summary: "The program dashboard (HTML) for a signed-in administrator, refreshed live; without a session, the sign-in form.",
+                      capability: nil,
+                      responses: [("200", "The dashboard, or the sign-in form", "text/html", ["type": "string"]),
+                                  ("403", "The session's role may not view the dashboard (the sign-in form again)", "text/html", ["type": "string"])]),
+            Operation(method: "post", path: "/session", id: "signIn", summary: "Sign in to the dashboard with a token (form field token).",
+                      capability: nil,
+                      body: (["application/x-www-form-urlencoded"], ["type": "object", "required": ["token"], "properties": ["token": ["type": "string"]]]),
+                      responses: [("303", "Signed in: the session cookie is set; go to /", nil, nil),
+                                  ("400", "No token (the form again)", "text/html", ["type": "string"]),
+                                  ("401", "Not a valid token (the form again)", "text/html", ["type": "string"]),
+                                  ("403", "The token's role may not view the dashboard (the form again)", "text/html", ["type": "string"]),
+                                  ("413", "Form over 4 KiB", "text/html", ["type": "string"]),
+                                  ("415", "Not a form", "text/html", ["type": "string"])]),
+            Operation(method: "post", path: "/session/end", id: "signOut", summary: "Sign out of the dashboard.", capability: nil,
+                      responses: [("303", "Signed out: the cookie is cleared; go to /", nil, nil)]),
+            Operation(method: "get", path: "/dashboard/live", id: "dashboardLive",
+                      summary: "Server-Sent Events for the dashboard page: `event: position` each time the projections move (no record data).",
+                      capability: nil, session: true,
+                      responses: [("200", "The event stream", "text/event-stream", ["type": "string"]),
+                                  problem("401", "No dashboard session"), problem("403", "The session's role may not view the dashboard")]),
         ]
     }
 
@@ -182,6 +204,9 @@ public enum OpenAPIDocument {
             if let c = op.capability {
                 o["security"] = [["bearer": []]]
                 o["description"] = .string("Needs a bearer token with the `\(c)` capability (docs/API.md, role matrix).")
+            } else if op.session {
+                o["security"] = [["session": []]]
+                o["description"] = .string("Needs a dashboard session of a role with the `dashboard` capability (sign in at `/`).")
             } else {
                 o["security"] = []
             }
@@ -218,7 +243,9 @@ public enum OpenAPIDocument {
             "paths": .object(paths),
             "components": [
                 "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer",
-                                               "description": "A token from `imr token create` (stored hashed)."]],
+                                               "description": "A token from `imr token create` (stored hashed)."],
+                                    "session": ["type": "apiKey", "in": "cookie", "name": "imr_session",
+                                                "description": "The dashboard's session, from signing in at `/` (HttpOnly, SameSite=Strict)."]],
                 "schemas": schemas,
             ],
             "security": [["bearer": []]],

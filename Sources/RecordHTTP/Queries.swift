@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdCore
 import Projections
 import RecordCore
+import Synchronization
 
 extension RecordServer {
     enum QueryKind: String { case caseload, goals, participation, fidelity }
@@ -30,25 +31,43 @@ extension RecordServer {
         let from = try params.date("from")
         let to = try params.date("to")
         let purpose = try purpose(request)
-        try views.catchUp()
-        let snapshot: ProjectionSnapshot
-        var day = LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
+        try catchUpViews()
+        var day = to ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
+        let answer: ReportCache.Answer
         if let asOf = params["as-of"] {
+            let snapshot: ProjectionSnapshot
             if let n = UInt64(asOf) {
                 let size = try log.currentHead().treeSize
                 guard n < size else { throw Problem.parameter("as-of", "as-of position \(n) is beyond the end of the log (\(size) events)") }
                 snapshot = try views.replay(through: n + 1)
             } else if let t = Timestamp(asOf) ?? LocalDate(asOf).map({ Timestamp(microseconds: Int64($0.dayNumber + 1) * 86_400_000_000 - 1) }) {
                 snapshot = try views.replay(through: try views.position(recordedAtOrBefore: t))
-                day = t.date
+                day = to ?? t.date
             } else {
                 throw Problem.parameter("as-of", "as-of must be a log position, an RFC 3339 UTC time or a date")
             }
+            if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
+            answer = try report(kind, snapshot: snapshot, program: program, from: from, day: day)
         } else {
-            snapshot = views.snapshot()
+            if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
+            // The same question at the same log position has the same answer: reuse it.
+            let key = ReportCache.Key(kind: kind.rawValue, program: program, from: from, day: day)
+            if let cached = reportCache.answer(for: key, at: views.position) {
+                answer = cached
+            } else {
+                let snapshot = views.snapshot()
+                answer = try report(kind, snapshot: snapshot, program: program, from: from, day: day)
+                reportCache.store(answer, for: key, at: snapshot.position)
+            }
         }
-        if let to { day = to }
-        if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
+        try await logAccess(principal: principal, consumers: answer.consumers, what: [kind.rawValue], purpose: purpose)
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: answer.body))
+    }
+
+    /// Computes a report from `snapshot`: its canonical JSON (with the snapshot's `position`)
+    /// and the consumers whose rows it shows, in order, each once.
+    func report(_ kind: QueryKind, snapshot: ProjectionSnapshot, program: String?, from: LocalDate?, day: LocalDate) throws -> ReportCache.Answer {
         let programID = program.flatMap(ProgramID.init)
         let encoder = JSONValueEncoder()
         var report: JSONValue
@@ -70,39 +89,60 @@ extension RecordServer {
         }
         var unique = Set<String>()
         consumers = consumers.filter { unique.insert($0).inserted }
-        try await logAccess(principal: principal, consumers: consumers, what: [kind.rawValue], purpose: purpose)
         if case .object(var o) = report {
             o["position"] = .number(Double(snapshot.position))
             report = .object(o)
         }
-        return jsonResponse(report)
+        return ReportCache.Answer(body: ByteBuffer(bytes: report.canonicalBytes), consumers: consumers)
     }
 
-    /// Appends one `RecordAccessed` event per consumer (in one atomic append) through the
-    /// record core: who (the token's user and role), whose record, what, why; the log stamps when.
+    /// Catches the projections up with the log when they are behind it, so a query answers
+    /// from the log as it stands. When they already reflect it (the follower keeps them live)
+    /// nothing is done: a catch-up always commits its position to the views, one synced write
+    /// per call, which under concurrent queries serialised every request on the disk.
+    ///
+    /// "Behind" is one raw read: is there an event at the projections' position? (The log's
+    /// head would also decode its last event and compute the Merkle root, on every request.)
+    func catchUpViews() throws {
+        if try !log.readRaw(from: views.position, limit: 1).isEmpty { try views.catchUp() }
+    }
+
+    /// Appends one `RecordAccessed` event per consumer (in one atomic append): who (the
+    /// token's user and role), whose record, what, why; the log stamps when.
+    ///
+    /// The events are checked with the record's rules and encoded with the core's codec, then
+    /// appended with no expected version. `RecordAccessed` has no rule that reads the record,
+    /// so the access stream's history is not read (through ``RecordCore``, every read loaded
+    /// and decoded the whole `access-…` stream, which grows with every read) and concurrent
+    /// reads of one consumer do not conflict (with exact expected versions they raced, and
+    /// after five lost races the read failed with 503).
     /// - Throws: a 503 ``Problem`` when the accounting cannot be written: then nothing is shown.
     func logAccess(principal: Principal, consumers: [String], what: [String], purpose: String) async throws {
         guard !consumers.isEmpty else { return }
         guard let user = UserID(principal.user) else { throw Problem.forbidden("the token's user id is not an identifier") }
         let now = Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)))
-        let requests = consumers.compactMap { ConsumerID($0) }.map { consumer in
-            CommandRequest(command: .record(RecordAccessed(user: user, role: principal.role.rawValue, consumerId: consumer,
-                                                           purpose: purpose, what: what)), occurredAt: now)
+        let events = consumers.compactMap { ConsumerID($0) }.map { consumer in
+            RecordAccessed(user: user, role: principal.role.rawValue, consumerId: consumer, purpose: purpose, what: what)
         }
-        guard !requests.isEmpty else { return }
-        let outcome: RecordCore.BatchOutcome
+        guard !events.isEmpty else { return }
         do {
-            outcome = try await core.executeBatch(requests, by: Actor(user: principal.user, role: principal.role.rawValue), mode: .allOrNothing)
+            var appends: [StreamAppend] = []
+            let rules = RecordState()
+            for access in events {
+                for event in try rules.decide(.record(access), policy: core.options.policy).events {
+                    let draft = EventDraft(id: UUID().uuidString.lowercased(), source: core.options.source, type: type(of: event).eventType,
+                                           time: now.description, data: try core.codec.encode(event),
+                                           recordedBy: principal.user, recordedRole: principal.role.rawValue)
+                    appends.append(StreamAppend(stream: try StreamID(event.stream), expected: .any, events: [draft]))
+                }
+            }
+            _ = try await log.append(appends)
         } catch {
             logger.error("access accounting failed: \(String(describing: type(of: error)))")
             throw Problem(.serviceUnavailable, "access-accounting-failed", "The read could not be accounted for",
                           detail: "nothing is shown without its access event; try again")
         }
-        guard outcome.wrote || outcome.refused == 0 else {
-            throw Problem(.serviceUnavailable, "access-accounting-failed", "The read could not be accounted for",
-                          detail: "nothing is shown without its access event")
-        }
-        metrics.accessLogged(requests.count, what: what.first ?? "read")
+        metrics.accessLogged(events.count, what: what.first ?? "read")
     }
 
     /// `GET /v1/consumers/{id}/record`: the consumer's stream with amendments applied and
@@ -177,5 +217,44 @@ extension RecordServer {
             "events": .array(rows),
         ]
         return jsonResponse(body)
+    }
+}
+
+/// Query answers at one projection position (their rendered JSON and the consumers they
+/// show), reused until the projections move on: the same question at the same log position
+/// has the same answer, so a busy server computes each report once per position instead of
+/// once per request. Reads of consumer rows are still accounted on every request.
+final class ReportCache: Sendable {
+    /// A question: the report, the program, the clinical period.
+    struct Key: Hashable, Sendable {
+        var kind: String
+        var program: String?
+        var from: LocalDate?
+        var day: LocalDate
+    }
+
+    /// An answer: the response body and the consumers whose rows it shows.
+    struct Answer: Sendable {
+        var body: ByteBuffer
+        var consumers: [String]
+    }
+
+    /// Most answers kept for one position.
+    static let capacity = 256
+
+    private let state = Mutex<(position: UInt64, answers: [Key: Answer])>((0, [:]))
+
+    /// The answer to `key` computed at `position`, if there is one.
+    func answer(for key: Key, at position: UInt64) -> Answer? {
+        state.withLock { $0.position == position ? $0.answers[key] : nil }
+    }
+
+    /// Keeps `answer`; answers of any other position are dropped.
+    func store(_ answer: Answer, for key: Key, at position: UInt64) {
+        state.withLock { s in
+            if s.position != position { s = (position, [:]) }
+            if s.answers.count >= Self.capacity { s.answers.removeAll(keepingCapacity: true) }
+            s.answers[key] = answer
+        }
     }
 }

@@ -93,6 +93,11 @@ public final class RecordServer: Sendable {
     public let options: Options
     let logger: Logger
     private let registered = Mutex<[RouteInfo]>([])
+    /// Query answers at the projections' current position (``ReportCache``).
+    let reportCache = ReportCache()
+    /// The dashboard's browser sessions and its latest rendering (DashboardRoutes.swift).
+    let dashboardSessions = DashboardSessions()
+    let dashboardCache = Mutex<DashboardCache?>(nil)
 
     /// A server over the store at `store`, opening its log and views.
     public convenience init(store: String, options: Options = .init()) throws {
@@ -191,16 +196,16 @@ public final class RecordServer: Sendable {
     /// The caller of a request, from its bearer token.
     /// - Throws: a 401 ``Problem`` (with `WWW-Authenticate: Bearer`) without a valid token.
     func authenticate(_ request: Request) throws -> Principal {
-        guard let header = request.headers[.authorization] else { throw Problem.unauthorized }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Problem.unauthorized }
-        guard let record = tokens.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+        guard let header = request.headers[.authorization],
+              let token = TokenStore.bearerToken(fromAuthorization: header) else { throw Problem.unauthorized }
+        guard let record = tokens.authenticate(String(token)) else {
             throw Problem.invalidToken
         }
         return Principal(token: record)
     }
 
     func addRoutes(to router: Router<APIContext>) {
+        addDashboardRoutes(to: router)
         add(router, .get, "/healthz", .anyone) { _, _, _ in
             jsonResponse(["status": "ok"])
         }
@@ -253,15 +258,34 @@ public final class RecordServer: Sendable {
 }
 
 /// Keeps the projections caught up while the server runs; stops on graceful shutdown.
+///
+/// It wakes on this process's commits, and every `pollSeconds` for appends of other
+/// processes, and catches up on a thread of its own, never on the cooperative pool that
+/// serves requests: a catch-up ends with a synced write of the views. Under a stream of
+/// appends it catches up at most once every ``minimumInterval``, each time taking in every
+/// event committed since, instead of once per commit (one views sync per log commit took
+/// disk time from the appends). Queries never depend on it: when the projections are behind
+/// the log, a query catches them up first.
 struct ProjectionFollower: Service {
     let views: ProjectionStore
     let pollSeconds: Double
     let logger: Logger
+    /// The shortest time between the starts of two catch-ups.
+    var minimumInterval: Duration = .milliseconds(100)
+
+    private static let queue = DispatchQueue(label: "org.imr.serve.projections", qos: .utility)
+
+    /// Runs `work` on the follower's own thread.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
 
     func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
-                try await views.follow(pollInterval: pollSeconds)
+                try await follow()
             }
         } catch is CancellationError {
         } catch {
@@ -270,6 +294,34 @@ struct ProjectionFollower: Service {
         }
         // A service that returns early would end the whole group: wait for the shutdown.
         if !Task.isShuttingDownGracefully && !Task.isCancelled { try? await gracefulShutdown() }
+    }
+
+    /// Catches up now, then after commits and polls until cancelled.
+    func follow() async throws {
+        let commits = views.log.commits()
+        let views = self.views
+        _ = try await Self.offPool { try views.catchUp() }
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let poll = Duration.milliseconds(Int64(max(0.01, pollSeconds) * 1000))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in commits { wake.yield() }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: poll)
+                    wake.yield()
+                }
+                wake.finish()
+            }
+            for await _ in wakes {
+                if Task.isCancelled { break }
+                let started = ContinuousClock.now
+                _ = try? await Self.offPool { try views.catchUp() }
+                try? await Task.sleep(until: started + minimumInterval, clock: .continuous)
+            }
+            group.cancelAll()
+        }
     }
 }
 

@@ -14,7 +14,9 @@ struct QueryParameters {
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
-                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                // Most parameters need no decoding: skip Foundation's (slow) string functions then.
+                guard s.utf8.contains(where: { $0 == 0x25 || $0 == 0x2B }) else { return String(s) }
+                return String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
             }
             let key = decode(kv[0])
             if values[key] == nil { values[key] = kv.count > 1 ? decode(kv[1]) : "" }

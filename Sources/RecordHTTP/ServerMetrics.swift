@@ -12,6 +12,7 @@ public final class ServerMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let subscriberCount = Atomic<Int>(0)
     private let subscriberGauge: CoreMetrics.Gauge
+    private let handles = Mutex<[RequestKey: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
 
     /// A fresh registry.
     public init() {
@@ -23,10 +24,31 @@ public final class ServerMetrics: Sendable {
 
     /// Counts one request and records its latency (to the response head).
     func request(method: String, route: String, status: Int, seconds: Double) {
+        let (counter, timer) = requestHandles(method: method, route: route, status: status)
+        counter.increment()
+        timer.recordSeconds(seconds)
+    }
+
+    /// The counter and timer of one method, route and status, made once: looking them up in
+    /// the registry on every request took a lock and built their label sets each time.
+    private func requestHandles(method: String, route: String, status: Int) -> (CoreMetrics.Counter, CoreMetrics.Timer) {
+        let key = RequestKey(method: method, route: route, status: status)
+        if let found = handles.withLock({ $0[key] }) { return found }
         let labels = [("method", method), ("route", route), ("status", String(status))]
-        CoreMetrics.Counter(label: "imr_http_requests_total", dimensions: labels, factory: factory).increment()
-        CoreMetrics.Timer(label: "imr_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
-            .recordSeconds(seconds)
+        let made = (CoreMetrics.Counter(label: "imr_http_requests_total", dimensions: labels, factory: factory),
+                    CoreMetrics.Timer(label: "imr_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory))
+        handles.withLock { h in
+            // Routes are templates and statuses few; the bound only guards against surprises.
+            if h.count >= 4096 { h.removeAll() }
+            h[key] = made
+        }
+        return made
+    }
+
+    private struct RequestKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
     }
 
     /// Counts appended events (`kind`: `command` or `raw`).

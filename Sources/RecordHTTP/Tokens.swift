@@ -56,7 +56,7 @@ public struct TokenStoreError: Error, Sendable, CustomStringConvertible {
 public final class TokenStore: Sendable {
     /// The token file.
     public let path: String
-    private let cache = Mutex<(stamp: String, byHash: [String: TokenRecord])>(("", [:]))
+    private let cache = Mutex<(stamp: FileStamp?, byHash: [String: TokenRecord])>((nil, [:]))
 
     /// The token file of a store.
     public static func file(of store: String) -> String { store + "/tokens.json" }
@@ -112,10 +112,9 @@ public final class TokenStore: Sendable {
     /// The live (unrevoked) record of `token`, or nil. Re-reads the file when it changed, so
     /// `imr token create/revoke` take effect on a running server at once.
     public func authenticate(_ token: String) -> TokenRecord? {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp = attributes.map { "\(($0[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)/\(($0[.size] as? Int) ?? 0)/\(($0[.systemFileNumber] as? Int) ?? 0)" } ?? ""
+        let stamp = FileStamp(path: path)
         let table: [String: TokenRecord] = cache.withLock { c in
-            if c.stamp != stamp || stamp.isEmpty {
+            if c.stamp != stamp || stamp == nil {
                 let records = (try? list()) ?? []
                 c.byHash = Dictionary(records.filter { $0.revoked == nil }.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
                 c.stamp = stamp
@@ -125,9 +124,48 @@ public final class TokenStore: Sendable {
         return table[Self.hash(token)]
     }
 
+    /// What tells one version of the token file from another: its inode (a rewrite renames a
+    /// new file into place), size and modification time. One `stat` call: this runs on every
+    /// request.
+    struct FileStamp: Equatable, Sendable {
+        var inode: UInt64
+        var size: Int64
+        var seconds: Int
+        var nanoseconds: Int
+
+        /// The file's stamp, or nil when it cannot be read.
+        init?(path: String) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            inode = UInt64(st.st_ino)
+            size = Int64(st.st_size)
+            seconds = Int(st.st_mtim.tv_sec)
+            nanoseconds = Int(st.st_mtim.tv_nsec)
+        }
+    }
+
+    /// The token of an `Authorization` header value: `Bearer <token>` (the scheme in any case,
+    /// spaces or tabs around the token), or nil for another scheme or an empty token.
+    public static func bearerToken(fromAuthorization header: String) -> Substring? {
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+        let utf8 = header.utf8
+        guard let schemeEnd = utf8.firstIndex(where: isSpace) else { return nil }
+        guard String(header[..<schemeEnd]).lowercased() == "bearer" else { return nil }
+        guard let start = utf8[schemeEnd...].firstIndex(where: { !isSpace($0) }),
+              let last = utf8.lastIndex(where: { !isSpace($0) }) else { return nil }
+        return header[start...last]
+    }
+
     /// Lower-case hex SHA-256 of `token`.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in SHA256.hash(data: Array(token.utf8)) {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isIdentifier(_ text: String) -> Bool {

@@ -118,7 +118,7 @@ struct SimulatorTests {
             }
         }
         #expect(refused == 0)
-        #expect(written > 1000)
+        #expect(written > 500, "a history of some size: \(written) events")
     }
 
     @Test("benchmark(events:) yields about that many events")
@@ -130,16 +130,19 @@ struct SimulatorTests {
 
     @Test("the rater's reviews follow the site profiles")
     func trajectories() {
-        let commands = ProgramSimulator(config: SimulationConfig(seed: 8, sites: 4, months: 13, consumersPerSite: 6)).allCommands()
+        let commands = ProgramSimulator(config: SimulationConfig(seed: 8, sites: 4, months: 19, consumersPerSite: 6)).allCommands()
         var totals: [String: [Double]] = [:]
         for r in commands {
             if case .record(let e as FidelityReviewCompleted) = r.command { totals[e.programId.rawValue, default: []].append(e.total) }
         }
-        // p01 rises (2.2 → 4.2 → 4.5), p02 rises then falls (1.6 → 3.6 → 2.8), p03 is high, p04 low.
+        // Reviews at months 0, 6, 12 and 18. p01 rises (2.2 → 2.6 → 3.8 → 4.8); p02 rises, then
+        // falls back below 3 (2.0 → 3.6 → 4.2 → 2.7); p03 is high, p04 low.
         let rising = totals["p01"] ?? [], falling = totals["p02"] ?? []
-        #expect(rising.count == 3 && falling.count == 3)
-        if rising.count == 3 { #expect(rising[0] < 3 && rising[2] > 3.8) }
-        if falling.count == 3 { #expect(falling[0] < 2.6 && falling[1] > falling[0] && falling[2] < falling[1]) }
+        #expect(rising.count == 4 && falling.count == 4)
+        if rising.count == 4 { #expect(rising[0] < 3 && rising[3] > 4.2 && rising[3] > rising[1]) }
+        if falling.count == 4 {
+            #expect(falling[0] < 2.8 && falling[2] > 3.5 && falling[3] < 3 && falling[3] < falling[2])
+        }
         #expect((totals["p03"] ?? []).allSatisfy { $0 > 3.6 })
         #expect((totals["p04"] ?? []).allSatisfy { $0 < 3 })
     }

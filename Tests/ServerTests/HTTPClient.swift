@@ -81,6 +81,12 @@ enum RawHTTP {
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n > 0 { raw += buffer[0..<n] } else { break }
+            // A response with a length is complete at that length, whether or not the peer
+            // closes the connection then (chromedriver keeps it open).
+            if let end = findHeaderEnd(raw), let head = parse(Array(raw[0..<(end + 4)])),
+               let length = head.headers["content-length"].flatMap({ Int($0) }), raw.count >= end + 4 + length {
+                break
+            }
         }
         guard let result = parse(raw) else { throw ClientError(description: "no HTTP response (\(raw.count) bytes)") }
         return result

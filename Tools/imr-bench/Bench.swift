@@ -65,8 +65,17 @@ struct ImrBench: AsyncParsableCommand {
     @Option(help: "Runs per figure; the median is reported.")
     var runs: Int = 3
 
-    @Option(help: "Items to run, comma-separated (1 bulk, 2 single, 3 concurrent, 4 scan, 6 verify, 7 proofs).")
-    var items: String = "1,2,3,4,6,7"
+    @Option(help: "Items to run, comma-separated (1 bulk, 2 single, 3 concurrent, 4 scan, 5 projections, 6 verify, 7 proofs).")
+    var items: String = "1,2,3,4,5,6,7"
+
+    @Option(help: "Commands appended, one durable commit each, while item 5 measures the projection lag.")
+    var lagAppends: Int = 2000
+
+    @Option(help: "Commands per second appended while item 5 measures the projection lag.")
+    var lagRate: Double = 200
+
+    @Option(help: .hidden)
+    var rebuildChild: String?
 
     @Option(help: "Tree size for the large proof figure of item 7 (default 10,000,000).")
     var proofSize: Int = 10_000_000
@@ -83,6 +92,11 @@ struct ImrBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let rebuildChild {
+            // Item 5's measured rebuild, in its own process (see ProjectionBench.swift).
+            try ImrBench.rebuildChildProcess(store: rebuildChild)
+            return
+        }
         let base = dir ?? (FileManager.default.temporaryDirectory.path + "/imr-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
@@ -245,6 +259,12 @@ struct ImrBench: AsyncParsableCommand {
         }
         if wanted.contains(7), let scanStore {
             try proofFigures(store: scanStore, base: base, report: report)
+        }
+        if wanted.contains(5) {
+            try await projectionFigures(base: base, events: events, runs: runs, lagAppends: lagAppends, lagRate: lagRate,
+                                        report: report) { line in
+                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+            }
         }
 
         if wanted.contains(4), let scanStore, let scanRaw {

@@ -34,7 +34,7 @@ extension Imr {
         func run() throws {
             try runReportingSync {
                 let (snapshot, views) = try openSnapshot(store.store, asOf: .now, progress: true)
-                let day = try date.flatMap(LocalDate.init) ?? lastClinicalDate(views.log) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
+                let day = try date.flatMap(LocalDate.init) ?? ReportPage.lastClinicalDate(views.log) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
                 let page = try ReportPage.gather(snapshot: snapshot, log: views.log, asOf: day, title: title)
                 try Data(page.html().utf8).write(to: URL(fileURLWithPath: out))
                 print("wrote \(out): \(page.sites.count) sites, \(page.audit.events) events, audit \(page.audit.verified ? "verified" : "NOT verified")")
@@ -44,11 +44,3 @@ extension Imr {
     }
 }
 
-/// The latest occurred-at date among the last events of the log (synthetic and imported
-/// histories end in the past; a report about them should end where they end).
-func lastClinicalDate(_ log: LMDBEventLog) throws -> LocalDate? {
-    let size = try log.currentHead().treeSize
-    guard size > 0 else { return nil }
-    let tail = try log.readEvents(from: size > 200 ? size - 200 : 0, limit: 200)
-    return tail.compactMap { Timestamp($0.time)?.date }.max()
-}

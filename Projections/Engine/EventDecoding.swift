@@ -1,0 +1,213 @@
+import CanonicalJSON
+import ClinicalRecord
+import EventLog
+import Foundation
+import RecordCore
+
+/// A run of consecutive log positions, decoded for the projections.
+///
+/// Holds only the events some projection reads (and the corrections, which make the engine
+/// fold a stream again); events of other types are counted in ``end`` but not kept.
+struct DecodedChunk: Sendable {
+    /// The decoded events, in log order.
+    var events: [RecordedEvent] = []
+    /// Per event, its index in `EventCatalog.all`, or ``correction`` for `EntryAmended` and
+    /// `EntryMarkedInError`.
+    var kinds: [Int32] = []
+    /// The position after the last event this chunk covers (read or skipped).
+    var end: UInt64
+
+    /// The kind of a correction event.
+    static let correction: Int32 = -1
+
+    init(start: UInt64) { end = start }
+}
+
+/// Decodes stored events into ``RecordedEvent``s for the projections, on the fast path.
+///
+/// - Reads the stored `type` from the end of the canonical bytes (RFC 8785 puts the `type`
+///   attribute last), so events no projection reads are skipped without parsing them.
+/// - Parses the others into a ``JSONTape`` once (``StoredEventReader``, which checks the
+///   envelope) and decodes `data` straight from the tape into the event's Swift type; events
+///   stored at an older schema version, and anything the fast path cannot decode, go through
+///   ``EventCodec`` (upcasters, and the same errors as before).
+///
+/// One decoder per thread (it reuses its buffers).
+struct ProjectionEventDecoder {
+    /// What the engine knows about one stored `type` string.
+    struct Kind {
+        /// Index in `EventCatalog.all`, or ``DecodedChunk/correction``.
+        var index: Int32
+        var type: any RecordEvent.Type
+        var version: Int
+        /// Whether some projection reads it (corrections always are).
+        var wanted: Bool
+    }
+
+    private let codec: EventCodec
+    /// Catalog indices some projection reads; `nil` for every type.
+    private let wanted: Set<Int>?
+    private var reader = StoredEventReader()
+    /// Stored `type` string → kind (`nil`: not a record event type), filled as types are met.
+    private var kinds: [String: Kind?] = [:]
+
+    /// The catalog index of each record event type, by type name.
+    static let catalogIndex: [String: Int] = Dictionary(
+        uniqueKeysWithValues: EventCatalog.all.enumerated().map { ($0.element.typeName, $0.offset) })
+
+    init(codec: EventCodec, wanted: Set<Int>?) {
+        self.codec = codec
+        self.wanted = wanted
+    }
+
+    /// Looks up (and caches) the kind of a stored type string.
+    private mutating func kind(of typeString: String) -> Kind? {
+        if let known = kinds[typeString] { return known }
+        var kind: Kind?
+        if let (name, version) = EventCatalog.parse(eventType: typeString), let type = EventCatalog.byTypeName[name],
+            let index = Self.catalogIndex[name]
+        {
+            let isCorrection = type == EntryAmended.self || type == EntryMarkedInError.self
+            kind = Kind(index: isCorrection ? DecodedChunk.correction : Int32(index), type: type, version: version,
+                        wanted: isCorrection || wanted?.contains(index) ?? true)
+        }
+        // Integrators may store any number of other types: remember a bounded number.
+        if kind != nil || kinds.count < 4096 { kinds[typeString] = kind }
+        return kind
+    }
+
+    /// The stored `type` read from the end of canonical event bytes, `…,"type":"<type>"}`;
+    /// `nil` when the bytes do not end that way (or the type holds an escape), in which case
+    /// the caller parses the event.
+    static func trailingType(_ v: UnsafeRawBufferPointer) -> String? {
+        let n = v.count
+        let quote = UInt8(ascii: "\"")
+        guard n > 12, v[n - 1] == UInt8(ascii: "}"), v[n - 2] == quote else { return nil }
+        var i = n - 3
+        while i > 0 && v[i] != quote {
+            if v[i] == UInt8(ascii: "\\") { return nil }
+            i -= 1
+        }
+        let marker: StaticString = ",\"type\":"
+        let m = marker.utf8CodeUnitCount
+        guard i >= m else { return nil }
+        let ok = marker.withUTF8Buffer { marker in
+            for k in 0..<m where v[i - m + k] != marker[k] { return false }
+            return true
+        }
+        guard ok else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: v[(i + 1)..<(n - 2)]), as: UTF8.self)
+    }
+
+    /// Decodes the event stored at `position` into `chunk` if some projection reads it (or
+    /// it is a correction); other events only move `chunk.end`.
+    mutating func decode(_ bytes: UnsafeRawBufferPointer, at position: UInt64, into chunk: inout DecodedChunk) throws {
+        guard position == chunk.end else {
+            throw EventLogError.corrupt(position, "events are not at consecutive positions (expected \(chunk.end))")
+        }
+        chunk.end = position + 1
+        var parsed: StoredEventView?
+        let typeString: String
+        if let t = Self.trailingType(bytes) {
+            typeString = t
+        } else {
+            let view = try reader.read(bytes, expectedPosition: position)
+            parsed = view
+            typeString = view.type
+        }
+        guard let kind = kind(of: typeString), kind.wanted else { return }
+        let view = try parsed ?? reader.read(bytes, expectedPosition: position)
+        // Bytes that end in `,"type":"X"}` hold type X; the parse has the last word anyway.
+        // (A plain String comparison: cheaper here than the tape's generic byte comparison.)
+        let stored = parsed == nil ? view.type : typeString
+        let actual = stored == typeString ? kind : self.kind(of: stored)
+        try decodeParsed(view, kind: actual, into: &chunk)
+    }
+
+    /// The event at `position` decoded if it is a correction (`EntryAmended`,
+    /// `EntryMarkedInError`); `nil` for every other event, which is not parsed when its bytes
+    /// are canonical.
+    mutating func correction(_ bytes: UnsafeRawBufferPointer, at position: UInt64) throws -> RecordedEvent? {
+        if let t = Self.trailingType(bytes), kind(of: t)?.index != DecodedChunk.correction { return nil }
+        var chunk = DecodedChunk(start: position)
+        try decode(bytes, at: position, into: &chunk)
+        guard chunk.kinds.first == DecodedChunk.correction else { return nil }
+        return chunk.events.first
+    }
+
+    /// Decodes a parsed event of `kind` (skipping unwanted or unknown kinds) into `chunk`.
+    private func decodeParsed(_ view: StoredEventView, kind: Kind?, into chunk: inout DecodedChunk) throws {
+        guard let kind, kind.wanted else { return }
+        let event = try decodeData(view, kind)
+        guard let occurred = Timestamp(view.time), let recorded = Timestamp(view.recordedAt) else {
+            throw EventLogError.corrupt(view.position, "time or recordedat is not an RFC 3339 UTC time")
+        }
+        chunk.events.append(RecordedEvent(position: view.position, id: view.id, stream: view.subject,
+                                          occurredAt: occurred, recordedAt: recorded, event: event))
+        chunk.kinds.append(kind.index)
+    }
+
+    /// The event's payload as its current Swift type: straight from the tape when stored at
+    /// the current version, through ``EventCodec`` otherwise (and whenever the tape decode
+    /// fails, so that errors are the codec's).
+    private func decodeData(_ view: StoredEventView, _ kind: Kind) throws -> any RecordEvent {
+        if kind.version == kind.type.version {
+            func direct<T: RecordEvent>(_ type: T.Type) throws -> any RecordEvent { try view.decodeData(type) }
+            if let event = try? direct(kind.type) { return event }
+        }
+        return try codec.decode(type: kind.type, version: kind.version, data: view.data, position: view.position)
+    }
+}
+
+/// A bounded hand-off of decoded chunks from the reading thread to the folding one.
+final class ChunkChannel: @unchecked Sendable {
+    enum Item {
+        case chunk(DecodedChunk)
+        case end
+        case failure(any Error)
+    }
+
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Blocks while full; returns false once the receiver has cancelled.
+    @discardableResult
+    func send(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// Blocks until an item arrives.
+    func receive() -> Item {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
+        condition.broadcast()
+        return item
+    }
+
+    /// Tells the sender to stop; pending and future sends are dropped.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        items.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+}
