@@ -150,7 +150,7 @@ extension RecordServer {
     /// The dashboard as of the projections' current position, for the caller's program (all
     /// programs for a token without one). One rendering serves every viewer until the log grows.
     func dashboardPage(for principal: Principal) throws -> String {
-        try views.catchUp()
+        try catchUpViews()
         let position = views.position
         let key = "\(position)/\(principal.program ?? "*")"
         if let cached = dashboardCache.withLock({ $0?.key == key ? $0?.html : nil }) { return cached }
@@ -168,24 +168,16 @@ extension RecordServer {
     /// other processes' appends, with heartbeat comments. It carries no record data.
     func dashboardLive() -> Response {
         let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
-        let tick = Duration.milliseconds(Int64(max(0.05, min(options.pollSeconds, options.heartbeatSeconds)) * 1000))
-        let commits = log.commits()
+        let wakeups = LogWakeups(log: log, options: options)
         let body = ResponseBody { [self] writer in
-            let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            let forwarder = Task { for await _ in commits { wake.yield() }; wake.finish() }
-            let ticker = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
-                    wake.yield()
-                }
-            }
-            defer { forwarder.cancel(); ticker.cancel(); wake.finish() }
+            let wakes = wakeups.start()
+            defer { wakeups.stop() }
             try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
             var sent: UInt64?
             var lastWrite = ContinuousClock.now
             var iterator = wakes.makeAsyncIterator()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                try views.catchUp()
+                try catchUpViews()
                 let position = views.position
                 if position != sent {
                     try await writer.write(ByteBuffer(string: "event: position\ndata: \(position)\n\n"))
@@ -199,11 +191,7 @@ extension RecordServer {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [
-            .contentType: "text/event-stream",
-            .cacheControl: "no-store",
-            HTTPField.Name("X-Accel-Buffering")!: "no",
-        ], body: body)
+        return eventStreamResponse(body)
     }
 
     /// The sign-in page, with a reason when a sign-in failed. It never repeats what was typed.

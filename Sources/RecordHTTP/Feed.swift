@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import ServiceLifecycle
+import Synchronization
 
 /// The filters of a feed request: event types, a stream prefix, and the token's program.
 struct FeedFilter: Sendable {
@@ -143,21 +144,13 @@ extension RecordServer {
                           errors: [.init(rule: "cursor.range", field: "from", message: "beyond the end of the log")])
         }
         let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
-        let tick = Duration.milliseconds(Int64(max(0.05, min(options.pollSeconds, options.heartbeatSeconds)) * 1000))
-        let commits = log.commits()
+        let wakeups = LogWakeups(log: log, options: options)
         let start = from
         let body = ResponseBody { [self] writer in
             metrics.subscribers(1)
             defer { metrics.subscribers(-1) }
-            let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            let forwarder = Task { for await _ in commits { wake.yield() }; wake.finish() }
-            let ticker = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
-                    wake.yield()
-                }
-            }
-            defer { forwarder.cancel(); ticker.cancel(); wake.finish() }
+            let wakes = wakeups.start()
+            defer { wakeups.stop() }
             try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
             var cursor = start
             var lastWrite = ContinuousClock.now
@@ -187,10 +180,50 @@ extension RecordServer {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [
+        return eventStreamResponse(body)
+    }
+
+    /// A `text/event-stream` response that caches and proxies must pass through unbuffered.
+    func eventStreamResponse(_ body: ResponseBody) -> Response {
+        Response(status: .ok, headers: [
             .contentType: "text/event-stream",
             .cacheControl: "no-store",
             HTTPField.Name("X-Accel-Buffering")!: "no",
         ], body: body)
+    }
+}
+
+/// Wake-ups for a live stream: one on each commit of this server's log, and one every poll
+/// interval (at most the heartbeat interval) for appends made by other processes and for
+/// heartbeats. Coalesced: a slow consumer sees one pending wake-up, not a backlog.
+final class LogWakeups: Sendable {
+    private let commits: AsyncStream<UInt64>
+    private let tick: Duration
+    private let tasks = Mutex<(forwarder: Task<Void, Never>?, ticker: Task<Void, Never>?, wake: AsyncStream<Void>.Continuation?)>((nil, nil, nil))
+
+    init(log: LMDBEventLog, options: RecordServer.Options) {
+        commits = log.commits()
+        tick = .milliseconds(Int64(max(0.05, min(options.pollSeconds, options.heartbeatSeconds)) * 1000))
+    }
+
+    /// Starts the wake-ups; call once, and ``stop()`` when the stream ends.
+    func start() -> AsyncStream<Void> {
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (commits, tick) = (commits, tick)
+        let forwarder = Task { for await _ in commits { wake.yield() }; wake.finish() }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                wake.yield()
+            }
+        }
+        tasks.withLock { $0 = (forwarder, ticker, wake) }
+        return wakes
+    }
+
+    /// Stops the wake-ups.
+    func stop() {
+        let t = tasks.withLock { t in defer { t = (nil, nil, nil) }; return t }
+        t.forwarder?.cancel(); t.ticker?.cancel(); t.wake?.finish()
     }
 }

@@ -34,7 +34,7 @@ extension Imr {
             let log = try LMDBEventLog.create(at: store, origin: "imr-demo/state-program")
             let commands = ProgramSimulator(config: ProgramSimulator.demo(seed: seed)).allCommands()
             let core = RecordCore(log: log, options: .init(source: "/agencies/state/programs/imr"))
-            let bar = ProgressBar(label: "recording")
+            let bar = ProgressBar(label: "recording", unit: "commands")
             var done = 0, events = 0
             for start in stride(from: 0, to: commands.count, by: 4000) {
                 let chunk = Array(commands[start..<min(start + 4000, commands.count)])

@@ -36,9 +36,10 @@ func openSnapshot(_ path: String, asOf: AsOf, progress: Bool) throws -> (Project
 /// A progress bar on standard error, drawn only when it is a terminal.
 final class ProgressBar {
     let label: String
+    let unit: String
     let enabled = isatty(2) == 1
     var lastDrawn = -1
-    init(label: String) { self.label = label }
+    init(label: String, unit: String = "events") { self.label = label; self.unit = unit }
 
     func update(_ done: UInt64, _ total: UInt64) {
         guard enabled, total > 0 else { return }
@@ -47,7 +48,7 @@ final class ProgressBar {
         lastDrawn = percent
         let width = 30, filled = width * percent / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% \(done)/\(total) events".utf8))
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% \(done)/\(total) \(unit)".utf8))
     }
 
     func finish() { if enabled && lastDrawn >= 0 { FileHandle.standardError.write(Data("\n".utf8)) } }
