@@ -203,6 +203,13 @@ public final class RecordCore: Sendable {
                     appends[appends.count - 1].events.append(draft)
                 }
             }
+            // Streams the decisions read but do not write must still be as they were read:
+            // an empty part expecting the version read (a group formed while its member is
+            // discharged would otherwise be written on a stale view). A change means retry.
+            let written = Set(appends.map(\.stream.rawValue))
+            for stream in streams where !written.contains(stream) {
+                appends.append(StreamAppend(stream: try StreamID(stream), expected: .exact(versions[stream] ?? 0), events: []))
+            }
             do {
                 let results = try await log.append(appends)
                 var perLine: [Int: [(id: String, type: String, stream: String, position: LogIndex)]] = [:]

@@ -283,6 +283,31 @@ struct ConcurrencyTests {
         }
     }
 
+    @Test("A group formed concurrently with its member's discharge is never written after the discharge (streams only read are checked too)")
+    func groupRacesDischarge() async throws {
+        let fx = try CoreFixture()
+        defer { fx.remove() }
+        try await fx.record(F.program())
+        for n in 0..<40 {
+            let c = ConsumerID("c\(n)")!, r = ReferralID("r\(n)")!, e = EnrollmentID("e\(n)")!
+            try await fx.record([F.referral(r, consumer: c), F.accept(r), F.enroll(c, referral: r, enrollment: e)])
+            let group = GroupFormed(groupId: GroupID("g\(n)")!, programId: F.program, facilitators: [F.practitioner], members: [c],
+                                    startDate: day("2026-02-01"))
+            async let form: Result<CommandResult, any Error> = { do { return .success(try await fx.run(.record(group))) } catch { return .failure(error) } }()
+            async let leave: Result<CommandResult, any Error> = { do { return .success(try await fx.run(.record(F.discharge(c, enrollment: e)))) } catch { return .failure(error) } }()
+            let (formed, discharged) = await (form, leave)
+            guard case .success(let d) = discharged else { Issue.record("round \(n): the discharge was refused"); continue }
+            switch formed {
+            case .success(let f):
+                // Both written: the group must have been decided, and written, before the discharge.
+                #expect(f.events[0].position < d.events[0].position, "round \(n): group formed with a member discharged before it")
+            case .failure(let error):
+                // Decided after the discharge: refused by the record's rule, not by a conflict.
+                #expect((error as? RecordError)?.rule == "record.discharged-only-amendments", "round \(n): \(error)")
+            }
+        }
+    }
+
     @Test("The same command id executed twice concurrently is written once; both get the same positions, one is marked duplicate")
     func racingRetries() async throws {
         let fx = try CoreFixture()
