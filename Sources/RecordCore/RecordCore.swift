@@ -43,8 +43,10 @@ public struct CommandResult: Sendable {
 ///
 /// For each command it reads the streams the command's rules depend on, folds them into a
 /// ``RecordState``, asks the state to ``RecordState/decide(_:policy:)``, and appends the
-/// events with each written stream's expected version set to the version it read. If another
-/// writer got there first, it reads again and decides again (a few times at most), so two
+/// events with each written stream's expected version set to the version it read; every
+/// stream it read but does not write goes into the same append as an empty part expecting the
+/// version read. If another writer changed any of them first, it reads again and decides
+/// again (a few times at most), so a command is never written on a stale view and two
 /// concurrent commands can never both pass a rule that only one of them may pass.
 ///
 /// ```swift
