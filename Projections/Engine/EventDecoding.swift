@@ -14,13 +14,18 @@ struct DecodedChunk: Sendable {
     /// Per event, its index in `EventCatalog.all`, or ``correction`` for `EntryAmended` and
     /// `EntryMarkedInError`.
     var kinds: [Int32] = []
+    /// The position of the first event this chunk covers.
+    let start: UInt64
     /// The position after the last event this chunk covers (read or skipped).
     var end: UInt64
 
     /// The kind of a correction event.
     static let correction: Int32 = -1
 
-    init(start: UInt64) { end = start }
+    init(start: UInt64) {
+        self.start = start
+        end = start
+    }
 }
 
 /// Decodes stored events into ``RecordedEvent``s for the projections, on the fast path.

@@ -144,10 +144,11 @@ public final class ProjectionStore: Sendable {
 
     /// Folds `set` forward to `head`, calling `checkpoint` every ``flushEvery`` events.
     ///
-    /// Long folds (rebuilds, replays, a catch-up after a while) run as a two-stage pipeline:
-    /// a reading thread walks the log in chunks of ``chunkSize`` events, skips the types no
-    /// projection reads and decodes the others, while this thread folds the previous chunk.
-    /// At most a few chunks are in flight, so memory stays bounded whatever the log's size.
+    /// Long folds (rebuilds, replays, a catch-up after a while) run as a pipeline:
+    /// ``readerThreads`` reading threads walk the log in alternate chunks of ``chunkSize``
+    /// events, skip the types no projection reads and decode the others, while this thread
+    /// folds the chunks in log order. At most two chunks per reader wait to be folded, so
+    /// memory stays bounded whatever the log's size.
     ///
     /// With `precorrected`, a fold from position 0 that flushes nothing on the way (a rebuild,
     /// a replay) first gathers the log's corrections (``Corrections``: a pass that parses
@@ -187,36 +188,53 @@ public final class ProjectionStore: Sendable {
             }
             return
         }
-        let channel = ChunkChannel(capacity: 3)
+        // Reading and decoding cost about twice the fold: split them over `readers` threads,
+        // reader k taking chunks k, k + readers, k + 2·readers…, each with its own channel,
+        // which this thread drains in turn so that chunks are folded in log order.
+        let readers = Self.readerThreads
+        let channels = (0..<readers).map { _ in ChunkChannel(capacity: 2) }
         let source = self.log
         let codec = set.codec
         let start = set.position
-        let reader = Thread {
-            var decoder = ProjectionEventDecoder(codec: codec, wanted: wanted)
-            var position = start
-            do {
-                while position < head {
-                    let chunk = try Self.readChunk(log: source, from: position, to: head, decoder: &decoder)
-                    if chunk.end == position { break }
-                    position = chunk.end
-                    if !channel.send(.chunk(chunk)) { return }
+        let stride = UInt64(Self.chunkSize) * UInt64(readers)
+        for k in 0..<readers {
+            let channel = channels[k]
+            let reader = Thread {
+                var decoder = ProjectionEventDecoder(codec: codec, wanted: wanted)
+                var position = start + UInt64(k) * UInt64(Self.chunkSize)
+                do {
+                    while position < head {
+                        let chunk = try Self.readChunk(log: source, from: position, to: head, decoder: &decoder)
+                        if chunk.end == position { break }
+                        if !channel.send(.chunk(chunk)) { return }
+                        position += stride
+                    }
+                    channel.send(.end)
+                } catch {
+                    channel.send(.failure(error))
                 }
-                channel.send(.end)
-            } catch {
-                channel.send(.failure(error))
             }
+            reader.stackSize = 8 << 20
+            reader.start()
         }
-        reader.stackSize = 8 << 20
-        reader.start()
-        defer { channel.cancel() }
+        defer { for channel in channels { channel.cancel() } }
+        var next = 0
         loop: while true {
-            switch channel.receive() {
-            case .chunk(let chunk): try applied(chunk)
+            switch channels[next % readers].receive() {
+            case .chunk(let chunk):
+                // A chunk that does not start where the fold stands follows a short one: the
+                // log ended there.
+                if chunk.start != set.position { break loop }
+                try applied(chunk)
             case .end: break loop
             case .failure(let error): throw error
             }
+            next += 1
         }
     }
+
+    /// Threads that read and decode chunks in a long fold: two when there are two cores or more.
+    static let readerThreads = ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1
 
     /// Reads and decodes up to ``chunkSize`` events from `position` (not beyond `head`) in one
     /// read transaction.

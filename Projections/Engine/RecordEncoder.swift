@@ -72,18 +72,10 @@ final class CanonicalNode {
             }
             out.append(UInt8(ascii: "]"))
         case .object:
-            // A name given twice keeps its last value (a dictionary's assignment); unset
-            // members are left out.
-            var order: [Int] = []
-            order.reserveCapacity(keys.count)
-            if keys.count <= 32 {
-                for i in keys.indices where !keys[(i + 1)...].contains(keys[i]) { order.append(i) }
-            } else {
-                var last: [String: Int] = [:]
-                for i in keys.indices { last[keys[i]] = i }
-                for i in keys.indices where last[keys[i]] == i { order.append(i) }
-            }
-            order.removeAll { if case .unset = slots[$0] { return true } else { return false } }
+            // Sorted stably (a name given twice keeps its order of arrival), so that only the
+            // last of equal names is written: a dictionary's assignment. Unset members are
+            // left out.
+            var order = Array(keys.indices)
             let keys = self.keys
             if order.count <= 24 {
                 var i = 1
@@ -98,11 +90,17 @@ final class CanonicalNode {
                     i += 1
                 }
             } else {
-                order.sort { JCS.precedes(keys[$0], keys[$1]) }
+                order.sort { a, b in
+                    if JCS.precedes(keys[a], keys[b]) { return true }
+                    if JCS.precedes(keys[b], keys[a]) { return false }
+                    return a < b
+                }
             }
             out.append(UInt8(ascii: "{"))
             var first = true
-            for i in order {
+            for (p, i) in order.enumerated() {
+                if p + 1 < order.count && keys[order[p + 1]] == keys[i] { continue }
+                if case .unset = slots[i] { continue }
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 JCS.writeString(keys[i], into: &out)
@@ -132,7 +130,8 @@ private func writeInteger<I: BinaryInteger>(_ i: I, into buffer: inout [UInt8]) 
 }
 
 /// Encodes `value` into slot `index` of `owner` (``JSONValueEncoder``'s `encodeScalar`).
-private func encodeValue<T: Encodable>(_ value: T, owner: CanonicalNode, index: Int, path: [any CodingKey]) throws {
+/// `path` is only built for values that are not scalars (it costs an array).
+private func encodeValue<T: Encodable>(_ value: T, owner: CanonicalNode, index: Int, path: @autoclosure () -> [any CodingKey]) throws {
     let start = owner.buffer.count
     // `T` is a concrete type (existentials do not conform to Encodable), so comparing
     // metatypes picks the same branch as JSONValueEncoder's `as` casts, without the casts.
@@ -171,7 +170,7 @@ private func encodeValue<T: Encodable>(_ value: T, owner: CanonicalNode, index: 
     } else if T.self == JSONValue.self {
         (value as! JSONValue).writeCanonical(into: &owner.buffer)
     } else {
-        try value.encode(to: CanonicalEncoder(owner: owner, index: index, codingPath: path))
+        try value.encode(to: CanonicalEncoder(owner: owner, index: index, codingPath: path()))
         // A value that encodes nothing is an empty object.
         if case .unset = owner.slots[index] { owner.slots[index] = .node(CanonicalNode(kind: .object)) }
         return

@@ -33,6 +33,22 @@ private struct Shapes: Codable, Equatable {
     var empty: Empty = Empty()
     var json: JSONValue = ["b": [1.5, true, .null], "a": "x"]
     var dates: [LocalDate] = [LocalDate("2026-06-30")!]
+    var many: [String: Int] = Dictionary(uniqueKeysWithValues: (0..<40).map { ("key\($0)Name", $0) })
+}
+
+/// More members than the small-object sort handles, some given twice.
+private struct ManyKeys: Encodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { return nil }
+    }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        for i in (0..<30).reversed() { try c.encode(i, forKey: Key(stringValue: "member\(i % 27)")) }
+        try c.encode("last", forKey: Key(stringValue: "member3"))
+    }
 }
 
 /// A value whose `encode(to:)` uses every container call the synthesized code does not.
@@ -72,6 +88,7 @@ struct RecordEncoderTests {
     func shapes() throws {
         try expectSame(Shapes(), "shapes")
         try expectSame(Unusual(), "unusual")
+        try expectSame(ManyKeys(), "many members, some twice")
         try expectSame(Silent(), "an empty value is {}")
         try expectSame([Silent(), Silent()], "empty values in an array")
         try expectSame(["k": Silent()], "an empty value in a dictionary")

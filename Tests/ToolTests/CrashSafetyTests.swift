@@ -92,11 +92,13 @@ struct CrashSafetyTests {
 
     @Test("A second process reads a consistent, growing log while this one's child appends")
     func concurrentReaderProcess() async throws {
+        // The child pauses 4 ms after each append, so that a loaded machine cannot let it
+        // finish between two of the reader's looks (the reader must see the log grow).
         let tmp = try TemporaryStore()
         defer { tmp.remove() }
         do { _ = try tmp.create() }
         let child = try ToolRunner.start(
-            ["debug", "append-loop", tmp.path, "--tasks", "4", "--batch", "3", "--count", "150", "--run", "m"],
+            ["debug", "append-loop", tmp.path, "--tasks", "4", "--batch", "3", "--count", "150", "--run", "m", "--pause-ms", "4"],
             outputFile: tmp.path + "-out.txt")
         let log = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true))
         var sizes: [UInt64] = []

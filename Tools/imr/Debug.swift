@@ -33,6 +33,9 @@ extension Imr {
         @Option(help: "A tag put into every event id, to tell runs apart.")
         var run: String = "r"
 
+        @Option(name: .customLong("pause-ms"), help: "Milliseconds each task waits after each acknowledged append (0: none).")
+        var pauseMilliseconds: Int = 0
+
         func run() async throws {
             let log = try openStore(store.store)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -63,6 +66,7 @@ extension Imr {
                             // One write(2) per line, after the commit returned: what the test reads was acknowledged.
                             FileHandle.standardOutput.write(Data("ack \(batchID) \(positions)\n".utf8))
                             i += 1
+                            if pauseMilliseconds > 0 { try await Task.sleep(for: .milliseconds(pauseMilliseconds)) }
                         }
                     }
                 }
