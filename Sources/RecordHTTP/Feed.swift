@@ -89,12 +89,7 @@ extension RecordServer {
         }
         let filter = try FeedFilter(params, program: principal.program)
         let purpose = try purpose(request)
-        let head = try log.currentHead().treeSize
-        guard from <= head else {
-            throw Problem(.badRequest, "bad-cursor", "The cursor is beyond the end of the log",
-                          detail: "from must be at most the log size, \(head)",
-                          errors: [.init(rule: "cursor.range", field: "from", message: "beyond the end of the log")])
-        }
+        let head = try head(checkingCursor: from)
         let (events, next) = try scan(from: from, limit: limit, head: head, filter: filter)
         try await accountFeedRead(events, principal: principal, purpose: purpose)
         var body: [UInt8] = [0x5B]
@@ -137,12 +132,7 @@ extension RecordServer {
         }
         let filter = try FeedFilter(params, program: principal.program)
         let purpose = try purpose(request)
-        let head = try log.currentHead().treeSize
-        guard from <= head else {
-            throw Problem(.badRequest, "bad-cursor", "The cursor is beyond the end of the log",
-                          detail: "the log holds \(head) events",
-                          errors: [.init(rule: "cursor.range", field: "from", message: "beyond the end of the log")])
-        }
+        let head = try head(checkingCursor: from)
         let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
         let wakeups = LogWakeups(log: log, options: options)
         let start = from
@@ -183,6 +173,17 @@ extension RecordServer {
         return eventStreamResponse(body)
     }
 
+    /// The log's size, after checking that a feed cursor does not lie beyond it (400 `bad-cursor`).
+    func head(checkingCursor from: UInt64) throws -> UInt64 {
+        let head = try log.currentHead().treeSize
+        guard from <= head else {
+            throw Problem(.badRequest, "bad-cursor", "The cursor is beyond the end of the log",
+                          detail: "the log holds \(head) events",
+                          errors: [.init(rule: "cursor.range", field: "from", message: "beyond the end of the log")])
+        }
+        return head
+    }
+
     /// A `text/event-stream` response that caches and proxies must pass through unbuffered.
     func eventStreamResponse(_ body: ResponseBody) -> Response {
         Response(status: .ok, headers: [
@@ -201,9 +202,15 @@ final class LogWakeups: Sendable {
     private let tick: Duration
     private let tasks = Mutex<(forwarder: Task<Void, Never>?, ticker: Task<Void, Never>?, wake: AsyncStream<Void>.Continuation?)>((nil, nil, nil))
 
-    init(log: LMDBEventLog, options: RecordServer.Options) {
+    /// Wake-ups for a live stream: the poll interval, capped at the heartbeat interval.
+    convenience init(log: LMDBEventLog, options: RecordServer.Options) {
+        self.init(log: log, tick: .milliseconds(Int64(max(0.05, min(options.pollSeconds, options.heartbeatSeconds)) * 1000)))
+    }
+
+    /// Wake-ups on `log`'s commits and every `tick`.
+    init(log: LMDBEventLog, tick: Duration) {
         commits = log.commits()
-        tick = .milliseconds(Int64(max(0.05, min(options.pollSeconds, options.heartbeatSeconds)) * 1000))
+        self.tick = tick
     }
 
     /// Starts the wake-ups; call once, and ``stop()`` when the stream ends.

@@ -298,29 +298,16 @@ struct ProjectionFollower: Service {
 
     /// Catches up now, then after commits and polls until cancelled.
     func follow() async throws {
-        let commits = views.log.commits()
         let views = self.views
+        let wakeups = LogWakeups(log: views.log, tick: .milliseconds(Int64(max(0.01, pollSeconds) * 1000)))
         _ = try await Self.offPool { try views.catchUp() }
-        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let poll = Duration.milliseconds(Int64(max(0.01, pollSeconds) * 1000))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in commits { wake.yield() }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: poll)
-                    wake.yield()
-                }
-                wake.finish()
-            }
-            for await _ in wakes {
-                if Task.isCancelled { break }
-                let started = ContinuousClock.now
-                _ = try? await Self.offPool { try views.catchUp() }
-                try? await Task.sleep(until: started + minimumInterval, clock: .continuous)
-            }
-            group.cancelAll()
+        let wakes = wakeups.start()
+        defer { wakeups.stop() }
+        for await _ in wakes {
+            if Task.isCancelled { break }
+            let started = ContinuousClock.now
+            _ = try? await Self.offPool { try views.catchUp() }
+            try? await Task.sleep(until: started + minimumInterval, clock: .continuous)
         }
     }
 }
