@@ -3,6 +3,7 @@ import CanonicalJSON
 import EventLog
 import Foundation
 import LMDBKit
+import Synchronization
 
 /// One measured figure beside its same-run baseline.
 struct Figure {
@@ -219,7 +220,6 @@ struct ImrBench: AsyncParsableCommand {
         // Item 3: concurrent single appends from `tasks` tasks (group commit) vs one event per commit.
         if wanted.contains(3) {
             let n = concurrentEvents
-            let perTask = (n + tasks - 1) / tasks
             var ours: [Double] = []
             var bytes = 0
             for _ in 0..<runs {
@@ -227,11 +227,14 @@ struct ImrBench: AsyncParsableCommand {
                 let log = try LMDBEventLog.create(at: path, origin: "imr-bench/concurrent")
                 let drafts = (0..<n).map { workload.draft($0) }
                 let t0 = now()
+                // The tasks take the workload's events in order from one counter, so the appends
+                // reach the log round-robin over the streams, as the workload says.
+                let next = TicketCounter()
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for t in 0..<tasks {
+                    for _ in 0..<tasks {
                         group.addTask {
-                            for i in 0..<perTask {
-                                let k = t * perTask + i
+                            while true {
+                                let k = next.take()
                                 guard k < n else { break }
                                 _ = try await log.append([drafts[k].1], to: drafts[k].0, expecting: .any)
                             }
@@ -330,4 +333,10 @@ struct ImrBench: AsyncParsableCommand {
         let pad = String(repeating: " ", count: w - s.count)
         return right ? pad + s : s + pad
     }
+}
+
+/// Hands out 0, 1, 2, … to concurrent tasks, each number once.
+final class TicketCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
