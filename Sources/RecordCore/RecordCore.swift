@@ -237,11 +237,11 @@ public final class RecordCore: Sendable {
         }
     }
 
-    /// The ids a request's events get: derived from its command id, or new UUIDs (made once
+    /// The ids a request's events get: derived from its command id, or new version 7 UUIDs (made once
     /// per request and attempt, so the state and the drafts agree).
     private func eventIDs(for request: CommandRequest, count: Int) -> [String] {
         if let c = request.commandId { return (0..<count).map { Self.eventID(commandId: c, index: $0) } }
-        return (0..<count).map { _ in UUID().uuidString.lowercased() }
+        return (0..<count).map { _ in EventDraft.newID() }
     }
 
     /// The event id of the `index`th event of a command with id `commandId`.

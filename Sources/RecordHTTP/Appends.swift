@@ -134,7 +134,7 @@ extension RecordServer {
             guard let data = o["data"] else {
                 violations.append(.init(rule: "field.required", field: at + "data", message: "required field is missing")); continue
             }
-            let draft = EventDraft(id: id ?? UUID().uuidString.lowercased(), source: source ?? options.source, type: type,
+            let draft = EventDraft(id: id ?? EventDraft.newID(), source: source ?? options.source, type: type,
                                    time: time ?? now, data: data, recordedBy: principal.user, recordedRole: principal.role.rawValue)
             do { try draft.validate(for: stream) } catch {
                 violations.append(.init(rule: error.code.description, field: error.field.map { at + $0 }, message: error.message))

@@ -88,7 +88,7 @@ extension RecordServer {
             throw Problem.parameter("limit", "limit must be between 1 and \(options.maxPageSize)")
         }
         let filter = try FeedFilter(params, program: principal.program)
-        let purpose = try purpose(request)
+        let purpose = try purpose(request, params)
         let head = try head(checkingCursor: from)
         let (events, next) = try scan(from: from, limit: limit, head: head, filter: filter)
         try await accountFeedRead(events, principal: principal, purpose: purpose)
@@ -131,7 +131,7 @@ extension RecordServer {
             from = p + 1
         }
         let filter = try FeedFilter(params, program: principal.program)
-        let purpose = try purpose(request)
+        let purpose = try purpose(request, params)
         let head = try head(checkingCursor: from)
         let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
         let wakeups = LogWakeups(log: log, options: options)

@@ -30,7 +30,7 @@ extension RecordServer {
         if kind == .fidelity && program == nil { throw Problem.parameter("program", "fidelity needs a program") }
         let from = try params.date("from")
         let to = try params.date("to")
-        let purpose = try purpose(request)
+        let purpose = try purpose(request, params)
         try catchUpViews()
         var day = to ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
         let answer: ReportCache.Answer
@@ -130,7 +130,7 @@ extension RecordServer {
             let rules = RecordState()
             for access in events {
                 for event in try rules.decide(.record(access), policy: core.options.policy).events {
-                    let draft = EventDraft(id: UUID().uuidString.lowercased(), source: core.options.source, type: type(of: event).eventType,
+                    let draft = EventDraft(id: EventDraft.newID(), source: core.options.source, type: type(of: event).eventType,
                                            time: now.description, data: try core.codec.encode(event),
                                            recordedBy: principal.user, recordedRole: principal.role.rawValue)
                     appends.append(StreamAppend(stream: try StreamID(event.stream), expected: .any, events: [draft]))
@@ -159,7 +159,7 @@ extension RecordServer {
         if audit && !principal.role.capabilities.contains(.auditView) {
             throw Problem.forbidden("the audit view is for the auditor role")
         }
-        let purpose = try purpose(request)
+        let purpose = try purpose(request, params)
         if let scoped = principal.program, try scopeResolver().program(ofStream: consumer.stream) != scoped {
             throw Problem.forbidden("this token is limited to another program")
         }

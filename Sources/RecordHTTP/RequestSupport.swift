@@ -81,12 +81,19 @@ extension RecordServer {
                 detail: "the limit is \(options.maxBodyBytes) bytes")
     }
 
-    /// The purpose of a read of consumer data: the `purpose` parameter or the `IMR-Purpose` header, default `treatment`.
-    func purpose(_ request: Request) throws(Problem) -> String {
-        let text = QueryParameters(request.uri)["purpose"] ?? request.headers[HTTPField.Name("IMR-Purpose")!] ?? "treatment"
-        guard !text.isEmpty, text.count <= 400, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+    /// The purpose of a read of consumer data: the `purpose` parameter (of `params`, the
+    /// request's query already parsed) or the `IMR-Purpose` header, default `treatment`.
+    func purpose(_ request: Request, _ params: QueryParameters) throws(Problem) -> String {
+        let text = params["purpose"] ?? request.headers[Self.purposeHeader] ?? "treatment"
+        // Printable ASCII (the usual case) has no control character; anything else is checked
+        // scalar by scalar.
+        let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        guard !text.isEmpty, text.count <= 400,
+              plain || !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw Problem.parameter("purpose", "purpose must be 1-400 characters of text")
         }
         return text
     }
+
+    static let purposeHeader = HTTPField.Name("IMR-Purpose")!
 }

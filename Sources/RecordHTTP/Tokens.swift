@@ -56,7 +56,7 @@ public struct TokenStoreError: Error, Sendable, CustomStringConvertible {
 public final class TokenStore: Sendable {
     /// The token file.
     public let path: String
-    private let cache = Mutex<(stamp: FileStamp?, byHash: [String: TokenRecord])>((nil, [:]))
+    private let cache = Mutex(TokenCache())
 
     /// The token file of a store.
     public static func file(of store: String) -> String { store + "/tokens.json" }
@@ -111,36 +111,72 @@ public final class TokenStore: Sendable {
 
     /// The live (unrevoked) record of `token`, or nil. Re-reads the file when it changed, so
     /// `imr token create/revoke` take effect on a running server at once.
+    ///
+    /// The file read last is kept open, and each call asks only whether that file is still the
+    /// one at the path and unchanged: one `fstat` of the open descriptor (a rewrite renames a
+    /// new file into place, which leaves the old one with no links). A `stat` of the path on
+    /// every request cost more than any other step of a cached query.
     public func authenticate(_ token: String) -> TokenRecord? {
-        let stamp = FileStamp(path: path)
         let table: [String: TokenRecord] = cache.withLock { c in
-            if c.stamp != stamp || stamp == nil {
-                let records = (try? list()) ?? []
-                c.byHash = Dictionary(records.filter { $0.revoked == nil }.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
-                c.stamp = stamp
-            }
+            if c.fd >= 0, let now = FileStamp(descriptor: c.fd), now == c.stamp, now.links > 0 { return c.byHash }
+            if c.fd >= 0 { close(c.fd) }
+            c = Self.load(path)
             return c.byHash
         }
         return table[Self.hash(token)]
     }
 
-    /// What tells one version of the token file from another: its inode (a rewrite renames a
-    /// new file into place), size and modification time. One `stat` call: this runs on every
-    /// request.
+    deinit {
+        let fd = cache.withLock { $0.fd }
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Opens and reads the token file: its descriptor (kept open), stamp and live records by
+    /// hash; no descriptor and no records when it is missing or unreadable.
+    private static func load(_ path: String) -> TokenCache {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return TokenCache() }
+        // The stamp is taken before reading: a change during the read shows at the next call.
+        guard let stamp = FileStamp(descriptor: fd) else { close(fd); return TokenCache() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { bytes += chunk[0..<n]; continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { close(fd); return TokenCache() }
+            break
+        }
+        let records = (try? JSONDecoder().decode([TokenRecord].self, from: Data(bytes))) ?? []
+        let live = Dictionary(records.filter { $0.revoked == nil }.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
+        return TokenCache(fd: fd, stamp: stamp, byHash: live)
+    }
+
+    /// What ``authenticate(_:)`` keeps: the open token file, its stamp, its live records.
+    struct TokenCache {
+        var fd: Int32 = -1
+        var stamp: FileStamp?
+        var byHash: [String: TokenRecord] = [:]
+    }
+
+    /// What tells one version of the token file from another: its inode, size and
+    /// modification time, and whether it still has a name (link count).
     struct FileStamp: Equatable, Sendable {
         var inode: UInt64
         var size: Int64
         var seconds: Int
         var nanoseconds: Int
+        var links: UInt64
 
-        /// The file's stamp, or nil when it cannot be read.
-        init?(path: String) {
+        /// The stamp of an open file, or nil when `fstat` fails.
+        init?(descriptor: Int32) {
             var st = stat()
-            guard stat(path, &st) == 0 else { return nil }
+            guard fstat(descriptor, &st) == 0 else { return nil }
             inode = UInt64(st.st_ino)
             size = Int64(st.st_size)
             seconds = Int(st.st_mtim.tv_sec)
             nanoseconds = Int(st.st_mtim.tv_nsec)
+            links = UInt64(st.st_nlink)
         }
     }
 
