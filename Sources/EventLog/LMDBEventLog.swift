@@ -307,6 +307,12 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
 
     public func commits() -> AsyncStream<UInt64> { broadcaster.subscribe() }
 
+    /// The number of stored events: one cursor read, no decoding and no hashing (use
+    /// ``currentHead()`` for the hashes).
+    public func size() throws -> UInt64 {
+        try storage { try env.read { txn in try WriterState.size(txn: txn, dbs: dbs) } }
+    }
+
     /// How many commits, appends and events this instance's writer has handled: appends per
     /// commit shows how well group commit batches concurrent appenders.
     public var writerStatistics: WriterStatistics { writer?.statistics.withLock { $0 } ?? WriterStatistics() }

@@ -29,12 +29,20 @@ struct FeedFilter: Sendable {
         self.program = program
     }
 
-    /// Whether `event` passes the type and prefix filters (the program is checked with a resolver).
-    func matches(_ event: StoredEvent) -> Bool {
-        if let types, !types.contains(event.type) { return false }
-        if let streamPrefix, !event.stream.rawValue.hasPrefix(streamPrefix) { return false }
+    /// Whether an event of `type` in `stream` passes the type and prefix filters (the program
+    /// is checked with a resolver).
+    func matches(type: String, stream: String) -> Bool {
+        if let types, !types.contains(type) { return false }
+        if let streamPrefix, !stream.hasPrefix(streamPrefix) { return false }
         return true
     }
+}
+
+/// An event of a feed answer: where it is, its stream, its stored bytes.
+struct FeedEvent: Sendable {
+    var position: UInt64
+    var stream: String
+    var bytes: [UInt8]
 }
 
 extension RecordServer {
@@ -44,35 +52,34 @@ extension RecordServer {
     /// Reads matching events from `from` (at most `limit` of them, looking at most at
     /// `maxScan` events, never beyond `head`). Returns them and the position to continue from.
     func scan(from: UInt64, limit: Int, head: UInt64, filter: FeedFilter, maxScan: UInt64 = RecordServer.maxScanPerRequest)
-        throws -> (events: [StoredEvent], next: UInt64)
+        throws -> (events: [FeedEvent], next: UInt64)
     {
-        var out: [StoredEvent] = []
+        var out: [FeedEvent] = []
         var cursor = from
-        var scope: ScopeResolver?
         let end = min(head, from &+ maxScan)
-        while cursor < end && out.count < limit {
-            let chunk = try log.readEvents(from: cursor, limit: Int(min(512, end - cursor)))
-            if chunk.isEmpty { break }
-            for event in chunk {
-                cursor = event.position + 1
-                guard filter.matches(event) else { continue }
-                if let program = filter.program {
-                    if scope == nil { scope = try scopeResolver() }
-                    guard scope!.program(ofStream: event.stream.rawValue) == program else { continue }
-                }
-                out.append(event)
-                if out.count == limit { break }
-            }
+        guard cursor < end, limit > 0 else { return (out, cursor) }
+        let scope = try filter.program.map { _ in try scopeResolver() }
+        // One read transaction over the stored bytes; only the envelope is looked at (a tape
+        // parse, no `data` values built), and only the events answered are copied.
+        var reader = StoredEventReader()
+        try log.forEachRaw(from: cursor, limit: Int(end - cursor)) { position, bytes in
+            cursor = position + 1
+            let event = try reader.read(bytes, expectedPosition: position)
+            let stream = event.subject
+            guard filter.matches(type: event.type, stream: stream) else { return true }
+            if let program = filter.program, scope?.program(ofStream: stream) != program { return true }
+            out.append(FeedEvent(position: position, stream: stream, bytes: Array(bytes)))
+            return out.count < limit
         }
         return (out, cursor)
     }
 
     /// Writes the access events for the consumer streams among `events` (the feed is a read of their data).
-    func accountFeedRead(_ events: [StoredEvent], principal: Principal, purpose: String) async throws {
+    func accountFeedRead(_ events: [FeedEvent], principal: Principal, purpose: String) async throws {
         var consumers: [String] = []
         var seen = Set<String>()
-        for e in events where e.stream.rawValue.hasPrefix("consumer-") {
-            let id = String(e.stream.rawValue.dropFirst("consumer-".count))
+        for e in events where e.stream.hasPrefix("consumer-") {
+            let id = String(e.stream.dropFirst("consumer-".count))
             if seen.insert(id).inserted { consumers.append(id) }
         }
         try await logAccess(principal: principal, consumers: consumers, what: ["feed"], purpose: purpose)
@@ -146,7 +153,7 @@ extension RecordServer {
             var lastWrite = ContinuousClock.now
             var iterator = wakes.makeAsyncIterator()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let size = try log.currentHead().treeSize
+                let size = try log.size()
                 while cursor < size {
                     let (events, next) = try scan(from: cursor, limit: 500, head: size, filter: filter, maxScan: 2000)
                     if !events.isEmpty {
@@ -175,7 +182,7 @@ extension RecordServer {
 
     /// The log's size, after checking that a feed cursor does not lie beyond it (400 `bad-cursor`).
     func head(checkingCursor from: UInt64) throws -> UInt64 {
-        let head = try log.currentHead().treeSize
+        let head = try log.size()
         guard from <= head else {
             throw Problem(.badRequest, "bad-cursor", "The cursor is beyond the end of the log",
                           detail: "the log holds \(head) events",

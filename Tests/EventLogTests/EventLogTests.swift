@@ -33,6 +33,19 @@ struct EventLogTests {
         #expect(try await log.version(of: Fixtures.consumerStream(99)) == 0)
     }
 
+    @Test("size() is the head's tree size, without hashing: 0 when empty, then the number stored")
+    func sizeIsTheHeadsTreeSize() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        #expect(try log.size() == 0)
+        _ = try await log.append([Fixtures.sessionNote(1), Fixtures.sessionNote(2)], to: Fixtures.consumerStream(1), expecting: .any)
+        #expect(try log.size() == 2)
+        _ = try await log.append([Fixtures.sessionNote(3)], to: Fixtures.consumerStream(2), expecting: .any)
+        #expect(try log.size() == 3)
+        #expect(try log.size() == log.currentHead().treeSize)
+    }
+
     @Test("A wrong expected version writes nothing and reports both versions")
     func wrongExpectedVersionWritesNothing() async throws {
         let tmp = try TemporaryStore()
