@@ -139,7 +139,7 @@ extension RecordServer {
         }
         let filter = try FeedFilter(params, program: principal.program)
         let purpose = try purpose(request, params)
-        let head = try head(checkingCursor: from)
+        _ = try head(checkingCursor: from)
         let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
         let wakeups = LogWakeups(log: log, options: options)
         let start = from

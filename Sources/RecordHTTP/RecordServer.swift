@@ -115,7 +115,7 @@ public final class RecordServer: Sendable {
         self.tokens = TokenStore(store: store)
         self.metrics = ServerMetrics()
         // Server logs go to standard error; standard output is the tool's own.
-        var logger = Logger(label: "imr.serve", factory: { StreamLogHandler.standardError(label: $0) })
+        var logger = Logger(label: "imr.serve", factory: { ServerLogHandler(label: $0) })
         logger.logLevel = options.logLevel
         self.logger = logger
     }
