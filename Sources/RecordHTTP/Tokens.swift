@@ -117,13 +117,13 @@ public final class TokenStore: Sendable {
     /// new file into place, which leaves the old one with no links). A `stat` of the path on
     /// every request cost more than any other step of a cached query.
     public func authenticate(_ token: String) -> TokenRecord? {
-        let table: [String: TokenRecord] = cache.withLock { c in
+        let table: [TokenDigest: TokenRecord] = cache.withLock { c in
             if c.fd >= 0, let now = FileStamp(descriptor: c.fd), now == c.stamp, now.links > 0 { return c.byHash }
             if c.fd >= 0 { close(c.fd) }
             c = Self.load(path)
             return c.byHash
         }
-        return table[Self.hash(token)]
+        return table[TokenDigest(of: token)]
     }
 
     deinit {
@@ -148,7 +148,9 @@ public final class TokenStore: Sendable {
             break
         }
         let records = (try? JSONDecoder().decode([TokenRecord].self, from: Data(bytes))) ?? []
-        let live = Dictionary(records.filter { $0.revoked == nil }.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
+        let live = Dictionary(
+            records.filter { $0.revoked == nil }.compactMap { r in TokenDigest(hex: r.hash).map { ($0, r) } },
+            uniquingKeysWith: { a, _ in a })
         return TokenCache(fd: fd, stamp: stamp, byHash: live)
     }
 
@@ -156,7 +158,7 @@ public final class TokenStore: Sendable {
     struct TokenCache {
         var fd: Int32 = -1
         var stamp: FileStamp?
-        var byHash: [String: TokenRecord] = [:]
+        var byHash: [TokenDigest: TokenRecord] = [:]
     }
 
     /// What tells one version of the token file from another: its inode, size and
@@ -190,6 +192,44 @@ public final class TokenStore: Sendable {
         guard let start = utf8[schemeEnd...].firstIndex(where: { !isSpace($0) }),
               let last = utf8.lastIndex(where: { !isSpace($0) }) else { return nil }
         return header[start...last]
+    }
+
+    /// A token's SHA-256 as four words: the key of the live records, cheaper to make and to
+    /// hash than the hex text (this runs on every request).
+    struct TokenDigest: Hashable {
+        var words: (UInt64, UInt64, UInt64, UInt64)
+
+        init(of token: String) {
+            var token = token
+            let digest = token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+            words = digest.withUnsafeBytes { b in
+                func word(_ i: Int) -> UInt64 { UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+                return (word(0), word(1), word(2), word(3))
+            }
+        }
+
+        /// From 64 hex digits (a record's `hash`), or nil.
+        init?(hex: String) {
+            let digits = Array(hex.utf8)
+            guard digits.count == 64 else { return nil }
+            var w: [UInt64] = [0, 0, 0, 0]
+            for (i, c) in digits.enumerated() {
+                let v: UInt8
+                switch c {
+                case 0x30...0x39: v = c - 0x30
+                case 0x61...0x66: v = c - 0x61 + 10
+                case 0x41...0x46: v = c - 0x41 + 10
+                default: return nil
+                }
+                w[i / 16] = w[i / 16] << 4 | UInt64(v)
+            }
+            words = (w[0], w[1], w[2], w[3])
+        }
+
+        static func == (a: Self, b: Self) -> Bool { a.words == b.words }
+        func hash(into h: inout Hasher) {
+            h.combine(words.0); h.combine(words.1); h.combine(words.2); h.combine(words.3)
+        }
     }
 
     /// Lower-case hex SHA-256 of `token`.
