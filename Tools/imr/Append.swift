@@ -87,7 +87,7 @@ extension Imr {
 
         private func draft(data: JSONValue, type: String, id: String?, time: String?, source: String?) -> EventDraft {
             EventDraft(
-                id: id ?? UUID().uuidString.lowercased(), source: source ?? self.source, type: type,
+                id: id ?? EventDraft.newID(), source: source ?? self.source, type: type,
                 time: time ?? now(), data: data, recordedBy: actor, recordedRole: role)
         }
 
