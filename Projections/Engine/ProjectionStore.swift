@@ -192,7 +192,7 @@ public final class ProjectionStore: Sendable {
         // reader k taking chunks k, k + readers, k + 2·readers…, each with its own channel,
         // which this thread drains in turn so that chunks are folded in log order.
         let readers = Self.readerThreads
-        let channels = (0..<readers).map { _ in ChunkChannel(capacity: 2) }
+        let channels = (0..<readers).map { _ in ChunkHandOff<DecodedChunk>(capacity: 2) }
         let source = self.log
         let codec = set.codec
         let start = set.position

@@ -357,7 +357,7 @@ extension LMDBEventLog {
         // (copying the bytes out); this thread reads the chain attributes, folds the results into the chain and
         // the tree and compares stored Merkle nodes. Each stage has its own read transaction;
         // the log only grows, so the second sees everything the first does.
-        let channel = ScanChannel(capacity: 8)
+        let channel = ChunkHandOff<ScanChunk>(capacity: 8)
         let reader = Thread { [env, dbs] in
             do {
                 try env.read { txn in

@@ -1,11 +1,14 @@
 import Foundation
 import MerkleLog
 
-/// A bounded hand-off of scanned chunks from the thread that reads and hashes events to the
-/// thread that folds them into the chain and the tree.
-final class ScanChannel: @unchecked Sendable {
-    enum Item {
-        case chunk(ScanChunk)
+/// A bounded hand-off of chunks from a thread that reads the log to a thread that consumes
+/// them in order: the verifier's scan (``ScanChunk``) and the projections' long folds use it.
+///
+/// The sender blocks while `capacity` chunks wait; the receiver blocks until one arrives.
+public final class ChunkHandOff<Chunk>: @unchecked Sendable {
+    /// What the sender hands over: a chunk, the end of the input, or the error that ended it.
+    public enum Item {
+        case chunk(Chunk)
         case end
         case failure(any Error)
     }
@@ -15,11 +18,12 @@ final class ScanChannel: @unchecked Sendable {
     private var cancelled = false
     private let capacity: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    /// A hand-off holding at most `capacity` items.
+    public init(capacity: Int) { self.capacity = capacity }
 
     /// Blocks while full; returns false once the receiver has cancelled.
     @discardableResult
-    func send(_ item: Item) -> Bool {
+    public func send(_ item: Item) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while items.count >= capacity && !cancelled { condition.wait() }
@@ -29,7 +33,8 @@ final class ScanChannel: @unchecked Sendable {
         return true
     }
 
-    func receive() -> Item {
+    /// Blocks until an item arrives.
+    public func receive() -> Item {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty { condition.wait() }
@@ -39,7 +44,7 @@ final class ScanChannel: @unchecked Sendable {
     }
 
     /// Tells the sender to stop; pending and future sends are dropped.
-    func cancel() {
+    public func cancel() {
         condition.lock()
         cancelled = true
         items.removeAll()
