@@ -10,20 +10,14 @@
 --   IMR_TOKEN   an integrator token (required)
 --   IMR_RUN     a run id, part of every event id (default: the clock)
 --
--- done() prints one machine-readable line:
---   RESULT requests=N duration_s=S rps=R p50_ms=.. p90_ms=.. p99_ms=.. max_ms=.. non2xx=N errors=N non201=N
+-- done() prints the RESULT line of load-bench-common.lua with non201=N, the answers that were
+-- not 201.
 
 local token = os.getenv("IMR_TOKEN") or error("IMR_TOKEN is not set")
 local run = os.getenv("IMR_RUN") or tostring(os.time())
 
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-  table.insert(threads, thread)
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "load-bench-common.lua")
 
 local words = {
   "practised", "breathing", "walk", "sister", "library", "sleep", "calmer", "voices", "plan", "week", "notice",
@@ -66,21 +60,10 @@ function request()
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then bad = bad + 1 end
+  count_status(status)
   if status ~= 201 then non201 = non201 + 1 end
 end
 
 function done(summary, latency, requests)
-  local non2xx, not201 = 0, 0
-  for _, t in ipairs(threads) do
-    non2xx = non2xx + (t:get("bad") or 0)
-    not201 = not201 + (t:get("non201") or 0)
-  end
-  local e = summary.errors
-  local seconds = summary.duration / 1e6
-  io.write(string.format(
-    "RESULT requests=%d duration_s=%.2f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f non2xx=%d errors=%d bytes=%d non201=%d\n",
-    summary.requests, seconds, summary.requests / seconds,
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    non2xx, e.connect + e.read + e.write + e.timeout, summary.bytes, not201))
+  report(summary, latency, { "non201" })
 end
