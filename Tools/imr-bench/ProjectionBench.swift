@@ -224,24 +224,10 @@ struct RebuildRun: Codable {
 func measureRebuildInChild(store: String) throws {
     let log = try LMDBEventLog.open(at: store)
     let size = Int(try log.currentHead().treeSize)
-    let env = try Environment.shared(path: LMDBEventLog.logDirectory(of: store))
-    let eventsDB = try env.openDatabase("events")
+    let baseline = try RawLMDB(env: Environment.shared(path: LMDBEventLog.logDirectory(of: store)))
     var t = now()
     var checksum: UInt64 = 0
-    let bytes = try env.read { txn in
-        try txn.withCursor(eventsDB) { cursor in
-            var total = 0
-            var more = try cursor.first()
-            while more {
-                cursor.withCurrent { _, v in
-                    total += v.count
-                    checksum &+= UInt64(v[v.count / 2])
-                }
-                more = try cursor.next()
-            }
-            return total
-        }
-    }
+    let bytes = try baseline.scan { v in checksum &+= UInt64(v[v.count / 2]) }
     let raw = now() - t
     if checksum == 42 { print("") }  // keep the checksum alive
 

@@ -10,6 +10,12 @@ struct RawLMDB {
         db = try env.openDatabase("events", create: true)
     }
 
+    /// The `events` database of an environment that is already open (a store's log).
+    init(env: Environment) throws {
+        self.env = env
+        db = try env.openDatabase("events")
+    }
+
     /// `mdb_put` with `MDB_APPEND`, `batch` events per commit.
     func append(_ events: [[UInt8]], from start: Int, batch: Int) throws {
         var i = 0
