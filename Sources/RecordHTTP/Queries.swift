@@ -101,10 +101,10 @@ extension RecordServer {
     /// nothing is done: a catch-up always commits its position to the views, one synced write
     /// per call, which under concurrent queries serialised every request on the disk.
     ///
-    /// "Behind" is one raw read: is there an event at the projections' position? (The log's
-    /// head would also decode its last event and compute the Merkle root, on every request.)
+    /// "Behind" is one cursor read, the log's size (``LMDBEventLog/size()``); the log's head
+    /// would also decode its last event and compute the Merkle root, on every request.
     func catchUpViews() throws {
-        if try !log.readRaw(from: views.position, limit: 1).isEmpty { try views.catchUp() }
+        if try log.size() > views.position { try views.catchUp() }
     }
 
     /// Appends one `RecordAccessed` event per consumer (in one atomic append): who (the

@@ -70,9 +70,10 @@ public final class TokenStore: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenStoreError(description: "cannot read \(path)")
         }
-        do { return try JSONDecoder().decode([TokenRecord].self, from: data) } catch {
+        guard let records = Self.records(in: data) else {
             throw TokenStoreError(description: "\(path) is not a token file")
         }
+        return records
     }
 
     /// Issues a token. The token text is returned once and never stored.
@@ -147,11 +148,16 @@ public final class TokenStore: Sendable {
             if n < 0 { close(fd); return TokenCache() }
             break
         }
-        let records = (try? JSONDecoder().decode([TokenRecord].self, from: Data(bytes))) ?? []
+        let records = records(in: Data(bytes)) ?? []
         let live = Dictionary(
             records.filter { $0.revoked == nil }.compactMap { r in TokenDigest(hex: r.hash).map { ($0, r) } },
             uniquingKeysWith: { a, _ in a })
         return TokenCache(fd: fd, stamp: stamp, byHash: live)
+    }
+
+    /// The records of a token file's contents, or nil when they are not a token file.
+    private static func records(in data: Data) -> [TokenRecord]? {
+        try? JSONDecoder().decode([TokenRecord].self, from: data)
     }
 
     /// What ``authenticate(_:)`` keeps: the open token file, its stamp, its live records.
