@@ -47,7 +47,8 @@ public final class ProjectionStore: Sendable {
     public static func open(store: String, log: LMDBEventLog, projections: [any Projection] = standard) throws -> ProjectionStore {
         let dir = viewsDirectory(of: store)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let env = try Environment(path: dir, configuration: .init(mapSize: 1 << 30, maxDatabases: 32))
+        // One environment per path and process (lmdb.h), shared with any other open of these views.
+        let env = try Environment.shared(path: dir, configuration: .init(mapSize: 1 << 30, maxDatabases: 32))
         try env.clearStaleReaders()
         let meta = try env.openDatabase("meta", create: true)
         let views = ProjectionStore(log: log, env: env, meta: meta, projections: projections)

@@ -178,6 +178,21 @@ struct FastPathTests {
         #expect(!views.snapshot().records(FidelityProjection.self).isEmpty)
     }
 
+    @Test("Two opens of one store's views in one process share one LMDB environment (lmdb.h: never open one twice)")
+    func viewsEnvironmentOpenedOnce() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        try await appendSimulated(ProgramSimulator.small(seed: 3), events: 500, into: log)
+        let first = try ProjectionStore.open(store: tmp.path, log: log)
+        let second = try ProjectionStore.open(store: tmp.path, log: log)
+        #expect(first.env === second.env)
+        // Both still work: the second sees what the first flushed.
+        try first.catchUp()
+        try second.catchUp()
+        #expect(second.snapshot().records(GoalsProjection.self) == first.snapshot().records(GoalsProjection.self))
+    }
+
     @Test("The stored type is read from the end of canonical bytes, and only from there")
     func trailingType() throws {
         func type(_ s: String) -> String? {
