@@ -26,6 +26,9 @@ public struct ReportPage: Sendable {
         public var firstViolation: String?
         public var checkpoint: String?
         public var checkpointSize: UInt64?
+        /// When every stored byte was last read and verified (ISO 8601); later events were
+        /// checked as they were appended.
+        public var lastFullCheck: String? = nil
     }
 
     public var title: String
@@ -39,22 +42,26 @@ public struct ReportPage: Sendable {
     /// The log position the projections were taken at.
     public var position: UInt64
 
-    /// Gathers everything the page shows from a snapshot and the log (verifying the chain),
-    /// for every program or only `program`.
+    /// Gathers everything the page shows from a snapshot and the log, for every program or
+    /// only `program`. The audit status comes from `audit` when given (a standing audit that
+    /// reads only what was appended since its last check), else from verifying the whole log.
     public static func gather(snapshot: ProjectionSnapshot, log: LMDBEventLog, asOf: LocalDate, title: String = "IMR program dashboard",
-                              program: ProgramID? = nil) throws -> ReportPage {
+                              program: ProgramID? = nil, audit standing: ChainAudit? = nil) throws -> ReportPage {
         let caseload = snapshot.caseload(asOf: asOf, program: program)
         var sites: [SiteFidelity] = []
         for p in caseload.programs {
             guard let id = ProgramID(p.program) else { continue }
             sites.append(SiteFidelity(program: p.program, name: p.name, points: snapshot.fidelityHistory(program: id, asOf: asOf)))
         }
-        let verifier = try log.verifyChain(strict: false)
-        let head = try log.currentHead()
-        let checkpoint = try log.latestCheckpoint()
-        let audit = AuditStatus(events: head.treeSize, rootHash: head.rootHash.hex, verified: verifier.violations.isEmpty && verifier.rootHash == head.rootHash,
-                                firstViolation: verifier.violations.first?.description, checkpoint: checkpoint?.note, checkpointSize: checkpoint?.treeSize)
         let formatter = ISO8601DateFormatter()
+        let status = try standing?.check() ?? ChainAudit.Status(verifier: try log.verifyChain(strict: false), lastFullCheck: Date())
+        let verifier = status.verifier
+        let checkpoint = try log.latestCheckpoint()
+        // What the verifier read: the stored root at that size was compared inside the check,
+        // so events appended meanwhile cannot make a sound record look altered.
+        let audit = AuditStatus(events: verifier.count, rootHash: verifier.rootHash.hex, verified: verifier.violations.isEmpty,
+                                firstViolation: verifier.violations.first?.description, checkpoint: checkpoint?.note, checkpointSize: checkpoint?.treeSize,
+                                lastFullCheck: formatter.string(from: status.lastFullCheck))
         return ReportPage(title: title, asOf: asOf, generated: formatter.string(from: Date()), sites: sites, caseload: caseload,
                           goals: snapshot.goals(asOf: asOf, from: asOf.adding(days: -365), program: program),
                           participation: snapshot.participation(asOf: asOf, program: program), audit: audit, position: snapshot.position)
@@ -212,7 +219,9 @@ public struct ReportPage: Sendable {
         out += "<h2 id=\"audit\">Audit status</h2>"
         out += "<p>Chain and Merkle tree over \(audit.events) events: <span class=\"\(audit.verified ? "ok" : "bad")\" id=\"audit-status\">\(audit.verified ? "verified" : "NOT verified")</span>"
         if let v = audit.firstViolation { out += " — first violation: \(e(v))" }
-        out += "<br>Root hash <code>\(audit.rootHash)</code></p>"
+        out += "<br>Root hash <code>\(audit.rootHash)</code>"
+        if let at = audit.lastFullCheck { out += "<br><span class=\"muted\">Whole record last re-read and verified at \(e(at)); events since were verified as they were appended.</span>" }
+        out += "</p>"
         if let cp = audit.checkpoint, let size = audit.checkpointSize {
             out += "<p>Latest signed checkpoint (tree size \(size)):</p><pre id=\"checkpoint\">\(e(cp))</pre>"
         } else {

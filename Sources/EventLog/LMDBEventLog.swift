@@ -344,35 +344,45 @@ extension LMDBEventLog {
     ///   - strict: also decode each event and check canonical form (see ``ChainVerifier/strict``).
     ///   - rootsAt: tree sizes at which to keep the recomputed root (``ChainVerifier/roots``),
     ///     for comparing checkpoints in the same pass.
+    ///   - previous: a verifier this log's events were checked with before: only the events
+    ///     after its ``ChainVerifier/count`` are read (and the Merkle nodes they complete), and
+    ///     its violations are kept. Events it covered are not read again.
     ///   - progress: called every 65,536 events with the count checked so far.
     /// - Returns: the verifier, holding its violations and the recomputed root.
-    public func verifyChain(strict: Bool = true, rootsAt: Set<UInt64> = [], progress: ((UInt64) -> Void)? = nil) throws
-        -> ChainVerifier
+    public func verifyChain(strict: Bool = true, rootsAt: Set<UInt64> = [], continuing previous: ChainVerifier? = nil,
+                            progress: ((UInt64) -> Void)? = nil) throws -> ChainVerifier
     {
-        var verifier = ChainVerifier()
+        var verifier = previous ?? ChainVerifier()
         verifier.strict = strict
         verifier.rootsWanted = rootsAt
+        let start = verifier.count
         var merkleViolations: [IntegrityViolation] = []
         // Two stages on two cores: a reader thread walks `events` and hashes each event once
         // (copying the bytes out); this thread reads the chain attributes, folds the results into the chain and
-        // the tree and compares stored Merkle nodes. Each stage has its own read transaction;
-        // the log only grows, so the second sees everything the first does.
+        // the tree and compares stored Merkle nodes. Each stage has its own read transaction,
+        // begun after the log's size was read: the check covers the events before that size,
+        // which both transactions hold whatever is appended meanwhile.
+        let end = try size()
         let channel = ChunkHandOff<ScanChunk>(capacity: 8)
         let reader = Thread { [env, dbs] in
             do {
                 try env.read { txn in
                     try txn.withCursor(dbs.events) { cursor in
                         var chunk = ScanChunk()
-                        var more = try cursor.first()
+                        var more = start == 0 ? try cursor.first() : try cursor.seek(atOrAfter: start)
                         while more {
-                            cursor.withCurrent { k, value in
+                            let appendedSince = cursor.withCurrent { k, value -> Bool in
+                                let position = UInt64(bigEndianBytes: k)
+                                if let position, position >= end { return true }
                                 // A damaged page may claim a value of any length: past the
                                 // format's limit it is not read, and fails the checks as empty.
                                 let v = value.count <= EventLimits.maxEventBytes ? value : UnsafeRawBufferPointer(start: nil, count: 0)
-                                chunk.events.append((UInt64(bigEndianBytes: k) ?? UInt64.max, RFC6962.leafHash(v)))
+                                chunk.events.append((position ?? UInt64.max, RFC6962.leafHash(v)))
                                 chunk.storage.append(contentsOf: v)
                                 chunk.ends.append(chunk.storage.count)
+                                return false
                             }
+                            if appendedSince { break }
                             if chunk.events.count == ScanChunk.size {
                                 guard channel.send(.chunk(chunk)) else { return }
                                 chunk = ScanChunk()
@@ -393,7 +403,9 @@ extension LMDBEventLog {
                 // Stored Merkle nodes are keyed in post-order, the order in which appending the
                 // leaves completes them, so a cursor walks them in step with the events.
                 try txn.withCursor(dbs.merkle) { nodes in
-                    var nodesLeft = try nodes.first()
+                    // The first node leaf `start` completes is the leaf itself.
+                    var nodesLeft =
+                        start == 0 ? try nodes.first() : try nodes.seek(atOrAfter: NodeID(level: 0, index: start).postOrderKey)
                     receiving: while true {
                         switch channel.receive() {
                         case .end: break receiving
@@ -431,8 +443,9 @@ extension LMDBEventLog {
                     }
                 }
                 if verifier.count > 0, merkleViolations.isEmpty {
-                    // The root from the stored perfect-subtree nodes, as proofs will use it.
-                    let stored = try? WriterState.load(txn: txn, dbs: dbs).range.rootHash()
+                    // The root from the stored perfect-subtree nodes, as proofs will use it, at
+                    // the size checked (this transaction may see later appends than the reader's).
+                    let stored = try? WriterState.storedRange(size: verifier.count, txn: txn, dbs: dbs).rootHash()
                     if stored != verifier.rootHash {
                         merkleViolations.append(
                             .init(position: nil, kind: .rootMismatch, expected: verifier.rootHash.hex, found: stored?.hex ?? "unreadable stored tree"))

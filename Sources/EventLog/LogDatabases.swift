@@ -61,18 +61,23 @@ struct WriterState: Sendable {
         return hash
     }
 
-    /// Reads the state of the log as committed in `txn`.
-    static func load(txn: borrowing Transaction, dbs: LogDatabases) throws -> WriterState {
-        let size = try size(txn: txn, dbs: dbs)
-        if size == 0 { return .empty }
-        // The compact range of [0, size) is one perfect subtree per set bit of size, largest first.
+    /// The compact range of the first `size` leaves, from the stored Merkle nodes: one perfect
+    /// subtree per set bit of `size`, largest first (O(log n) reads).
+    static func storedRange(size: UInt64, txn: borrowing Transaction, dbs: LogDatabases) throws -> CompactRange {
         var hashes: [Hash] = []
         var covered: UInt64 = 0
         for level in stride(from: 63, through: 0, by: -1) where size & (UInt64(1) << level) != 0 {
             hashes.append(try node(NodeID(level: UInt8(level), index: covered >> level), txn: txn, dbs: dbs))
             covered += UInt64(1) << level
         }
-        let range = try CompactRange(size: size, hashes: hashes)
+        return try CompactRange(size: size, hashes: hashes)
+    }
+
+    /// Reads the state of the log as committed in `txn`.
+    static func load(txn: borrowing Transaction, dbs: LogDatabases) throws -> WriterState {
+        let size = try size(txn: txn, dbs: dbs)
+        if size == 0 { return .empty }
+        let range = try storedRange(size: size, txn: txn, dbs: dbs)
         let lastLeaf = try node(NodeID(level: 0, index: size - 1), txn: txn, dbs: dbs)
         guard let lastBytes = try txn.get(dbs.events, key: size - 1) else {
             throw EventLogError.corrupt(size - 1, "the last event is missing")

@@ -158,7 +158,8 @@ extension RecordServer {
         let day = try ReportPage.lastClinicalDate(log) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
         let program = principal.program.flatMap(ProgramID.init)
         let title = principal.program.map { "IMR program dashboard: \($0)" } ?? "IMR program dashboard"
-        let html = try ReportPage.gather(snapshot: snapshot, log: log, asOf: day, title: title, program: program).html(live: true)
+        let html = try ReportPage.gather(snapshot: snapshot, log: log, asOf: day, title: title, program: program, audit: chainAudit)
+            .html(live: true)
         dashboardCache.withLock { $0 = DashboardCache(key: key, html: html) }
         return html
     }

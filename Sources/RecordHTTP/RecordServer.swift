@@ -98,6 +98,9 @@ public final class RecordServer: Sendable {
     /// The dashboard's browser sessions and its latest rendering (DashboardRoutes.swift).
     let dashboardSessions = DashboardSessions()
     let dashboardCache = Mutex<DashboardCache?>(nil)
+    /// The dashboard's audit status: it verifies what was appended since the page was last
+    /// drawn, and the whole log again every 10 minutes (``ChainAudit``).
+    let chainAudit: ChainAudit
 
     /// A server over the store at `store`, opening its log and views.
     public convenience init(store: String, options: Options = .init()) throws {
@@ -113,6 +116,7 @@ public final class RecordServer: Sendable {
         self.core = RecordCore(log: log, options: .init(source: options.source))
         self.views = try ProjectionStore.open(store: store, log: log, projections: projections)
         self.tokens = TokenStore(store: store)
+        self.chainAudit = ChainAudit(log: log)
         self.metrics = ServerMetrics()
         // Server logs go to standard error; standard output is the tool's own.
         var logger = Logger(label: "imr.serve", factory: { ServerLogHandler(label: $0) })

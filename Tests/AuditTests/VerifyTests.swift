@@ -1,4 +1,5 @@
 import EventLog
+import EventLogTesting
 import Foundation
 import MerkleLog
 import Testing
@@ -16,6 +17,27 @@ struct VerifyTests {
         let root = try log.currentHead().rootHash
         #expect(run.stdout == "verified: 300 events, 4 checkpoints, root \(root.hex)\n")
         #expect(!run.stderr.contains("warning"))
+    }
+
+    @Test("verify on a store another process keeps appending to finds nothing wrong (no false truncation)")
+    func verifyWhileAppending() async throws {
+        let store = try await AuditStore.make(count: 100, checkpoints: [50])
+        defer { store.remove() }
+        let appender = Process()
+        appender.executableURL = URL(fileURLWithPath: ToolProcess.path(of: "imr"))
+        appender.arguments = ["debug", "append-loop", store.path, "--tasks", "2", "--batch", "1", "--run", "live"]
+        appender.standardOutput = FileHandle.nullDevice
+        try appender.run()
+        defer { if appender.isRunning { appender.terminate() } }
+        let log = try LMDBEventLog.open(at: store.path, options: .init(readOnly: true))
+        while try log.size() < 120 { try await Task.sleep(nanoseconds: 5_000_000) }
+        for _ in 0..<6 {
+            let run = try AuditRunner.audit(["verify", store.path, "--key", store.key])
+            #expect(run.status == 0, "\(run.stdout)")
+            if run.status != 0 { break }
+        }
+        appender.terminate()
+        appender.waitUntilExit()
     }
 
     @Test("Without --key the store's own key is used, with a warning")
