@@ -50,7 +50,7 @@ extension RecordServer {
         if case .record(let event) = command, case .string(let p)? = try core.codec.encode(event)["program_id"] {
             programs.insert(p)
         }
-        let scope = try scopeResolver()
+        let scope = try await scopeResolver()
         for stream in command.streamsToRead {
             if let p = scope.program(ofStream: stream) { programs.insert(p) }
         }
@@ -83,7 +83,7 @@ extension RecordServer {
             throw Problem.parameter("expected-version", "expected-version must be any, no-stream, exists or a number")
         }
         if let program = principal.program {
-            guard try scopeResolver().program(ofStream: name) == program else {
+            guard try await scopeResolver().program(ofStream: name) == program else {
                 throw Problem.forbidden("this token is limited to one program; the stream is not known to be in it")
             }
         }
@@ -179,8 +179,8 @@ struct ScopeResolver {
 
 extension RecordServer {
     /// A resolver over the projections caught up with the log.
-    func scopeResolver() throws -> ScopeResolver {
-        try catchUpViews()
+    func scopeResolver() async throws -> ScopeResolver {
+        try await catchUpViews()
         return ScopeResolver(records: views.snapshot().records(CaseloadProjection.self))
     }
 }

@@ -92,7 +92,7 @@ extension RecordServer {
                 return htmlResponse(signInPage(message: "The \(principal.role.rawValue) role may not view the dashboard. Sign in with an administrator's token."),
                                     status: .forbidden)
             }
-            return htmlResponse(try dashboardPage(for: principal))
+            return htmlResponse(try await dashboardPage(for: principal))
         }
         add(router, .post, "/session", .anyone) { [self] request, _, _ in
             try await signIn(request)
@@ -149,17 +149,21 @@ extension RecordServer {
 
     /// The dashboard as of the projections' current position, for the caller's program (all
     /// programs for a token without one). One rendering serves every viewer until the log grows.
-    func dashboardPage(for principal: Principal) throws -> String {
-        try catchUpViews()
+    func dashboardPage(for principal: Principal) async throws -> String {
+        try await catchUpViews()
         let position = views.position
         let key = "\(position)/\(principal.program ?? "*")"
         if let cached = dashboardCache.withLock({ $0?.key == key ? $0?.html : nil }) { return cached }
         let snapshot = views.snapshot()
-        let day = try ReportPage.lastClinicalDate(log) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
         let program = principal.program.flatMap(ProgramID.init)
         let title = principal.program.map { "IMR program dashboard: \($0)" } ?? "IMR program dashboard"
-        let html = try ReportPage.gather(snapshot: snapshot, log: log, asOf: day, title: title, program: program, audit: chainAudit)
-            .html(live: true)
+        // Drawing the page audits what was appended since the last one (the whole log every
+        // 10 minutes): not on the pool.
+        let html = try await OffPool.run(on: OffPool.longReads) { [self] in
+            let day = try ReportPage.lastClinicalDate(log) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
+            return try ReportPage.gather(snapshot: snapshot, log: log, asOf: day, title: title, program: program, audit: chainAudit)
+                .html(live: true)
+        }
         dashboardCache.withLock { $0 = DashboardCache(key: key, html: html) }
         return html
     }
@@ -178,7 +182,7 @@ extension RecordServer {
             var lastWrite = ContinuousClock.now
             var iterator = wakes.makeAsyncIterator()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                try catchUpViews()
+                try await catchUpViews()
                 let position = views.position
                 if position != sent {
                     try await writer.write(ByteBuffer(string: "event: position\ndata: \(position)\n\n"))

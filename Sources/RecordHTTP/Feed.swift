@@ -52,13 +52,13 @@ extension RecordServer {
     /// Reads matching events from `from` (at most `limit` of them, looking at most at
     /// `maxScan` events, never beyond `head`). Returns them and the position to continue from.
     func scan(from: UInt64, limit: Int, head: UInt64, filter: FeedFilter, maxScan: UInt64 = RecordServer.maxScanPerRequest)
-        throws -> (events: [FeedEvent], next: UInt64)
+        async throws -> (events: [FeedEvent], next: UInt64)
     {
         var out: [FeedEvent] = []
         var cursor = from
         let end = min(head, from &+ maxScan)
         guard cursor < end, limit > 0 else { return (out, cursor) }
-        let scope = try filter.program.map { _ in try scopeResolver() }
+        let scope = filter.program == nil ? nil : try await scopeResolver()
         // One read transaction over the stored bytes; only the envelope is looked at (a tape
         // parse, no `data` values built), and only the events answered are copied.
         var reader = StoredEventReader()
@@ -97,7 +97,7 @@ extension RecordServer {
         let filter = try FeedFilter(params, program: principal.program)
         let purpose = try purpose(request, params)
         let head = try head(checkingCursor: from)
-        let (events, next) = try scan(from: from, limit: limit, head: head, filter: filter)
+        let (events, next) = try await scan(from: from, limit: limit, head: head, filter: filter)
         try await accountFeedRead(events, principal: principal, purpose: purpose)
         var body: [UInt8] = [0x5B]
         for (i, e) in events.enumerated() {
@@ -155,7 +155,7 @@ extension RecordServer {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let size = try log.size()
                 while cursor < size {
-                    let (events, next) = try scan(from: cursor, limit: 500, head: size, filter: filter, maxScan: 2000)
+                    let (events, next) = try await scan(from: cursor, limit: 500, head: size, filter: filter, maxScan: 2000)
                     if !events.isEmpty {
                         try await accountFeedRead(events, principal: principal, purpose: purpose)
                         var text = ""

@@ -45,7 +45,7 @@ extension RecordServer {
         ]
         var showEvent = principal.program == nil
         if let program = principal.program {
-            showEvent = try scopeResolver().program(ofStream: event.stream.rawValue) == program
+            showEvent = try await scopeResolver().program(ofStream: event.stream.rawValue) == program
         }
         if showEvent { body["event"] = .string(String(decoding: event.bytes, as: UTF8.self)) }
         return jsonResponse(.object(body))

@@ -31,23 +31,26 @@ extension RecordServer {
         let from = try params.date("from")
         let to = try params.date("to")
         let purpose = try purpose(request, params)
-        try catchUpViews()
+        try await catchUpViews()
         var day = to ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
         let answer: ReportCache.Answer
         if let asOf = params["as-of"] {
-            let snapshot: ProjectionSnapshot
+            let through: UInt64
             if let n = UInt64(asOf) {
-                let size = try log.currentHead().treeSize
+                let size = try log.size()
                 guard n < size else { throw Problem.parameter("as-of", "as-of position \(n) is beyond the end of the log (\(size) events)") }
-                snapshot = try views.replay(through: n + 1)
+                through = n + 1
             } else if let t = Timestamp(asOf) ?? LocalDate(asOf).map({ Timestamp(microseconds: Int64($0.dayNumber + 1) * 86_400_000_000 - 1) }) {
-                snapshot = try views.replay(through: try views.position(recordedAtOrBefore: t))
+                through = try views.position(recordedAtOrBefore: t)
                 day = to ?? t.date
             } else {
                 throw Problem.parameter("as-of", "as-of must be a log position, an RFC 3339 UTC time or a date")
             }
             if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
-            answer = try report(kind, snapshot: snapshot, program: program, from: from, day: day)
+            // A replay folds the log up to `through`: seconds on a large log, so not on the pool.
+            answer = try await OffPool.run(on: OffPool.longReads) { [self, day, program] in
+                try report(kind, snapshot: try views.replay(through: through), program: program, from: from, day: day)
+            }
         } else {
             if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
             // The same question at the same log position has the same answer: reuse it.
@@ -103,8 +106,12 @@ extension RecordServer {
     ///
     /// "Behind" is one cursor read, the log's size (``LMDBEventLog/size()``); the log's head
     /// would also decode its last event and compute the Merkle root, on every request.
-    func catchUpViews() throws {
-        if try log.size() > views.position { try views.catchUp() }
+    func catchUpViews() async throws {
+        if try log.size() > views.position {
+            // Off the pool: after another process appended a great deal, this folds all of it.
+            let views = self.views
+            _ = try await ProjectionFollower.offPool { try views.catchUp() }
+        }
     }
 
     /// Appends one `RecordAccessed` event per consumer (in one atomic append): who (the
@@ -160,7 +167,7 @@ extension RecordServer {
             throw Problem.forbidden("the audit view is for the auditor role")
         }
         let purpose = try purpose(request, params)
-        if let scoped = principal.program, try scopeResolver().program(ofStream: consumer.stream) != scoped {
+        if let scoped = principal.program, try await scopeResolver().program(ofStream: consumer.stream) != scoped {
             throw Problem.forbidden("this token is limited to another program")
         }
         let stream = try StreamID(consumer.stream)

@@ -277,13 +277,12 @@ struct ProjectionFollower: Service {
     /// The shortest time between the starts of two catch-ups.
     var minimumInterval: Duration = .milliseconds(100)
 
-    private static let queue = DispatchQueue(label: "org.imr.serve.projections", qos: .utility)
+    /// The follower's own thread; queries that find the projections behind catch up here too.
+    static let queue = DispatchQueue(label: "org.imr.serve.projections", qos: .utility)
 
     /// Runs `work` on the follower's own thread.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
-        }
+        try await OffPool.run(on: queue, work)
     }
 
     func run() async throws {
@@ -366,4 +365,25 @@ extension Problem {
 func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
     Response(status: status, headers: [.contentType: contentType, .cacheControl: "no-store"],
              body: .init(byteBuffer: ByteBuffer(bytes: value.canonicalBytes)))
+}
+
+/// Synchronous work that may take long, run on a dispatch queue instead of the cooperative
+/// pool that serves requests.
+///
+/// The pool has one thread per core, two on the project's machine: a request that folds the
+/// log on it (an as-of query's replay, the dashboard's full audit, a catch-up after another
+/// process appended a great deal) holds one of them for seconds, and two such requests stall
+/// every other request, health checks included, until they finish. On a queue they wait
+/// without holding a pool thread.
+enum OffPool {
+    /// Long reads for requests (as-of replays, dashboard pages), one at a time: a burst of
+    /// them takes one core, and the other keeps serving.
+    static let longReads = DispatchQueue(label: "org.imr.serve.long-reads", qos: .userInitiated)
+
+    /// Runs `work` on `queue` and waits for it without blocking the calling task's thread.
+    static func run<T: Sendable>(on queue: DispatchQueue, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
 }

@@ -1,0 +1,63 @@
+import CanonicalJSON
+import ClinicalRecord
+import EventLog
+import Foundation
+import RecordCore
+import RecordHTTP
+import Testing
+
+/// Work that takes long (replaying the log for an as-of query, auditing the whole log for the
+/// dashboard) must not hold the threads that serve every other request.
+@Suite("Long queries leave the server responsive")
+struct LongQueryTests {
+    /// Appends `count` progress notes for c1 straight to the log (valid events, no rule checks).
+    static func appendNotes(_ fx: Fixture, count: Int) async throws {
+        let codec = EventCodec()
+        var batch: [StreamAppend] = []
+        for n in 0..<count {
+            let note = SessionRecorded(sessionId: SessionID("filler-\(n)")!, consumerId: "c1", format: .individual, date: Fixture.day(20 + n % 300),
+                                       durationMinutes: 45, practitioners: ["pr1"], goalsFollowedUp: ["g1"], motivational: [.promoteHope],
+                                       topics: [CurriculumEdition.kit2009.modules[n % 10]], handoutsGiven: n % 2 == 0)
+            let draft = EventDraft(id: "filler-\(n)", source: "/test", type: SessionRecorded.eventType, time: Fixture.at(Fixture.day(20 + n % 300)).description,
+                                   data: try codec.encode(note), recordedBy: "seed", recordedRole: "practitioner")
+            batch.append(StreamAppend(stream: try StreamID(note.stream), expected: .any, events: [draft]))
+            if batch.count == 1000 {
+                _ = try await fx.log.append(batch)
+                batch.removeAll()
+            }
+        }
+        if !batch.isEmpty { _ = try await fx.log.append(batch) }
+    }
+
+    @Test("While two as-of queries replay the log, a health check and an ordinary query are answered first")
+    func asOfReplaysDoNotBlock() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        try await Self.appendNotes(fx, count: 12_000)
+        let size = try fx.size()
+        try await fx.withServer { client, _ in
+            let auditor = client.with(token: fx.tokens[.auditor])
+            let finished = Locked<[String]>([])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (i, kind) in ["participation", "goals"].enumerated() {
+                    group.addTask {
+                        let r = try await auditor.get("/v1/\(kind)?program=p1&as-of=\(Int(size) - 1 - i)")
+                        #expect(r.status == 200, "\(r.text)")
+                        finished.mutate { $0.append("as-of \(kind)") }
+                    }
+                }
+                // Let both replays start, then ask what any client may ask at any time.
+                try await Task.sleep(nanoseconds: 150_000_000)
+                group.addTask {
+                    let health = try await client.get("/healthz")
+                    #expect(health.status == 200)
+                    let caseload = try await auditor.get("/v1/caseload?program=p1")
+                    #expect(caseload.status == 200)
+                    finished.mutate { $0.append("others") }
+                }
+                try await group.waitForAll()
+            }
+            #expect(finished.get().first == "others", "\(finished.get())")
+        }
+    }
+}
