@@ -131,7 +131,7 @@ public final class ProjectionStore: Sendable {
                 }
                 return position - start
             } catch ProjectionStoreError.staleViews {
-                // Another process moved the views on: take its records and continue from there.
+                // Another process rebuilt the views (or wrote them behind this one): take its records and go on from there.
                 if try loadPersisted() == false { try rebuild(progress: progress) }
             }
         }
@@ -252,15 +252,28 @@ public final class ProjectionStore: Sendable {
     }
 
     /// Writes the changed records and the position in one transaction.
+    ///
+    /// Several processes may keep the same views (a server, `imr query`): each writes only
+    /// what it changed since its last write (or load), over what is on disk. That is exact
+    /// when the records on disk stand at a position between this process's last write and
+    /// its current one, whoever wrote them, because records at one position are the same
+    /// whichever process folded them, and every stream that differs since then is among this
+    /// process's changes. Records further on than this process's are left alone (its changes
+    /// stay marked for its next write, and its own records stay correct in memory); records
+    /// of another generation (a rebuild elsewhere) or behind its last write make it reload.
     private func flush(_ set: ProjectionSet) throws {
         let gen = generation.withLock { $0 }
         let changes = set.tables.map { ($0.name, $0.takeDirty()) }
         let base = flushed.withLock { $0 }
-        try env.write { txn in
-            // Exactly once across processes: write only over the position these records
-            // were built on; if another process flushed since, this one reloads instead.
+        var written = false
+        defer {
+            if !written { for (table, (_, records)) in zip(set.tables, changes) { table.restoreDirty(records.map(\.key)) } }
+        }
+        let wrote = try env.write { txn -> Bool in
             let onDisk = try txn.get(meta, key: Array("position".utf8)).flatMap { UInt64(bigEndianBytes: $0) }
-            if onDisk != base { throw ProjectionStoreError.staleViews }
+            let diskGeneration = try txn.get(meta, key: Array("generation".utf8)).flatMap(\.first).map(Int.init)
+            guard let base, let onDisk, onDisk >= base, diskGeneration == gen else { throw ProjectionStoreError.staleViews }
+            if onDisk > set.position { return false }
             for (name, records) in changes where !records.isEmpty {
                 let db = try txn.openDatabase(dbName(name, generation: gen), create: true)
                 for (key, value) in records {
@@ -268,7 +281,10 @@ public final class ProjectionStore: Sendable {
                 }
             }
             try writeMeta(txn, position: set.position, generation: gen)
+            return true
         }
+        guard wrote else { return }
+        written = true
         flushed.withLock { $0 = set.position }
     }
 
@@ -362,10 +378,17 @@ public final class ProjectionSnapshot: @unchecked Sendable {
 }
 
 /// Errors of the views.
-public enum ProjectionStoreError: Error, Sendable {
-    /// Another process wrote the views since this one read them (handled inside
-    /// ``ProjectionStore/catchUp(progress:)`` by reloading).
+public enum ProjectionStoreError: Error, Sendable, CustomStringConvertible {
+    /// Another process rebuilt the views since this one read them (handled inside
+    /// ``ProjectionStore/catchUp(progress:)`` by reloading, up to five times in a row).
     case staleViews
+
+    public var description: String {
+        switch self {
+        case .staleViews:
+            "the views were rebuilt by another process each time this one read them (five times in a row); try again"
+        }
+    }
 }
 
 extension ProjectionStore {

@@ -15,6 +15,8 @@ protocol AnyProjectionTable: AnyObject, Sendable {
     func apply(_ event: RecordedEvent)
     func reset(stream: String)
     func takeDirty() -> [(key: String, value: [UInt8]?)]
+    /// Marks `keys` changed again (their records were taken by ``takeDirty()`` but not written).
+    func restoreDirty(_ keys: [String])
     /// Every record, in key order, canonical JSON; clears the changed streams.
     func takeAll() -> [(key: String, value: [UInt8])]
 
@@ -68,6 +70,10 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
         return dirty.sorted().map { key in
             (key, records[key].map { RecordEncoder.canonicalBytes($0) })
         }
+    }
+
+    func restoreDirty(_ keys: [String]) {
+        if tracksDirty { dirty.formUnion(keys) }
     }
 
     /// Encodes on every core: the records are values, read-only here.

@@ -193,6 +193,53 @@ struct FastPathTests {
         #expect(second.snapshot().records(GoalsProjection.self) == first.snapshot().records(GoalsProjection.self))
     }
 
+    @Test("Two processes keeping one store's views: a catch-up beaten by the other's writes every time still answers, and what is on disk stays exact")
+    func viewsSharedWithABusyWriter() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        try await appendSimulated(ProgramSimulator.small(seed: 4), events: 2_000, into: log)
+        // Two ProjectionStores of one store in one process keep separate records and write
+        // the same views, as two processes do (they share the LMDB environment).
+        let server = try ProjectionStore.open(store: tmp.path, log: log)
+        let query = try ProjectionStore.open(store: tmp.path, log: log)
+        try await appendSimulated(ProgramSimulator.small(seed: 5), events: 1_500, into: log)
+        // Each time the query's fold reports progress, more events are appended (by another
+        // process) and the server catches up and writes past the query's head.
+        // Then more arrive, so that the query, if it reloaded the server's records, would find
+        // events to fold again, and be beaten again.
+        var rounds = 0
+        func append(_ tag: String) {
+            let appender = Process()
+            appender.executableURL = URL(fileURLWithPath: ToolProcess.path(of: "imr"))
+            appender.arguments = ["debug", "append-loop", tmp.path, "--tasks", "1", "--batch", "5", "--count", "4", "--run", tag]
+            appender.standardOutput = FileHandle.nullDevice
+            try? appender.run()
+            appender.waitUntilExit()
+        }
+        try query.catchUp { _, _ in
+            guard rounds < 8 else { return }
+            rounds += 1
+            append("a\(rounds)")
+            try? server.catchUp()
+            append("b\(rounds)")
+        }
+        rounds = 8
+        #expect(try log.size() > query.position)
+        // The query answers from exact records at its position…
+        let replayed = try query.replay(through: query.position)
+        #expect(try query.digests() == replayed.digests())
+        // …and the views on disk are exact at theirs (a third reader loads them).
+        try server.catchUp()
+        try query.catchUp()
+        let size = try log.size()
+        #expect(server.position == size && query.position == size)
+        let third = try ProjectionStore.open(store: tmp.path, log: log)
+        #expect(third.position == size)
+        #expect(try third.digests() == (try third.replay(through: size).digests()))
+        #expect(try query.digests() == (try third.digests()))
+    }
+
     @Test("The stored type is read from the end of canonical bytes, and only from there")
     func trailingType() throws {
         func type(_ s: String) -> String? {
