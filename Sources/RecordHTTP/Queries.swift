@@ -49,7 +49,7 @@ extension RecordServer {
             if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
             // A replay folds the log up to `through`: seconds on a large log, so not on the pool.
             answer = try await OffPool.run(on: OffPool.longReads) { [self, day, program] in
-                try report(kind, snapshot: try views.replay(through: through), program: program, from: from, day: day)
+                try report(kind, snapshot: try replaySnapshot(through: through), program: program, from: from, day: day)
             }
         } else {
             if let from, from > day { throw Problem.parameter("from", "from must not be after to") }
@@ -66,6 +66,23 @@ extension RecordServer {
         try await logAccess(principal: principal, consumers: answer.consumers, what: [kind.rawValue], purpose: purpose)
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                         body: .init(byteBuffer: answer.body))
+    }
+
+    /// The projections as the record stood after `through` events: the last such snapshot
+    /// when it is for the same point (an auditor asks several reports as of one moment), else
+    /// a replay of the log. The log only grows, so a snapshot for a position never changes.
+    /// The one snapshot kept is dropped after ``ReplayCache/keepSeconds`` without use, so its
+    /// memory (every record, as for the live views) is held only while someone is asking.
+    /// Runs on ``OffPool/longReads`` only.
+    func replaySnapshot(through: UInt64) throws -> ProjectionSnapshot {
+        if let kept = replayCache.snapshot(through: through) {
+            metrics.asOfSnapshot("reused")
+            return kept
+        }
+        let snapshot = try views.replay(through: through)
+        replayCache.keep(snapshot, through: through)
+        metrics.asOfSnapshot("replayed")
+        return snapshot
     }
 
     /// Computes a report from `snapshot`: its canonical JSON (with the snapshot's `position`)
@@ -262,6 +279,55 @@ final class ReportCache: Sendable {
             if s.position != position { s = (position, [:]) }
             if s.answers.count >= Self.capacity { s.answers.removeAll(keepingCapacity: true) }
             s.answers[key] = answer
+        }
+    }
+}
+
+/// The last as-of snapshot (``RecordServer/replaySnapshot(through:)``), dropped after
+/// ``keepSeconds`` without use.
+final class ReplayCache: Sendable {
+    /// How long an unused snapshot is kept.
+    static let keepSeconds = 60.0
+
+    private struct Kept {
+        var through: UInt64
+        var snapshot: ProjectionSnapshot
+        var used: ContinuousClock.Instant
+        /// Which ``keep(_:through:)`` put it there: a drop check scheduled for an earlier one ends.
+        var serial: Int
+    }
+    private let state = Mutex<(kept: Kept?, serial: Int)>((nil, 0))
+
+    func snapshot(through: UInt64) -> ProjectionSnapshot? {
+        state.withLock { s in
+            guard s.kept?.through == through else { return nil }
+            s.kept?.used = .now
+            return s.kept?.snapshot
+        }
+    }
+
+    func keep(_ snapshot: ProjectionSnapshot, through: UInt64) {
+        let serial = state.withLock { s in
+            s.serial += 1
+            s.kept = Kept(through: through, snapshot: snapshot, used: .now, serial: s.serial)
+            return s.serial
+        }
+        scheduleDrop(serial)
+    }
+
+    /// Drops the snapshot `serial` once it has gone unused for ``keepSeconds``.
+    private func scheduleDrop(_ serial: Int) {
+        OffPool.longReads.asyncAfter(deadline: .now() + Self.keepSeconds) { [weak self] in
+            guard let self else { return }
+            let again = self.state.withLock { s -> Bool in
+                guard let k = s.kept, k.serial == serial else { return false }
+                if ContinuousClock.now - k.used >= .seconds(Self.keepSeconds) {
+                    s.kept = nil
+                    return false
+                }
+                return true
+            }
+            if again { self.scheduleDrop(serial) }
         }
     }
 }

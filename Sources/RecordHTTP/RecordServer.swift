@@ -95,6 +95,8 @@ public final class RecordServer: Sendable {
     private let registered = Mutex<[RouteInfo]>([])
     /// Query answers at the projections' current position (``ReportCache``).
     let reportCache = ReportCache()
+    /// The last as-of snapshot, for the next report as of the same moment.
+    let replayCache = ReplayCache()
     /// The dashboard's browser sessions and its latest rendering (DashboardRoutes.swift).
     let dashboardSessions = DashboardSessions()
     let dashboardCache = Mutex<DashboardCache?>(nil)

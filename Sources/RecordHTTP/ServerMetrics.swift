@@ -63,6 +63,11 @@ public final class ServerMetrics: Sendable {
         CoreMetrics.Counter(label: "imr_access_events_total", dimensions: [("what", what)], factory: factory).increment(by: count)
     }
 
+    /// Counts as-of answers by how their snapshot was had (`outcome`: `replayed` or `reused`).
+    func asOfSnapshot(_ outcome: String) {
+        CoreMetrics.Counter(label: "imr_as_of_snapshots_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
     /// A live-feed subscriber connected (+1) or left (−1).
     func subscribers(_ delta: Int) {
         let now = subscriberCount.add(delta, ordering: .relaxed).newValue

@@ -60,4 +60,33 @@ struct LongQueryTests {
             #expect(finished.get().first == "others", "\(finished.get())")
         }
     }
+
+    @Test("Reports as of one moment share one replay; another moment replays again")
+    func asOfReportsShareAReplay() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        let size = Int(try fx.size())
+        try await fx.withServer { client, _ in
+            let auditor = client.with(token: fx.tokens[.auditor])
+            let admin = client.with(token: fx.tokens[.administrator])
+            func count(_ outcome: String) async throws -> Int {
+                let text = try await admin.get("/metrics").text
+                let line = text.split(separator: "\n").first { $0.hasPrefix("imr_as_of_snapshots_total") && $0.contains("\"\(outcome)\"") }
+                return line.flatMap { Int($0.split(separator: " ").last!) } ?? 0
+            }
+            let goals = try await auditor.get("/v1/goals?program=p1&as-of=\(size - 3)")
+            let participation = try await auditor.get("/v1/participation?program=p1&as-of=\(size - 3)")
+            let goalsAgain = try await auditor.get("/v1/goals?program=p1&as-of=\(size - 3)")
+            #expect(goals.status == 200 && participation.status == 200 && goalsAgain.status == 200)
+            #expect(goals.body == goalsAgain.body)
+            #expect(goals.object["position"] as? Int == size - 2)
+            #expect(try await count("replayed") == 1)
+            #expect(try await count("reused") == 2)
+            // Another moment: a replay of its own, with what the record said then.
+            let earlier = try await auditor.get("/v1/goals?program=p1&as-of=3")
+            #expect(earlier.status == 200)
+            #expect(earlier.object["position"] as? Int == 4)
+            #expect(try await count("replayed") == 2)
+        }
+    }
 }
