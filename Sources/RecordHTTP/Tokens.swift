@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MerkleLog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -118,13 +119,13 @@ public final class TokenStore: Sendable {
     /// new file into place, which leaves the old one with no links). A `stat` of the path on
     /// every request cost more than any other step of a cached query.
     public func authenticate(_ token: String) -> TokenRecord? {
-        let table: [TokenDigest: TokenRecord] = cache.withLock { c in
+        let table: [Hash: TokenRecord] = cache.withLock { c in
             if c.fd >= 0, let now = FileStamp(descriptor: c.fd), now == c.stamp, now.links > 0 { return c.byHash }
             if c.fd >= 0 { close(c.fd) }
             c = Self.load(path)
             return c.byHash
         }
-        return table[TokenDigest(of: token)]
+        return table[Self.digest(of: token)]
     }
 
     deinit {
@@ -150,7 +151,7 @@ public final class TokenStore: Sendable {
         }
         let records = records(in: Data(bytes)) ?? []
         let live = Dictionary(
-            records.filter { $0.revoked == nil }.compactMap { r in TokenDigest(hex: r.hash).map { ($0, r) } },
+            records.filter { $0.revoked == nil }.compactMap { r in Hash(hex: r.hash).map { ($0, r) } },
             uniquingKeysWith: { a, _ in a })
         return TokenCache(fd: fd, stamp: stamp, byHash: live)
     }
@@ -164,7 +165,7 @@ public final class TokenStore: Sendable {
     struct TokenCache {
         var fd: Int32 = -1
         var stamp: FileStamp?
-        var byHash: [TokenDigest: TokenRecord] = [:]
+        var byHash: [Hash: TokenRecord] = [:]
     }
 
     /// What tells one version of the token file from another: its inode, size and
@@ -200,55 +201,15 @@ public final class TokenStore: Sendable {
         return header[start...last]
     }
 
-    /// A token's SHA-256 as four words: the key of the live records, cheaper to make and to
-    /// hash than the hex text (this runs on every request).
-    struct TokenDigest: Hashable {
-        var words: (UInt64, UInt64, UInt64, UInt64)
-
-        init(of token: String) {
-            var token = token
-            let digest = token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
-            words = digest.withUnsafeBytes { b in
-                func word(_ i: Int) -> UInt64 { UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
-                return (word(0), word(1), word(2), word(3))
-            }
-        }
-
-        /// From 64 hex digits (a record's `hash`), or nil.
-        init?(hex: String) {
-            let digits = Array(hex.utf8)
-            guard digits.count == 64 else { return nil }
-            var w: [UInt64] = [0, 0, 0, 0]
-            for (i, c) in digits.enumerated() {
-                let v: UInt8
-                switch c {
-                case 0x30...0x39: v = c - 0x30
-                case 0x61...0x66: v = c - 0x61 + 10
-                case 0x41...0x46: v = c - 0x41 + 10
-                default: return nil
-                }
-                w[i / 16] = w[i / 16] << 4 | UInt64(v)
-            }
-            words = (w[0], w[1], w[2], w[3])
-        }
-
-        static func == (a: Self, b: Self) -> Bool { a.words == b.words }
-        func hash(into h: inout Hasher) {
-            h.combine(words.0); h.combine(words.1); h.combine(words.2); h.combine(words.3)
-        }
+    /// A token's SHA-256, the key of the live records: four words (MerkleLog's `Hash`),
+    /// cheaper to make and to hash than the hex text (this runs on every request).
+    static func digest(of token: String) -> Hash {
+        var token = token
+        return token.withUTF8 { Hash(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
     }
 
     /// Lower-case hex SHA-256 of `token`.
-    public static func hash(_ token: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in SHA256.hash(data: Array(token.utf8)) {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hash(_ token: String) -> String { digest(of: token).hex }
 
     static func isIdentifier(_ text: String) -> Bool {
         let b = Array(text.utf8)
