@@ -269,7 +269,7 @@ public final class ProjectionStore: Sendable {
         defer {
             if !written { for (table, (_, records)) in zip(set.tables, changes) { table.restoreDirty(records.map(\.key)) } }
         }
-        let wrote = try env.write { txn -> Bool in
+        written = try env.write { txn -> Bool in
             let onDisk = try txn.get(meta, key: Array("position".utf8)).flatMap { UInt64(bigEndianBytes: $0) }
             let diskGeneration = try txn.get(meta, key: Array("generation".utf8)).flatMap(\.first).map(Int.init)
             guard let base, let onDisk, onDisk >= base, diskGeneration == gen else { throw ProjectionStoreError.staleViews }
@@ -283,9 +283,7 @@ public final class ProjectionStore: Sendable {
             try writeMeta(txn, position: set.position, generation: gen)
             return true
         }
-        guard wrote else { return }
-        written = true
-        flushed.withLock { $0 = set.position }
+        if written { flushed.withLock { $0 = set.position } }
     }
 
     private func writeMeta(_ txn: borrowing Transaction, position: UInt64, generation gen: Int) throws {

@@ -54,7 +54,7 @@ public struct ReportPage: Sendable {
             sites.append(SiteFidelity(program: p.program, name: p.name, points: snapshot.fidelityHistory(program: id, asOf: asOf)))
         }
         let formatter = ISO8601DateFormatter()
-        let status = try standing?.check() ?? ChainAudit.Status(verifier: try log.verifyChain(strict: false), lastFullCheck: Date())
+        let status = try (standing ?? ChainAudit(log: log)).check()
         let verifier = status.verifier
         let checkpoint = try log.latestCheckpoint()
         // What the verifier read: the stored root at that size was compared inside the check,

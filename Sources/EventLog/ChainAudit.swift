@@ -22,11 +22,6 @@ public final class ChainAudit: Sendable {
         public var verifier: ChainVerifier
         /// When the whole log was last read and verified.
         public var lastFullCheck: Date
-
-        public init(verifier: ChainVerifier, lastFullCheck: Date) {
-            self.verifier = verifier
-            self.lastFullCheck = lastFullCheck
-        }
     }
 
     /// The log audited.
