@@ -332,9 +332,27 @@ public final class ProjectionStore: Sendable {
     /// The projections as the record stood after `position` events (what the record said
     /// then), folded in memory from the log.
     public func replay(through position: UInt64) throws -> ProjectionSnapshot {
-        let set = ProjectionSet(tables: projections.map { Self.table(for: $0) })
+        try replay(through: position, from: nil)
+    }
+
+    /// The projections as the record stood after `position` events, folded forward from
+    /// `earlier` when it is a replay of at most `position` events, so that only the events
+    /// between the two are read; from the start of the log otherwise.
+    ///
+    /// The result equals ``replay(through:)``: `earlier` holds exactly the records of a store
+    /// cut at its position, and folding on from there is incremental application, corrections
+    /// included (a correction folds its stream's history again, up to itself), which a
+    /// rebuild equals. `earlier` is not changed.
+    public func replay(through position: UInt64, from earlier: ProjectionSnapshot?) throws -> ProjectionSnapshot {
+        let end = min(position, try log.currentHead().treeSize)
+        let set: ProjectionSet
+        if let earlier, earlier.position <= end, earlier.folded.tables.map(\.name) == projections.map { type(of: $0).name } {
+            set = earlier.folded.copy()
+        } else {
+            set = ProjectionSet(tables: projections.map { Self.table(for: $0) })
+        }
         for table in set.tables { table.tracksDirty = false }
-        try fold(set, to: min(position, try log.currentHead().treeSize), precorrected: true, progress: nil) {}
+        try fold(set, to: end, precorrected: true, progress: nil) {}
         return ProjectionSnapshot(set: set)
     }
 

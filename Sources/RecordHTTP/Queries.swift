@@ -69,19 +69,23 @@ extension RecordServer {
     }
 
     /// The projections as the record stood after `through` events: the last such snapshot
-    /// when it is for the same point (an auditor asks several reports as of one moment), else
-    /// a replay of the log. The log only grows, so a snapshot for a position never changes.
+    /// when it is for the same point (an auditor asks several reports as of one moment); else
+    /// that snapshot folded on to `through` when it is for an earlier point (an auditor
+    /// stepping forward through time reads only the events in between); else a replay of
+    /// the log from its start. The log only grows, so a snapshot for a position never changes.
     /// The one snapshot kept is dropped after ``ReplayCache/keepSeconds`` without use, so its
     /// memory (every record, as for the live views) is held only while someone is asking.
     /// Runs on ``OffPool/longReads`` only.
     func replaySnapshot(through: UInt64) throws -> ProjectionSnapshot {
-        if let kept = replayCache.snapshot(through: through) {
+        let kept = replayCache.latest()
+        if let kept, kept.through == through {
             metrics.asOfSnapshot("reused")
-            return kept
+            return kept.snapshot
         }
-        let snapshot = try views.replay(through: through)
+        let earlier = kept.flatMap { $0.through < through ? $0.snapshot : nil }
+        let snapshot = try views.replay(through: through, from: earlier)
         replayCache.keep(snapshot, through: through)
-        metrics.asOfSnapshot("replayed")
+        metrics.asOfSnapshot(earlier == nil ? "replayed" : "advanced")
         return snapshot
     }
 
@@ -298,11 +302,12 @@ final class ReplayCache: Sendable {
     }
     private let state = Mutex<(kept: Kept?, serial: Int)>((nil, 0))
 
-    func snapshot(through: UInt64) -> ProjectionSnapshot? {
+    /// The snapshot kept, with the point it was asked for (marked used).
+    func latest() -> (through: UInt64, snapshot: ProjectionSnapshot)? {
         state.withLock { s in
-            guard s.kept?.through == through else { return nil }
+            guard let k = s.kept else { return nil }
             s.kept?.used = .now
-            return s.kept?.snapshot
+            return (k.through, k.snapshot)
         }
     }
 

@@ -3,6 +3,7 @@ import ClinicalRecord
 import EventLog
 import EventLogTesting
 import Foundation
+import ProgramSimulator
 import Projections
 import RecordCore
 import Testing
@@ -135,6 +136,7 @@ struct EngineTests {
         let size = try log.currentHead().treeSize
         let cutLog = try cut.create()
         var copied: UInt64 = 0
+        var earlier: ProjectionSnapshot?
         for p in [size / 3, size / 2, size] {
             // Copy events copied..<p into the cut store, unchanged in id, time and data.
             let events = try log.readEvents(from: copied, limit: Int(p - copied))
@@ -147,7 +149,13 @@ struct EngineTests {
             let cutViews = try ProjectionStore.open(store: cut.path, log: cutLog)
             try cutViews.catchUp()
             #expect(try views.replay(through: p).digests() == (try cutViews.digests()), "as of \(p)")
+            // Folded on from the replay of an earlier point: the same records.
+            let advanced = try views.replay(through: p, from: earlier)
+            #expect(try advanced.digests() == (try cutViews.digests()), "as of \(p), from \(earlier?.position ?? 0)")
+            earlier = advanced
         }
+        // A later snapshot is no starting point: the replay starts from the log's beginning.
+        #expect(try views.replay(through: size / 3, from: earlier).digests() == (try views.replay(through: size / 3).digests()))
     }
 
     @Test("An amendment changes what the projections show; an entry in error disappears; the log keeps both originals")
@@ -184,6 +192,13 @@ struct EngineTests {
         #expect(asBefore.participation(asOf: day).programs[0].hours == hoursBefore)
         #expect(asBefore.participation(asOf: day).programs[0].sessions == sessionsBefore)
         #expect(try views.replay(through: try log.currentHead().treeSize).digests() == (try views.digests()))
+        // Folding on from the earlier replay meets the amendment and the entry in error on the
+        // way, and ends where the live views stand; the earlier replay is left as it was.
+        let digestsBefore = try asBefore.digests()
+        let advanced = try views.replay(through: try log.currentHead().treeSize, from: asBefore)
+        #expect(advanced.position == (try log.currentHead().treeSize))
+        #expect(try advanced.digests() == (try views.digests()))
+        #expect(try asBefore.digests() == digestsBefore)
     }
 }
 
@@ -211,6 +226,32 @@ struct EnginePropertyTests {
                 let incremental = try views.digests()
                 try views.rebuild()
                 #expect(try views.digests() == incremental, "seed \(seed), step \(step)")
+            } catch {
+                Issue.record("seed \(seed): \(error)")
+            }
+        }
+    }
+
+    @Test("Over random histories, a replay folded on from an earlier replay equals a replay from the start")
+    func chainedReplays() async throws {
+        await propertyCheck(count: 6, input: Gen.uint64(), Gen.int(in: 2...5)) { seed, points in
+            do {
+                let tmp = try TemporaryStore()
+                defer { tmp.remove() }
+                let log = try tmp.create()
+                var scenario = Scenario(seed: seed)
+                try await record(scenario.commands(consumers: 4 + Int(seed % 6), weeks: 3 + Int(seed % 5)), into: log)
+                let views = try ProjectionStore.open(store: tmp.path, log: log)
+                let size = try log.currentHead().treeSize
+                var rng = SeededRandom(seed: seed)
+                let cuts = (0..<points).map { _ in rng.next() % (size + 1) }.sorted()
+                var earlier: ProjectionSnapshot?
+                for p in cuts {
+                    let advanced = try views.replay(through: p, from: earlier)
+                    #expect(advanced.position == p)
+                    #expect(try advanced.digests() == (try views.replay(through: p).digests()), "seed \(seed), \(cuts)")
+                    earlier = advanced
+                }
             } catch {
                 Issue.record("seed \(seed): \(error)")
             }

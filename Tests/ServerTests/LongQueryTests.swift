@@ -61,7 +61,7 @@ struct LongQueryTests {
         }
     }
 
-    @Test("Reports as of one moment share one replay; another moment replays again")
+    @Test("Reports as of one moment share one replay; an earlier moment replays again; a later one folds on from the last")
     func asOfReportsShareAReplay() async throws {
         let fx = try await Fixture.make()
         defer { fx.tmp.remove() }
@@ -86,6 +86,13 @@ struct LongQueryTests {
             let earlier = try await auditor.get("/v1/goals?program=p1&as-of=3")
             #expect(earlier.status == 200)
             #expect(earlier.object["position"] as? Int == 4)
+            #expect(try await count("replayed") == 2)
+            // Stepping forward again: the kept snapshot is folded on, and the answer is the
+            // one the first replay gave.
+            let forward = try await auditor.get("/v1/goals?program=p1&as-of=\(size - 3)")
+            #expect(forward.status == 200)
+            #expect(forward.body == goals.body)
+            #expect(try await count("advanced") == 1)
             #expect(try await count("replayed") == 2)
         }
     }
