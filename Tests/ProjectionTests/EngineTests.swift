@@ -199,6 +199,25 @@ struct EngineTests {
         #expect(advanced.position == (try log.currentHead().treeSize))
         #expect(try advanced.digests() == (try views.digests()))
         #expect(try asBefore.digests() == digestsBefore)
+
+        // Two more amendments of the same entry: between the last replay and the end, its
+        // stream now has two corrections, and folding on from that replay folds the stream
+        // again only at the second; the records are still those of the live views, which
+        // folded it again at each.
+        let sizeAmendedOnce = try log.currentHead().treeSize
+        let more = [25, 20].enumerated().map { i, minutes in
+            CommandRequest(command: .record(EntryAmended(targetEventId: amendment.targetEventId, consumerId: amendment.consumerId,
+                                                         kind: .correction, content: ["duration_minutes": .number(Double(minutes))],
+                                                         reason: "misentered again", author: "u1")),
+                           occurredAt: corrections[0].occurredAt, commandId: "cmd-again-\(i)")
+        }
+        try await record(more, into: log)
+        try views.catchUp()
+        let onceMore = try views.replay(through: try log.currentHead().treeSize, from: advanced)
+        #expect(advanced.position == sizeAmendedOnce)
+        #expect(try onceMore.digests() == (try views.digests()))
+        #expect(try onceMore.digests() != (try advanced.digests()))
+        #expect(try views.replay(through: try log.currentHead().treeSize).digests() == (try views.digests()))
     }
 }
 
