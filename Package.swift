@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "RecordTests",
             dependencies: [
-                "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting", "CanonicalJSON",
+                "ClinicalRecord", "RecordCore", "EventLog", "EventLogTesting", "CanonicalJSON", "ProgramSimulator",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuditTests",
-            dependencies: ["EventLog", "EventLogTesting", "MerkleLog", "LMDBKit", "CanonicalJSON"],
+            dependencies: ["EventLog", "EventLogTesting", "MerkleLog", "LMDBKit", "CanonicalJSON", "ProgramSimulator"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,22 +1,11 @@
 import EventLog
 import Foundation
 import LMDBKit
+import ProgramSimulator
 import Testing
 
 @Suite("imr-audit: single-byte flips of log/data.mdb are never verified silently")
 struct ByteFlipTests {
-    /// SplitMix64: a seeded generator, so a failing trial can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// What one trial did and found.
     struct Trial: Sendable {
         var offset: Int
@@ -46,7 +35,7 @@ struct ByteFlipTests {
         let fileSize = try FileManager.default.attributesOfItem(atPath: store.dataFile)[.size] as! Int
         // A fixed seed keeps CI deterministic; IMR_FLIP_SEED replays or varies it.
         let seed = ProcessInfo.processInfo.environment["IMR_FLIP_SEED"].flatMap { UInt64($0) } ?? 0x2026_1123
-        var generator = SeededGenerator(state: seed)
+        var generator = SplitMix64(seed: seed)  // seeded, so a failing trial can be replayed
         let plan = (0..<200).map { _ in
             (Int.random(in: 0..<fileSize, using: &generator), UInt8.random(in: 1...255, using: &generator))
         }
@@ -161,7 +150,7 @@ struct TargetedFlipTests {
         let file = try Data(contentsOf: URL(fileURLWithPath: store.dataFile))
         let stored = try store.rawEvents()
         for e in events { #expect(Array(file[e.range]) == stored[Int(e.position)], "event \(e.position)") }
-        var generator = ByteFlipTests.SeededGenerator(state: 0x5EED_F11B)
+        var generator = SplitMix64(seed: 0x5EED_F11B)
         // 150 flips in event bytes, 50 in stored Merkle node hashes.
         var plan: [(offset: Int, mask: UInt8, position: UInt64?)] = (0..<150).map { _ in
             let e = events[Int.random(in: 0..<events.count, using: &generator)]

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import LMDBKit
 import MerkleLog
+import ProgramSimulator
 
 extension ImrBench {
     /// Item 6: full verification (chain and Merkle, as imr-audit verify does it) against a raw
@@ -93,7 +94,7 @@ extension ImrBench {
     private func measureProofs(
         label: String, size: UInt64, reader: some NodeReader, rawGet: (NodeID) throws -> Void, report: (Figure) -> Void
     ) throws {
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         let n = 2000
         let root = try Proofs.rootHash(size: size, reader: reader)
         var nodesRead = 0

@@ -1,17 +1,6 @@
 import CanonicalJSON
 import EventLog
-
-/// SplitMix64: a tiny, fixed-seed generator, so every run builds the same workload.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import ProgramSimulator
 
 /// The standard workload of DESIGN.md section 10: session notes of about 400 bytes of JSON
 /// data, round-robin over 10,000 consumer streams, from a fixed seed.
@@ -41,7 +30,7 @@ struct Workload {
 
     /// Event `n` of the workload (deterministic in `n`).
     func draft(_ n: Int) -> (StreamID, EventDraft) {
-        var rng = SplitMix64(state: Workload.seed ^ UInt64(n) &* 0x2545_F491_4F6C_DD1D)
+        var rng = SplitMix64(seed: Workload.seed ^ UInt64(n) &* 0x2545_F491_4F6C_DD1D)
         let stream = streamIDs[n % Workload.streams]
         let day = 1 + n / Workload.streams % 28
         let data: JSONValue = .object([

@@ -1,22 +1,11 @@
 import CanonicalJSON
 import ClinicalRecord
+import ProgramSimulator
 
 // A generator of random program histories from a seed. It keeps its own small model of the
 // record (independent of RecordState) and only emits commands the model says the rules allow,
 // so every step of a generated history must be accepted. A mutation then breaks exactly one
 // rule and names the rule it expects.
-
-/// SplitMix64: a small deterministic generator, so a seed always gives the same history.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// One generated command: its command id (`k<n>`, so event j gets the id `k<n>.<j>`) and day.
 struct Step {
@@ -85,7 +74,7 @@ struct HistoryGenerator {
         var members: [ConsumerID]
     }
 
-    var rng: SplitMix
+    var rng: SplitMix64
     var today = 0
     var counter = 0
     var steps: [Step] = []
@@ -95,7 +84,7 @@ struct HistoryGenerator {
     var groups: [Group] = []
     var maxConsumers = 6
 
-    init(seed: UInt64) { rng = SplitMix(state: seed) }
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     // MARK: Helpers
 
