@@ -37,6 +37,16 @@ struct QueryCLITests {
         #expect(r.stdout.contains(#""individual":0"#))
         r = try ToolRunner.run(["query", "caseload", tmp.path, "--as-of", "yesterday"])
         #expect(r.status == 64)
+        // A position past the last event is refused, as the HTTP API refuses it, rather than
+        // answered as of the end of the log (the demo store holds 17 events: 0 to 16).
+        r = try ToolRunner.run(["query", "caseload", tmp.path, "--as-of", "16", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for past in ["17", "18446744073709551615"] {
+            r = try ToolRunner.run(["query", "caseload", tmp.path, "--as-of", past])
+            #expect(r.status == 64, "--as-of \(past): \(r.stderr)")
+            #expect(r.stderr.contains("--as-of position \(past) is beyond the end of the log (17 events)"), "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
     }
 
     @Test("project verify, rebuild and status agree on every digest")

@@ -28,7 +28,13 @@ func openSnapshot(_ path: String, asOf: AsOf, progress: Bool) throws -> (Project
     bar?.finish()
     switch asOf {
     case .now: return (views.snapshot(), views)
-    case .position(let p): return (try views.replay(through: p + 1), views)
+    case .position(let p):
+        // As the HTTP API does: a position that holds no event yet is an error, not the end.
+        let size = try log.currentHead().treeSize
+        guard p < size else {
+            throw ValidationError("--as-of position \(p) is beyond the end of the log (\(size) event\(size == 1 ? "" : "s"))")
+        }
+        return (try views.replay(through: p + 1), views)
     case .time(let t): return (try views.replay(through: try views.position(recordedAtOrBefore: t)), views)
     }
 }
