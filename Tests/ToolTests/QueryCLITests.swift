@@ -47,6 +47,19 @@ struct QueryCLITests {
             #expect(r.stderr.contains("--as-of position \(past) is beyond the end of the log (17 events)"), "\(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
+        // A period that ends before it starts is refused for every kind (fidelity used to trap
+        // on it), with or without --to.
+        for kind in ["fidelity", "participation", "goals"] {
+            r = try ToolRunner.run(["query", kind, tmp.path, "--program", "north", "--from", "2026-03-01", "--to", "2026-02-01"])
+            #expect(r.status == 64, "\(kind): \(r.stderr)")
+            #expect(r.stderr.contains("--from must not be after --to: 2026-03-01 is after 2026-02-01"), "\(kind): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+        r = try ToolRunner.run(["query", "fidelity", tmp.path, "--program", "north", "--from", "2026-03-01", "--as-of", "2026-02-01"])
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains("2026-03-01 is after 2026-02-01"), "\(r.stderr)")
+        r = try ToolRunner.run(["query", "fidelity", tmp.path, "--program", "north", "--from", "2026-02-01", "--to", "2026-02-01"])
+        #expect(r.status == 0, "\(r.stderr)")
     }
 
     @Test("project verify, rebuild and status agree on every digest")

@@ -143,11 +143,16 @@ extension Imr {
         func run() throws {
             try runReportingSync {
                 let asOf = self.asOf.flatMap(AsOf.init(parsing:)) ?? .now
-                let (snapshot, _) = try openSnapshot(store.store, asOf: asOf, progress: format == .table)
                 var day = LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
                 if case .time(let t) = asOf { day = t.date }
                 if let to { day = LocalDate(to)! }
                 let start = from.flatMap(LocalDate.init)
+                // The period ends on `day` (--to, else the --as-of time's date, else today).
+                if let start, start > day {
+                    throw ValidationError("--from must not be after --to: \(start) is after \(day)"
+                        + (to == nil ? " (the day the report is taken on: --to, else the --as-of date, else today)" : ""))
+                }
+                let (snapshot, _) = try openSnapshot(store.store, asOf: asOf, progress: format == .table)
                 let programID = program.flatMap(ProgramID.init)
                 switch kind {
                 case .caseload:
