@@ -92,6 +92,17 @@ struct QueryCLITests {
         #expect(!html.contains("https://"))
         #expect(html.contains(#"id="audit-status">verified"#))
     }
+
+    @Test("report to a file it cannot write: one line naming the file and the reason, exit 74")
+    func reportToAnUnwritableFile() throws {
+        let tmp = try demoStore()
+        defer { tmp.remove() }
+        let out = tmp.path + "/no-such-folder/report.html"
+        let r = try ToolRunner.run(["report", tmp.path, "--out", out])
+        #expect(r.status == 74, "\(r.stderr)")
+        #expect(r.stderr == "error: cannot write \(out): No such file or directory\n", "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }
 
 extension String {

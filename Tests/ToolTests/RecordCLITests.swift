@@ -103,6 +103,13 @@ struct RecordCLITests {
         #expect(r.stdout.contains(#""homework":{"type":"string","x-phi":true}"#))
         let tmp = try freshStore()
         defer { tmp.remove() }
+        // Into a folder, one file per type; a folder that cannot be made is one line, exit 74.
+        r = try ToolRunner.run(["schema", "--out", tmp.path + "/schemas"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: tmp.path + "/schemas/org.imr.session.recorded.v2.json"))
+        r = try ToolRunner.run(["schema", "--out", tmp.path + "/schemas/org.imr.session.recorded.v2.json/sub"])
+        #expect(r.status == 74, "\(r.stderr)")
+        #expect(r.stderr == "error: cannot create the folder \(tmp.path)/schemas/org.imr.session.recorded.v2.json/sub: Not a directory\n")
         r = try ToolRunner.run(["record", tmp.path, "make-coffee", "--json", "{}"])
         #expect(r.status == 64)
         r = try ToolRunner.run(["record", tmp.path, "set-goal", "--json", "{not json"])

@@ -65,7 +65,7 @@ extension Imr {
             print("projections (caseload, goals, participation, fidelity) rebuilt from the log in \(String(format: "%.1f", Date().timeIntervalSince(projecting))) s")
             let auditing = Date()
             let (checkpoint, note) = try log.makeCheckpoint(signer: try log.loadSigner())
-            try note.write(toFile: store + ".checkpoint", atomically: true, encoding: .utf8)
+            try writeOutput(Data(note.utf8), to: store + ".checkpoint")
             let verifier = try log.verifyChain(strict: false, rootsAt: [checkpoint.size])
             let opened = try SignedCheckpoint.open(note, verifier: try NoteVerifier(verifierKey: log.verifierKey))
             let audited = verifier.violations.isEmpty && verifier.roots[checkpoint.size] == opened.rootHash

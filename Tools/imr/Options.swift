@@ -41,3 +41,34 @@ func exitCode(reporting error: EventLogError) -> ExitCode {
 func openStore(_ path: String, readOnly: Bool = false) throws -> LMDBEventLog {
     try LMDBEventLog.open(at: path, options: .init(readOnly: readOnly))
 }
+
+/// Writes `data` to the file at `path` (atomically: a reader never sees half a file). A failure
+/// is reported in one line naming the file and the system's reason, with exit code 74 (I/O).
+func writeOutput(_ data: Data, to path: String) throws {
+    do {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        printError("error: cannot write \(path): \(systemReason(error))")
+        throw ExitCode(74)
+    }
+}
+
+/// Creates the folder at `path` and its parents; a failure as ``writeOutput(_:to:)`` reports it.
+func createOutputFolder(_ path: String) throws {
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        printError("error: cannot create the folder \(path): \(systemReason(error))")
+        throw ExitCode(74)
+    }
+}
+
+/// The system's reason for a failed file operation (Foundation's own text for a missing
+/// folder is "The file doesn't exist"; the POSIX error underneath says what happened).
+private func systemReason(_ error: any Error) -> String {
+    let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+    if let underlying, underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+    let own = error as NSError
+    if own.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(own.code))) }
+    return error.localizedDescription
+}

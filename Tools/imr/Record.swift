@@ -215,9 +215,9 @@ extension Imr {
                 print(JSONValue.object(all).canonicalString)
                 return
             }
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try createOutputFolder(out)
             for (name, schema) in all.sorted(by: { $0.key < $1.key }) {
-                try Data(schema.canonicalBytes).write(to: URL(fileURLWithPath: out + "/" + name + ".json"))
+                try writeOutput(Data(schema.canonicalBytes), to: out + "/" + name + ".json")
             }
             print("wrote \(all.count) schemas to \(out)")
         }

@@ -36,7 +36,7 @@ extension Imr {
                 let (snapshot, views) = try openSnapshot(store.store, asOf: .now, progress: true)
                 let day = try date.flatMap(LocalDate.init) ?? ReportPage.lastClinicalDate(views.log) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86_400))
                 let page = try ReportPage.gather(snapshot: snapshot, log: views.log, asOf: day, title: title)
-                try Data(page.html().utf8).write(to: URL(fileURLWithPath: out))
+                try writeOutput(Data(page.html().utf8), to: out)
                 print("wrote \(out): \(page.sites.count) sites, \(page.audit.events) events, audit \(page.audit.verified ? "verified" : "NOT verified")")
                 if !page.audit.verified { throw ExitCode.failure }
             }
