@@ -139,8 +139,20 @@ public final class RecordServer: Sendable {
         addRoutes(to: router)
         let server: HTTPServerBuilder
         if let cert = options.tlsCertificate, let key = options.tlsKey {
-            let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
-            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            try ServerStartError.checkReadable(cert, "the TLS certificate chain")
+            try ServerStartError.checkReadable(key, "the TLS private key")
+            let chain: [NIOSSLCertificateSource]
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+            } catch {
+                throw ServerStartError(description: "the TLS certificate chain \(cert) is not a PEM certificate chain (\(error))")
+            }
+            let privateKey: NIOSSLPrivateKey
+            do {
+                privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            } catch {
+                throw ServerStartError(description: "the TLS private key \(key) is not a PEM private key (\(error))")
+            }
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
             server = try .tls(.http1(), tlsConfiguration: tls)
         } else {
@@ -161,7 +173,11 @@ public final class RecordServer: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = try makeApplication(onServerRunning: onServerRunning)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError where [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(error.errnoCode) {
+            throw ServerStartError(description: "cannot listen on \(options.host):\(options.port): \(String(cString: strerror(error.errnoCode)))")
+        }
     }
 
     // MARK: Routing
@@ -387,5 +403,20 @@ enum OffPool {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }
+    }
+}
+
+/// Why the server could not start: a TLS file it cannot read or use, or an address it cannot
+/// listen on. The description names the file or the address and the reason.
+public struct ServerStartError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    /// Throws when the file at `path` cannot be opened for reading, with the system's reason.
+    static func checkReadable(_ path: String, _ what: String) throws {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 {
+            throw ServerStartError(description: "cannot read \(what) \(path): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
     }
 }

@@ -92,6 +92,38 @@ struct ShutdownTests {
 
 @Suite("TLS")
 struct TLSTests {
+    @Test("A TLS file that is missing or not PEM, and an address in use: the server does not start, and says which file or address and why")
+    func startErrors() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        let garbage = fx.tmp.path + "-garbage.pem"
+        try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: garbage))
+        defer { try? FileManager.default.removeItem(atPath: garbage) }
+        func startError(_ options: RecordServer.Options) throws -> String? {
+            do {
+                _ = try RecordServer(store: fx.tmp.path, log: fx.log, options: options).makeApplication()
+                return nil
+            } catch let error as ServerStartError {
+                return error.description
+            }
+        }
+        var options = Fixture.options
+        options.tlsCertificate = fx.tmp.path + "/missing.pem"
+        options.tlsKey = garbage
+        #expect(try startError(options) == "cannot read the TLS certificate chain \(fx.tmp.path)/missing.pem: No such file or directory")
+        options.tlsCertificate = garbage
+        #expect(try startError(options)?.hasPrefix("the TLS certificate chain \(garbage) is not a PEM certificate chain") == true)
+
+        // `imr serve` on a port this process is serving on: one line, exit 74.
+        try await fx.withServer { client, _ in
+            let port = client.port
+            let r = try await offPool { try ToolProcess.run("imr", ["serve", fx.tmp.path, "--port", "\(port)"]) }
+            #expect(r.status == 74, "\(r.stderr)")
+            #expect(r.stderr == "error: cannot listen on 127.0.0.1:\(port): Address already in use\n", "\(r.stderr)")
+            #expect(try await client.get("/healthz").status == 200)
+        }
+    }
+
     @Test("--tls-cert/--tls-key serve HTTPS (a self-signed certificate, checked with curl)")
     func https() async throws {
         let fx = try await Fixture.make()

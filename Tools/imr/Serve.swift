@@ -52,9 +52,14 @@ extension Imr {
                 let server = try RecordServer(store: store.store, options: options)
                 let scheme = tlsCert == nil ? "http" : "https"
                 let (path, address) = (store.store, host)
-                try await server.run(onServerRunning: { port in
-                    FileHandle.standardOutput.write(Data("serving \(path) on \(scheme)://\(address):\(port)\n".utf8))
-                })
+                do {
+                    try await server.run(onServerRunning: { port in
+                        FileHandle.standardOutput.write(Data("serving \(path) on \(scheme)://\(address):\(port)\n".utf8))
+                    })
+                } catch let error as ServerStartError {
+                    printError("error: \(error.description)")
+                    throw ExitCode(74)
+                }
                 FileHandle.standardOutput.write(Data("stopped; the store is closed\n".utf8))
             }
         }
