@@ -91,7 +91,9 @@ public struct ParticipationReport: Codable, Sendable, Equatable {
         public var medianDaysReferralToFirstSession: Int?
     }
     public var asOf: LocalDate
-    public var from: LocalDate
+    /// The first day sessions and hours count; `nil` (absent in JSON) when they count from the
+    /// beginning of the record.
+    public var from: LocalDate?
     public var programs: [ProgramRow]
     public var consumers: [ConsumerRow]
 }
@@ -152,7 +154,7 @@ extension ProjectionSnapshot {
             if let w = waits[k]?.sorted(), !w.isEmpty { pr.medianDaysReferralToFirstSession = w[w.count / 2] }
             programs[k] = pr
         }
-        return ParticipationReport(asOf: date, from: start, programs: programs.values.sorted { $0.program < $1.program },
+        return ParticipationReport(asOf: date, from: from, programs: programs.values.sorted { $0.program < $1.program },
                                    consumers: rows.sorted { $0.consumer < $1.consumer })
     }
 }

@@ -59,6 +59,22 @@ struct QueryFreshnessTests {
         }
     }
 
+    @Test("A participation report without a start date covers the whole record and has no `from`; with one, `from` is that date")
+    func participationPeriod() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        try await fx.withServer { client, _ in
+            let auditor = client.with(token: fx.tokens[.auditor])
+            let whole = try await auditor.get("/v1/participation?program=p1")
+            #expect(whole.status == 200, "\(whole.text)")
+            #expect(whole.object["from"] == nil, "\(whole.text)")
+            let none = try await auditor.get("/v1/participation?program=no-such-program")
+            #expect(none.status == 200 && none.object["from"] == nil, "\(none.text)")
+            let since = try await auditor.get("/v1/participation?program=p1&from=\(Fixture.day(10))")
+            #expect(since.object["from"] as? String == Fixture.day(10).description, "\(since.text)")
+        }
+    }
+
     @Test("Goal and participation queries account every read, even when the answer is reused")
     func repeatedConsumerQueriesAreAccounted() async throws {
         let fx = try await Fixture.make()
