@@ -93,10 +93,10 @@ extension RecordServer {
         case .array(let a): objects = a
         case .object: objects = [json]
         default:
-            throw Problem.from(RecordError.invalid("event.object", field: nil, "the body is an event object or an array of them"))
+            throw Problem.from(RecordError.invalid("event.object", field: "$", "the body is an event object or an array of them"))
         }
         guard !objects.isEmpty, objects.count <= EventLimits.maxEventsPerAppend else {
-            throw Problem.from(RecordError.invalid("events.count", field: nil, "between 1 and \(EventLimits.maxEventsPerAppend) events"))
+            throw Problem.from(RecordError.invalid("events.count", field: "$", "the body holds between 1 and \(EventLimits.maxEventsPerAppend) events; it held \(objects.count)"))
         }
         var drafts: [EventDraft] = []
         var violations: [RecordError.Violation] = []

@@ -162,6 +162,14 @@ struct AppendTests {
             }
             #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
             #expect(try fx.size() == before, "nothing was written")
+            // A body that is no event, or no events at all, names the body itself as the field.
+            for body in ["[]", "42"] {
+                let r = try await i.send("POST", "/v1/streams/ehr-1/events?expected-version=any",
+                                         headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+                let error = (r.object["errors"] as? [[String: Any]])?.first
+                #expect(r.status == 422 && error?["field"] as? String == "$", "\(r.text)")
+            }
+            #expect(try fx.size() == before, "nothing was written")
         }
     }
 }
