@@ -25,7 +25,7 @@ public struct CommandRequest: Sendable {
     /// - Throws: ``RecordError`` `.invalid` naming the field and rule; values are never quoted.
     public static func parse(name: String?, json: JSONValue) throws(RecordError) -> CommandRequest {
         guard case .object(var members) = json else {
-            throw .invalid("command.object", field: nil, "a command is a JSON object")
+            throw .invalid("command.object", field: "$", "a command is a JSON object")
         }
         var commandName = name
         if let given = members.removeValue(forKey: "command") {

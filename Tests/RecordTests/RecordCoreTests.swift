@@ -220,7 +220,7 @@ struct CommandParseTests {
                                      rule: "command.id", field: "command_id")
         try await expectParseRefusal(fx, name: "set-goal", #"{"command":"achieve-goal","occurred_at":"2026-01-20T10:00:00Z",\#(goal)}"#,
                                      rule: "command.name-mismatch", field: "command")
-        try await expectParseRefusal(fx, name: nil, #"["SECRET-TEXT-123"]"#, rule: "command.object", field: nil)
+        try await expectParseRefusal(fx, name: nil, #"["SECRET-TEXT-123"]"#, rule: "command.object", field: "$")
         #expect(try await fx.size() == UInt64(Script.setup.count))
     }
 
