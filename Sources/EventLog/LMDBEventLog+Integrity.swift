@@ -73,11 +73,8 @@ extension LMDBEventLog {
         }
         let dir = store + "/keys"
         let path = signerKeyFile(of: store)
-        do {
-            try FileManager.default.createDirectory(
-                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw EventLogError(code: .storage, message: "cannot create \(dir): \(error.localizedDescription)")
+        if let failure = makeDirectories(dir, mode: 0o700) {
+            throw EventLogError(code: .storage, message: "cannot create \(dir): \(String(cString: strerror(failure)))")
         }
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {

@@ -77,10 +77,8 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         if fm.fileExists(atPath: logDir + "/data.mdb") {
             throw EventLogError(code: .alreadyExists, message: "a store already exists at \(path)")
         }
-        do {
-            try fm.createDirectory(atPath: logDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw EventLogError(code: .storage, message: "cannot create the store directory \(path): \(error.localizedDescription)")
+        if let failure = makeDirectories(logDir, mode: 0o700) {
+            throw EventLogError(code: .storage, message: "cannot create the store directory \(path): \(String(cString: strerror(failure)))")
         }
         let origin = origin ?? "imr-ledger/" + UUID().uuidString.lowercased()
         if let rule = Validation.printableASCII(origin, max: 128, what: "origin") {
@@ -327,6 +325,22 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
 }
 
 /// Runs `body`, wrapping LMDB failures as `.storage` (or `.corruption`) errors.
+/// Creates `path` and any missing parents (new ones with `mode`), like `mkdir -p`; the
+/// `errno` of the first failure, or `nil`. A file in the way is `ENOTDIR`.
+func makeDirectories(_ path: String, mode: mode_t) -> Int32? {
+    var prefix = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") where !component.isEmpty {
+        prefix += "/" + component
+        if mkdir(prefix, mode) == 0 { continue }
+        let failure = errno
+        guard failure == EEXIST else { return failure }
+        var info = stat()
+        guard stat(prefix, &info) == 0 else { return errno }
+        if info.st_mode & S_IFMT != S_IFDIR { return ENOTDIR }
+    }
+    return nil
+}
+
 func storage<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()

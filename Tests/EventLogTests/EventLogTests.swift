@@ -215,6 +215,24 @@ struct EventLogTests {
         #expect(try log.verifyChain().violations.isEmpty)
     }
 
+    @Test("create refuses a store where one exists, and names the system's reason when the folder cannot be made")
+    func createRefusals() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        _ = try tmp.create()
+        #expect { _ = try LMDBEventLog.create(at: tmp.path) } throws: { ($0 as? EventLogError)?.code == .alreadyExists }
+        // A file where the store's folder should be.
+        let file = tmp.path + "-file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect {
+            _ = try LMDBEventLog.create(at: file)
+        } throws: { error in
+            guard let e = error as? EventLogError else { return false }
+            return e.code == .storage && e.message == "cannot create the store directory \(file): Not a directory"
+        }
+    }
+
     @Test("Reopening a store keeps the chain going")
     func reopenContinuesChain() async throws {
         let tmp = try TemporaryStore()
