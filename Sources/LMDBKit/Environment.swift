@@ -94,6 +94,7 @@ public final class Environment: @unchecked Sendable {
             let flags = configuration.flags.union(.noTLS).rawValue
             // lmdb.h mdb_env_open: "If this function fails, mdb_env_close() must be called".
             try check(mdb_env_open(env, path, flags, configuration.fileMode), "mdb_env_open")
+            try Self.checkFileCoversPages(env, dataFile: configuration.flags.contains(.noSubDir) ? path : path + "/data.mdb")
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
             self.staleReadersCleared = Int(dead)
@@ -113,6 +114,25 @@ public final class Environment: @unchecked Sendable {
         mdb_env_close(handle)
         pthread_rwlock_destroy(resizeLock)
         resizeLock.deallocate()
+    }
+
+    /// Refuses a data file shorter than the pages its newest meta page counts (truncated, or
+    /// copied partway): LMDB reads pages through the map and trusts the file, so the first
+    /// read past its end would stop the process with `SIGBUS` instead of an error.
+    private static func checkFileCoversPages(_ env: OpaquePointer, dataFile: String) throws(LMDBError) {
+        var info = MDB_envinfo()
+        var pages = MDB_stat()
+        try check(mdb_env_info(env, &info), "mdb_env_info")
+        try check(mdb_env_stat(env, &pages), "mdb_env_stat")
+        var file = Glibc.stat()
+        guard stat(dataFile, &file) == 0 else { return }
+        let needed = (Int(info.me_last_pgno) + 1) * Int(pages.ms_psize)
+        if Int(file.st_size) < needed {
+            let name = dataFile.split(separator: "/").last.map(String.init) ?? dataFile
+            throw LMDBError(
+                code: .MDB_CORRUPTED, operation: "mdb_env_open",
+                detail: "\(name) holds \(file.st_size) bytes, but its last page ends at byte \(needed): the file was truncated")
+        }
     }
 
     /// The current map size in bytes.

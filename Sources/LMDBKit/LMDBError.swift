@@ -80,13 +80,19 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `mdb_strerror(code)`.
     public var message: String { code.description }
 
+    /// What the wrapper found, when the error is its own finding rather than LMDB's result.
+    public var detail: String?
+
     /// Makes an error for `code` returned by `operation`.
-    public init(code: Code, operation: String) {
+    public init(code: Code, operation: String, detail: String? = nil) {
         self.code = code
         self.operation = operation
+        self.detail = detail
     }
 
-    public var description: String { "\(operation) failed: \(message) (\(code.rawValue))" }
+    public var description: String {
+        "\(operation) failed: \(message) (\(code.rawValue))" + (detail.map { ": \($0)" } ?? "")
+    }
 
     /// True for errors that mean the file on disk is damaged rather than misused.
     public var isCorruption: Bool {

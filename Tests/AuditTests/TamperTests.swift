@@ -62,6 +62,19 @@ struct TamperTests {
         #expect(run.stdout.contains("position 80: merkle-mismatch: expected node 0/80 "))
     }
 
+    @Test("A data file cut short (its pages truncated) is refused at open: exit 1, NOT verified, no bus error")
+    func truncatedFile() async throws {
+        let store = try await AuditStore.make(count: 300, checkpoints: [300])
+        defer { store.remove() }
+        let file = store.path + "/log/data.mdb"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        #expect(truncate(file, off_t(size / 2)) == 0)
+        let run = try verify(store, held: [300])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("data.mdb holds \(size / 2) bytes, but its last page ends at byte"), "\(run.stderr)")
+        #expect(run.stderr.contains("The store is NOT verified."), "\(run.stderr)")
+    }
+
     @Test("A log truncated after a held checkpoint fails, naming the checkpoint's size")
     func truncatedLog() async throws {
         let store = try await AuditStore.make(count: 300, checkpoints: [100, 300])

@@ -27,6 +27,28 @@ struct LMDBKitTests {
         #expect(try env.read { txn in try txn.stat(db).entries } == 2)
     }
 
+    @Test("A data file shorter than its pages (truncated) is refused at open as corruption, not read into a bus error")
+    func truncatedFileRefused() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let env = try Environment(path: dir)
+            let db = try env.openDatabase("t", create: true)
+            try env.write { txn in
+                for i in 0..<2000 as Range<UInt64> { try txn.put(db, key: i, value: [UInt8](repeating: 7, count: 100)) }
+            }
+        }
+        let file = dir + "/data.mdb"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        #expect(truncate(file, off_t(size / 2)) == 0)
+        #expect {
+            _ = try Environment(path: dir)
+        } throws: { error in
+            guard let e = error as? LMDBError else { return false }
+            return e.isCorruption && e.description.contains("data.mdb holds \(size / 2) bytes") && e.description.contains("truncated")
+        }
+    }
+
     @Test("insert stores a new key and hands back the stored value of an existing one, unchanged")
     func insertIfAbsent() throws {
         let dir = try tempDir()

@@ -75,8 +75,11 @@ enum AuditExit {
             printError("error: \(error.message)")
             throw error.exitCode
         } catch let error as EventLogError {
+            if error.code == .corruption {
+                printError("error: \(error.message). The store is NOT verified.")
+                throw violation
+            }
             printError("error: \(error.message)")
-            if error.code == .corruption { throw violation }
             if error.code == .invalidEvent { throw ExitCode.validationFailure }
             throw ioError
         } catch {
