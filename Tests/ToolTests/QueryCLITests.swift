@@ -93,6 +93,18 @@ struct QueryCLITests {
         #expect(html.contains(#"id="audit-status">verified"#))
     }
 
+    @Test("imr demo replaces only a store the demo made: a store with other records is left alone (exit 73)")
+    func demoLeavesOtherStoresAlone() throws {
+        let tmp = try demoStore()
+        defer { tmp.remove() }
+        let before = try ToolRunner.run(["export", tmp.path]).stdout
+        let r = try ToolRunner.run(["demo", "--store", tmp.path])
+        #expect(r.status == 73, "\(r.stderr)")
+        #expect(r.stderr.contains("holds a store imr demo did not make"), "\(r.stderr)")
+        #expect(try ToolRunner.run(["export", tmp.path]).stdout == before)
+        #expect(!before.isEmpty)
+    }
+
     @Test("report to a file it cannot write: one line naming the file and the reason, exit 74")
     func reportToAnUnwritableFile() throws {
         let tmp = try demoStore()

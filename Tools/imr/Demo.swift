@@ -22,7 +22,10 @@ extension Imr {
                 through the record's rules. The same seed always gives the same program.
                 """)
 
-        @Option(help: "The store to create (an existing store there is replaced).")
+        /// The origin of the demo's stores: the only stores `imr demo` replaces.
+        static let origin = "imr-demo/state-program"
+
+        @Option(help: "The store to create (an existing demo store there is replaced; any other store is left alone).")
         var store: String = "./imr-data"
 
         @Option(help: "The simulation seed.")
@@ -31,7 +34,7 @@ extension Imr {
         func run() async throws {
             let started = Date()
             try replaceStore(store)
-            let log = try LMDBEventLog.create(at: store, origin: "imr-demo/state-program")
+            let log = try LMDBEventLog.create(at: store, origin: Self.origin)
             let commands = ProgramSimulator(config: ProgramSimulator.demo(seed: seed)).allCommands()
             let core = RecordCore(log: log, options: .init(source: "/agencies/state/programs/imr"))
             let bar = ProgressBar(label: "recording", unit: "commands")
@@ -102,6 +105,12 @@ func replaceStore(_ path: String) throws {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
     guard isDirectory.boolValue, FileManager.default.fileExists(atPath: LMDBEventLog.logDirectory(of: path) + "/data.mdb") else {
         printError("error: \(path) exists and is not an IMR store; not replacing it")
+        throw ExitCode(73)
+    }
+    // Only a store this command made (its origin) is replaced: any other holds someone's record.
+    let origin = try runReportingSync { try LMDBEventLog.open(at: path, options: .init(readOnly: true)).origin }
+    guard origin == Imr.Demo.origin else {
+        printError("error: \(path) holds a store imr demo did not make (origin \(origin)); not replacing it. Choose another --store.")
         throw ExitCode(73)
     }
     try FileManager.default.removeItem(atPath: path)
