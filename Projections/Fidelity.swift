@@ -881,6 +881,13 @@ extension ProjectionSnapshot {
     ///   - window: the review window; default the 6 months ending at `asOf`.
     ///   - asOf: the clinical date of the report; later dates are cut off.
     ///   - thresholds: local cut-offs for items 5–13.
+    /// Whether the record (at this snapshot's position) holds `program`: established, so that
+    /// its fidelity can be measured. A report for any other id would score every item at the
+    /// scale's minimum, as if a real program had been measured and found wanting.
+    public func holdsProgram(_ program: ProgramID) -> Bool {
+        records(FidelityProjection.self)[program.stream]?.program != nil
+    }
+
     public func fidelity(program: ProgramID, window: ClosedRange<LocalDate>? = nil, asOf: LocalDate,
                          thresholds: FidelityThresholds = .init()) -> FidelityReport {
         FidelityProjection.report(records: records(FidelityProjection.self), program: program, window: window, asOf: asOf,

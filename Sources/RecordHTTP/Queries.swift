@@ -108,6 +108,9 @@ extension RecordServer {
             consumers = r.consumers.map(\.consumer)
             report = try encoder.encode(r)
         case .fidelity:
+            guard snapshot.holdsProgram(programID!) else {
+                throw Problem.notFound("program \(programID!.rawValue) is not in the record at position \(snapshot.position)")
+            }
             let window = from.map { $0...day }
             report = try encoder.encode(snapshot.fidelity(program: programID!, window: window, asOf: day))
         }

@@ -144,6 +144,8 @@ struct AppendTests {
                 ("query: as-of past the end", 400, { try await a.get("/v1/caseload?as-of=99999999") }),
                 ("query: bad program", 400, { try await a.get("/v1/caseload?program=%20bad") }),
                 ("fidelity without a program", 400, { try await a.get("/v1/fidelity") }),
+                ("fidelity of a program not in the record", 404, { try await a.get("/v1/fidelity?program=nope") }),
+                ("fidelity of a program before it was added", 404, { try await a.get("/v1/fidelity?program=p2&as-of=0") }),
                 ("consumer: bad id", 400, { try await a.get("/v1/consumers/%2Dbad/record") }),
                 ("consumer: unknown", 404, { try await a.get("/v1/consumers/nobody/record") }),
                 ("consumer: bad audit flag", 400, { try await a.get("/v1/consumers/c1/record?audit=maybe") }),

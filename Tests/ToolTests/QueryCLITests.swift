@@ -60,6 +60,12 @@ struct QueryCLITests {
         #expect(r.stderr.contains("2026-03-01 is after 2026-02-01"), "\(r.stderr)")
         r = try ToolRunner.run(["query", "fidelity", tmp.path, "--program", "north", "--from", "2026-02-01", "--to", "2026-02-01"])
         #expect(r.status == 0, "\(r.stderr)")
+        // No scores for a program the record does not hold (the minimum score would pass for a
+        // measured one).
+        r = try ToolRunner.run(["query", "fidelity", tmp.path, "--program", "south"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("program south is not in the record"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
     }
 
     @Test("project verify, rebuild and status agree on every digest")

@@ -172,6 +172,10 @@ extension Imr {
                     try emit(r, [TableRenderer.render(r.programs, format: format, title: "Participation on \(day)"),
                                  TableRenderer.render(r.consumers, format: format, title: "Consumers")], csv: 1)
                 case .fidelity:
+                    guard snapshot.holdsProgram(programID!) else {
+                        printError("error: program \(programID!.rawValue) is not in the record" + (self.asOf == nil ? "" : " as of \(self.asOf!)"))
+                        throw ExitCode.failure
+                    }
                     let window = start.map { $0...day }
                     let r = snapshot.fidelity(program: programID!, window: window, asOf: day)
                     try emit(r, [fidelityText(r), TableRenderer.render(r.items, format: format, title: "Items")], csv: 1)
