@@ -17,8 +17,8 @@ public import ClinicalRecord
 /// `FidelityReviewCompleted` is authoritative and is shown beside the computed scores.
 ///
 /// ```swift
-/// let report = snapshot.fidelity(program: "p1", asOf: LocalDate("2026-06-30")!)
-/// print(report.total, report.band)          // 3.62 moderate
+/// let report = snapshot.fidelity(program: "p1", asOf: LocalDate("2026-06-30")!)  // nil: no such program
+/// print(report!.total, report!.band)        // 3.62 moderate
 /// ```
 public struct FidelityProjection: Projection {
     public static let name = "fidelity"
@@ -294,7 +294,7 @@ public struct FidelityProjection: Projection {
 /// var t = FidelityThresholds()
 /// t.version = "north-2026-01"
 /// t.item8 = .init(score2: 25, score3: 50, score4: 75, score5: 95)
-/// let report = snapshot.fidelity(program: "p1", asOf: day, thresholds: t)
+/// let report = snapshot.fidelity(program: "p1", asOf: day, thresholds: t)  // FidelityReport?
 /// ```
 public struct FidelityThresholds: Codable, Sendable, Equatable {
     /// The lowest percentage that earns each score from 2 to 5 (below `score2` scores 1).
@@ -873,25 +873,23 @@ extension ProjectionSnapshot {
     /// from `thresholds`, which are local configuration (see ``FidelityThresholds``).
     ///
     /// ```swift
-    /// let r = snapshot.fidelity(program: "p1", asOf: LocalDate("2026-06-30")!)
-    /// for item in r.items { print(item.number, item.score, item.provisional, item.measure) }
+    /// if let r = snapshot.fidelity(program: "p1", asOf: LocalDate("2026-06-30")!) {
+    ///     for item in r.items { print(item.number, item.score, item.provisional, item.measure) }
+    /// }
     /// ```
     ///
     /// - Parameters:
     ///   - window: the review window; default the 6 months ending at `asOf`.
     ///   - asOf: the clinical date of the report; later dates are cut off.
     ///   - thresholds: local cut-offs for items 5–13.
-    /// Whether the record (at this snapshot's position) holds `program`: established, so that
-    /// its fidelity can be measured. A report for any other id would score every item at the
-    /// scale's minimum, as if a real program had been measured and found wanting.
-    public func holdsProgram(_ program: ProgramID) -> Bool {
-        records(FidelityProjection.self)[program.stream]?.program != nil
-    }
-
+    /// - Returns: `nil` when the record (at this snapshot's position) does not hold `program`
+    ///   (never established, or not yet): a report would score every item at the scale's
+    ///   minimum, as if a real program had been measured and found wanting.
     public func fidelity(program: ProgramID, window: ClosedRange<LocalDate>? = nil, asOf: LocalDate,
-                         thresholds: FidelityThresholds = .init()) -> FidelityReport {
-        FidelityProjection.report(records: records(FidelityProjection.self), program: program, window: window, asOf: asOf,
-                                  thresholds: thresholds)
+                         thresholds: FidelityThresholds = .init()) -> FidelityReport? {
+        let all = records(FidelityProjection.self)
+        guard all[program.stream]?.program != nil else { return nil }
+        return FidelityProjection.report(records: all, program: program, window: window, asOf: asOf, thresholds: thresholds)
     }
 
     /// The program's fidelity at each review date: every `every` months from the program's

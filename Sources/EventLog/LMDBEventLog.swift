@@ -324,7 +324,6 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     }
 }
 
-/// Runs `body`, wrapping LMDB failures as `.storage` (or `.corruption`) errors.
 /// Creates `path` and any missing parents (new ones with `mode`), like `mkdir -p`; the
 /// `errno` of the first failure, or `nil`. A file in the way is `ENOTDIR`.
 func makeDirectories(_ path: String, mode: mode_t) -> Int32? {
@@ -341,6 +340,7 @@ func makeDirectories(_ path: String, mode: mode_t) -> Int32? {
     return nil
 }
 
+/// Runs `body`, wrapping LMDB failures as `.storage` (or `.corruption`) errors.
 func storage<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()

@@ -108,11 +108,10 @@ extension RecordServer {
             consumers = r.consumers.map(\.consumer)
             report = try encoder.encode(r)
         case .fidelity:
-            guard snapshot.holdsProgram(programID!) else {
+            guard let r = snapshot.fidelity(program: programID!, window: from.map { $0...day }, asOf: day) else {
                 throw Problem.notFound("program \(programID!.rawValue) is not in the record at position \(snapshot.position)")
             }
-            let window = from.map { $0...day }
-            report = try encoder.encode(snapshot.fidelity(program: programID!, window: window, asOf: day))
+            report = try encoder.encode(r)
         }
         var unique = Set<String>()
         consumers = consumers.filter { unique.insert($0).inserted }

@@ -466,7 +466,8 @@ struct FidelityStoreTests {
         try views.catchUp()
         let snapshot = views.snapshot()
         let asOf = LocalDate("2025-06-30")!
-        let r = snapshot.fidelity(program: "p1", asOf: asOf)
+        let r = try #require(snapshot.fidelity(program: "p1", asOf: asOf))
+        #expect(snapshot.fidelity(program: "p-unknown", asOf: asOf) == nil)
         #expect(r.scaleVersion == FidelityScaleVersion.kit2009.rawValue)
         #expect(r.rosterSize == 9)
         // Item 1: nine attended → 4; its evidence is the group stream's GroupSessionHeld.

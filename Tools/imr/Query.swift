@@ -22,19 +22,20 @@ enum AsOf {
 /// Opens the store's views, catches them up, and gives the snapshot the options ask for.
 func openSnapshot(_ path: String, asOf: AsOf, progress: Bool) throws -> (ProjectionSnapshot, ProjectionStore) {
     let log = try openStore(path)
+    if case .position(let p) = asOf {
+        // As the HTTP API does: a position that holds no event yet is an error, not the end.
+        let size = try log.size()
+        guard p < size else {
+            throw ValidationError("--as-of position \(p) is beyond the end of the log (\(size) event\(size == 1 ? "" : "s"))")
+        }
+    }
     let bar = progress ? ProgressBar(label: "projections") : nil
     let views = try ProjectionStore.open(store: path, log: log)
     try views.catchUp(progress: bar.map { b in { b.update($0, $1) } })
     bar?.finish()
     switch asOf {
     case .now: return (views.snapshot(), views)
-    case .position(let p):
-        // As the HTTP API does: a position that holds no event yet is an error, not the end.
-        let size = try log.currentHead().treeSize
-        guard p < size else {
-            throw ValidationError("--as-of position \(p) is beyond the end of the log (\(size) event\(size == 1 ? "" : "s"))")
-        }
-        return (try views.replay(through: p + 1), views)
+    case .position(let p): return (try views.replay(through: p + 1), views)
     case .time(let t): return (try views.replay(through: try views.position(recordedAtOrBefore: t)), views)
     }
 }
@@ -172,12 +173,10 @@ extension Imr {
                     try emit(r, [TableRenderer.render(r.programs, format: format, title: "Participation on \(day)"),
                                  TableRenderer.render(r.consumers, format: format, title: "Consumers")], csv: 1)
                 case .fidelity:
-                    guard snapshot.holdsProgram(programID!) else {
+                    guard let r = snapshot.fidelity(program: programID!, window: start.map { $0...day }, asOf: day) else {
                         printError("error: program \(programID!.rawValue) is not in the record" + (self.asOf == nil ? "" : " as of \(self.asOf!)"))
                         throw ExitCode.failure
                     }
-                    let window = start.map { $0...day }
-                    let r = snapshot.fidelity(program: programID!, window: window, asOf: day)
                     try emit(r, [fidelityText(r), TableRenderer.render(r.items, format: format, title: "Items")], csv: 1)
                 }
             }
