@@ -88,17 +88,23 @@ public final class TokenStore: Sendable {
             .replacingOccurrences(of: "=", with: "")
         let hash = Self.hash(token)
         let id = String(hash.prefix(12))
+        try Self.validate(program: program, user: user)
         let who = user ?? "token-\(id)"
-        guard Self.isIdentifier(who) else {
-            throw TokenStoreError(description: "--user must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        }
-        if let program, !Self.isIdentifier(program) {
-            throw TokenStoreError(description: "--program must be a program identifier")
-        }
         let record = TokenRecord(id: id, hash: hash, role: role, program: program, user: who,
                                  created: Self.now(), revoked: nil)
         try write(try list() + [record])
         return (token, record)
+    }
+
+    /// Checks a token's program and user: each 1–64 letters, digits, `.`, `_` or `-`, starting
+    /// with a letter or digit (a missing user is named after the token id, which always is).
+    public static func validate(program: String?, user: String?) throws(TokenStoreError) {
+        if let user, !isIdentifier(user) {
+            throw TokenStoreError(description: "--user must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        if let program, !isIdentifier(program) {
+            throw TokenStoreError(description: "--program must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
     }
 
     /// Revokes the token with `id`; `false` when there is none (or it was already revoked).

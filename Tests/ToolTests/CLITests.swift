@@ -153,6 +153,31 @@ struct CLITests {
         #expect(r.stdout.contains("position 4: chain-break"), "\(r.stdout)")
         #expect(r.stdout.contains("position 3: merkle-mismatch"), "\(r.stdout)")
     }
+
+    @Test("imr token: a missing store is refused by every subcommand, bad options are usage errors, an empty list says so")
+    func tokenCommands() throws {
+        for args in [["token", "list", "/nonexistent/imr-store"], ["token", "revoke", "/nonexistent/imr-store", "abc"],
+                     ["token", "create", "/nonexistent/imr-store", "--role", "auditor"]] {
+            let r = try ToolRunner.run(args)
+            #expect(r.status == 74, "\(args)")
+            #expect(r.stderr.contains("not-a-store") && r.stderr.contains("imr init"), "\(args): \(r.stderr)")
+        }
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["token", "list", tmp.path])
+        #expect(r.status == 0 && r.stdout.isEmpty)
+        #expect(r.stderr.contains("no tokens"))
+        for (option, value) in [("--program", "bad program"), ("--user", "a b"), ("--role", "nurse")] {
+            r = try ToolRunner.run(["token", "create", tmp.path, "--role", "auditor", option, value])
+            #expect(r.status == 64, "\(option)")
+            #expect(r.stderr.contains(option), "\(option): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/tokens.json"))
+        r = try ToolRunner.run(["token", "create", tmp.path, "--role", "auditor", "--program", "p1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try ToolRunner.run(["token", "list", tmp.path])
+        #expect(r.stdout.split(separator: "\n").count == 1 && r.stdout.contains("auditor") && r.stdout.contains("p1"))
+    }
 }
 
 @Suite("imr key and checkpoint")

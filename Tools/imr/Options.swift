@@ -6,6 +6,12 @@ import Foundation
 struct StoreArgument: ParsableArguments {
     @Argument(help: "The store directory (created by `imr init`).")
     var store: String
+
+    /// Checks that the directory holds a store, with the error every command that opens the
+    /// log gives (`not-a-store`, exit 74), for commands that work beside the log.
+    func requireStore() throws {
+        _ = try runReportingSync { try openStore(store, readOnly: true) }
+    }
 }
 
 /// Output format for listings.

@@ -27,13 +27,11 @@ extension Imr {
                 if Role(rawValue: role) == nil {
                     throw ValidationError("--role must be one of " + Role.allCases.map(\.rawValue).joined(separator: ", "))
                 }
+                do { try TokenStore.validate(program: program, user: user) } catch { throw ValidationError(error.description) }
             }
 
             func run() throws {
-                guard FileManager.default.fileExists(atPath: store.store + "/log/data.mdb") else {
-                    printError("error: not-a-store: no IMR store at \(store.store)")
-                    throw ExitCode(74)
-                }
+                try store.requireStore()
                 do {
                     let (token, record) = try TokenStore(store: store.store).create(role: Role(rawValue: role)!, program: program, user: user)
                     print(token)
@@ -49,8 +47,11 @@ extension Imr {
             static let configuration = CommandConfiguration(abstract: "List tokens (ids, roles, programs, users; never the tokens).")
             @OptionGroup var store: StoreArgument
             func run() throws {
+                try store.requireStore()
                 do {
-                    for r in try TokenStore(store: store.store).list() {
+                    let records = try TokenStore(store: store.store).list()
+                    if records.isEmpty { printError("no tokens in \(store.store) (`imr token create` issues one)") }
+                    for r in records {
                         print([r.id, r.role.rawValue, r.program ?? "*", r.user, r.created, r.revoked.map { "revoked " + $0 } ?? "active"]
                             .joined(separator: "  "))
                     }
@@ -67,6 +68,7 @@ extension Imr {
             @Argument(help: "The token id (from `imr token list`).")
             var id: String
             func run() throws {
+                try store.requireStore()
                 do {
                     if try TokenStore(store: store.store).revoke(id: id) { print("revoked \(id)") } else {
                         printError("error: no active token \(id)")
