@@ -90,10 +90,11 @@ extension RecordServer {
     func feedPage(_ request: Request, _ principal: Principal) async throws -> Response {
         let params = QueryParameters(request.uri)
         let from = try params.position("from") ?? 0
-        let limit = try params.position("limit").map(Int.init) ?? options.defaultPageSize
-        guard limit >= 1 && limit <= options.maxPageSize else {
+        let requested = try params.position("limit") ?? UInt64(options.defaultPageSize)
+        guard requested >= 1 && requested <= UInt64(options.maxPageSize) else {
             throw Problem.parameter("limit", "limit must be between 1 and \(options.maxPageSize)")
         }
+        let limit = Int(requested)
         let filter = try FeedFilter(params, program: principal.program)
         let purpose = try purpose(request, params)
         let head = try head(checkingCursor: from)
@@ -134,6 +135,12 @@ extension RecordServer {
             guard let p = UInt64(last.trimmingCharacters(in: .whitespaces)) else {
                 throw Problem(.badRequest, "bad-cursor", "Last-Event-ID is not a position",
                               errors: [.init(rule: "cursor.format", field: "Last-Event-ID", message: "must be the position of an event")])
+            }
+            let head = try log.size()
+            guard p < head else {
+                throw Problem(.badRequest, "bad-cursor", "The cursor is beyond the end of the log",
+                              detail: "the log holds \(head) events",
+                              errors: [.init(rule: "cursor.range", field: "Last-Event-ID", message: "must be the position of an event")])
             }
             from = p + 1
         }

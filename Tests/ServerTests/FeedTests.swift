@@ -44,6 +44,28 @@ struct FeedTests {
         }
     }
 
+    @Test("Limits and cursors at the integer edges are refused with 400 naming the parameter, and the server keeps answering")
+    func integerEdges() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        try await fx.withServer { client, _ in
+            let auditor = client.with(token: fx.tokens[.auditor])
+            for (path, headers, field) in [
+                ("/v1/feed?limit=9999999999999999999", [:], "limit"),
+                ("/v1/feed?limit=18446744073709551615", [:], "limit"),
+                ("/v1/feed/live", ["Last-Event-ID": "18446744073709551615"], "Last-Event-ID"),
+                ("/v1/feed/live?last-event-id=18446744073709551615", [:], "Last-Event-ID"),
+                ("/v1/feed/live", ["Last-Event-ID": "99999"], "Last-Event-ID"),
+            ] as [(String, [String: String], String)] {
+                let r = try await auditor.get(path, headers: headers)
+                #expect(r.status == 400, "\(path) \(headers)")
+                let errors = (r.json as? [String: Any])?["errors"] as? [[String: Any]] ?? []
+                #expect(errors.first?["field"] as? String == field, "\(path) \(headers)")
+            }
+            #expect(try await auditor.get("/v1/feed?limit=2").status == 200)
+        }
+    }
+
     @Test("A live consumer that disconnects and resumes with Last-Event-ID gets every event once, in order, while 8 writers append")
     func liveResume() async throws {
         let fx = try await Fixture.make()
