@@ -87,10 +87,12 @@ extension RecordServer {
         let text = params["purpose"] ?? request.headers[Self.purposeHeader] ?? "treatment"
         // Printable ASCII (the usual case) has no control character; anything else is checked
         // scalar by scalar.
+        // The access event's rules (Decide) are checked here too, so that a purpose it would
+        // refuse is the client's 400 and not a failed accounting (503).
         let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
-        guard !text.isEmpty, text.count <= 400,
+        guard text.contains(where: { !$0.isWhitespace }), text.utf8.count <= 400,
               plain || !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw Problem.parameter("purpose", "purpose must be 1-400 characters of text")
+            throw Problem.parameter("purpose", "purpose must be text of 1-400 UTF-8 bytes, not only spaces, without control characters")
         }
         return text
     }

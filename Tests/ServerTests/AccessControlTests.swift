@@ -153,6 +153,30 @@ struct AccessControlTests {
         }
     }
 
+    @Test("A purpose the access event could not hold (blank, over 400 bytes) is a 400 naming purpose, and nothing is written")
+    func purposeRules() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        try await fx.withServer { client, _ in
+            let practitioner = client.with(token: fx.tokens[.practitioner])
+            let size = try fx.size()
+            let long = String(repeating: "é", count: 201)  // 201 characters, 402 bytes
+            for (path, headers) in [
+                ("/v1/consumers/c1/record?purpose=%20%20", [:]),
+                ("/v1/consumers/c1/record", ["IMR-Purpose": long]),
+                ("/v1/goals?program=p1&purpose=%20", [:]),
+            ] as [(String, [String: String])] {
+                let r = try await practitioner.get(path, headers: headers)
+                #expect(r.status == 400, "\(path)")
+                let errors = (r.json as? [String: Any])?["errors"] as? [[String: Any]] ?? []
+                #expect(errors.first?["field"] as? String == "purpose", "\(path)")
+            }
+            #expect(try fx.size() == size)
+            let ok = try await practitioner.get("/v1/consumers/c1/record", headers: ["IMR-Purpose": String(repeating: "é", count: 200)])
+            #expect(ok.status == 200)
+        }
+    }
+
     @Test("A read of a consumer's record appends a RecordAccessed event: who, whose, what, why")
     func accessAccounting() async throws {
         let fx = try await Fixture.make()
