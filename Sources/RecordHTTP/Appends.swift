@@ -93,10 +93,10 @@ extension RecordServer {
         case .array(let a): objects = a
         case .object: objects = [json]
         default:
-            throw Problem.from(RecordError.invalid("event.object", field: "$", "the body is an event object or an array of them"))
+            throw Self.invalidEvents([.init(rule: "event.object", field: "$", message: "the body is an event object or an array of them")])
         }
         guard !objects.isEmpty, objects.count <= EventLimits.maxEventsPerAppend else {
-            throw Problem.from(RecordError.invalid("events.count", field: "$", "the body holds between 1 and \(EventLimits.maxEventsPerAppend) events; it held \(objects.count)"))
+            throw Self.invalidEvents([.init(rule: "events.count", field: "$", message: "the body holds between 1 and \(EventLimits.maxEventsPerAppend) events; it held \(objects.count)")])
         }
         var drafts: [EventDraft] = []
         var violations: [RecordError.Violation] = []
@@ -122,30 +122,33 @@ extension RecordServer {
             if let c = text("datacontenttype"), c != "application/json" {
                 violations.append(.init(rule: "datacontenttype", field: at + "datacontenttype", message: "must be application/json"))
             }
-            guard let type else {
-                if o["type"] == nil { violations.append(.init(rule: "field.required", field: at + "type", message: "required field is missing")) }
-                continue
+            if type == nil && o["type"] == nil {
+                violations.append(.init(rule: "field.required", field: at + "type", message: "required field is missing"))
             }
-            if type.hasPrefix("org.imr.") {
+            if let type, type.hasPrefix("org.imr.") {
                 violations.append(.init(rule: "raw-event.reserved-type", field: at + "type",
                                         message: "org.imr.* events are recorded through commands (POST /v1/commands/{command})"))
                 continue
             }
-            guard let data = o["data"] else {
-                violations.append(.init(rule: "field.required", field: at + "data", message: "required field is missing")); continue
+            let data = o["data"]
+            if data == nil { violations.append(.init(rule: "field.required", field: at + "data", message: "required field is missing")) }
+            guard let type, let data else { continue }
+            // Without a time, the event is stamped now; a retry of a stored id without a time
+            // takes the stored event's, so that it is the same content (a safe retry).
+            var defaultTime = now
+            if time == nil, let id, let position = try await log.position(ofEventID: id, source: source ?? options.source),
+               let original = try await log.read(from: position, limit: 1).first {
+                defaultTime = original.time
             }
             let draft = EventDraft(id: id ?? EventDraft.newID(), source: source ?? options.source, type: type,
-                                   time: time ?? now, data: data, recordedBy: principal.user, recordedRole: principal.role.rawValue)
+                                   time: time ?? defaultTime, data: data, recordedBy: principal.user, recordedRole: principal.role.rawValue)
             do { try draft.validate(for: stream) } catch {
                 violations.append(.init(rule: error.code.description, field: error.field.map { at + $0 }, message: error.message))
                 continue
             }
             drafts.append(draft)
         }
-        if !violations.isEmpty {
-            throw Problem(.unprocessableContent, "invalid-event", "The events break the rules of the stored format",
-                          detail: "see errors", errors: violations)
-        }
+        if !violations.isEmpty { throw Self.invalidEvents(violations) }
         let result = try await log.append(drafts, to: stream, expecting: expected)
         if !result.wasDuplicate { metrics.appended(drafts.count, kind: "raw") }
         let body: JSONValue = [
@@ -155,6 +158,12 @@ extension RecordServer {
             "duplicate": .bool(result.wasDuplicate),
         ]
         return jsonResponse(body, status: result.wasDuplicate ? .ok : .created)
+    }
+
+    /// The 422 for raw events that break the stored format's rules.
+    static func invalidEvents(_ violations: [RecordError.Violation]) -> Problem {
+        Problem(.unprocessableContent, "invalid-event", "The events break the rules of the stored format",
+                detail: "see errors", errors: violations)
     }
 
     static func nowRFC3339() -> String {

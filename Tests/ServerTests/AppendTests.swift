@@ -87,6 +87,41 @@ struct AppendTests {
         }
     }
 
+    @Test("Raw events: a retry without time is a safe retry; every missing member is named; body errors are invalid-event")
+    func rawEventRetriesAndErrors() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        try await fx.withServer { client, _ in
+            let i = client.with(token: fx.tokens[.integrator])
+            let event: [String: Any] = ["type": "com.example.ehr.visit.v1", "id": "retry-1", "data": ["visit": 1]]
+            let first = try await i.post("/v1/streams/ehr-retry-1/events?expected-version=no-stream", json: event)
+            #expect(first.status == 201, "\(first.text)")
+            let size = try fx.size()
+            try await Task.sleep(for: .milliseconds(5))  // a later "now"
+            let retry = try await i.post("/v1/streams/ehr-retry-1/events?expected-version=no-stream", json: event)
+            #expect(retry.status == 200, "\(retry.text)")
+            #expect(retry.object["duplicate"] as? Bool == true)
+            #expect(retry.object["positions"] as? [Int] == first.object["positions"] as? [Int])
+            // Other content under the id is still a conflict.
+            let other = try await i.post("/v1/streams/ehr-retry-1/events?expected-version=any",
+                                         json: ["type": "com.example.ehr.visit.v1", "id": "retry-1", "data": ["visit": 2]])
+            #expect(other.status == 409)
+
+            let both = try await i.post("/v1/streams/ehr-retry-2/events?expected-version=any", json: ["id": "x-1"])
+            #expect(both.status == 422)
+            let fields = ((both.json as? [String: Any])?["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+            #expect(Set(fields) == ["type", "data"])
+            let many = "[" + Array(repeating: #"{"type":"com.example.x.v1","data":{}}"#, count: 10_001).joined(separator: ",") + "]"
+            for body in ["[]", "5", many] {
+                let r = try await i.send("POST", "/v1/streams/ehr-retry-2/events?expected-version=any",
+                                         headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+                #expect(r.status == 422)
+                #expect((r.json as? [String: Any])?["type"] as? String == "urn:imr-ledger:problem:invalid-event", "\(r.text.prefix(200))")
+            }
+            #expect(try fx.size() == size)
+        }
+    }
+
     @Test("Malformed bodies, wrong content types, huge bodies, bad cursors: a 4xx problem, never a 5xx, nothing written")
     func badRequests() async throws {
         let fx = try await Fixture.make()
