@@ -19,6 +19,14 @@ public enum EventCatalog {
     public static let byTypeName: [String: any RecordEvent.Type] = Dictionary(
         uniqueKeysWithValues: all.map { ($0.typeName, $0) })
 
+    /// The prefix of the record's own event types. Events of these types are written only
+    /// through commands (`imr record`, `imr import`, `POST /v1/commands/…`), which check the
+    /// record's rules; raw appends (`imr append`, `POST /v1/streams/…/events`) refuse them.
+    public static let reservedTypePrefix = "org.imr."
+
+    /// Whether `type` is one of the record's own types (``reservedTypePrefix``).
+    public static func isReserved(type: String) -> Bool { type.hasPrefix(reservedTypePrefix) }
+
     /// Splits a stored type (`org.imr.session.recorded.v1`) into its name and version.
     public static func parse(eventType: String) -> (name: String, version: Int)? {
         guard let dot = eventType.lastIndex(of: "."),

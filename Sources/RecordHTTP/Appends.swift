@@ -125,7 +125,7 @@ extension RecordServer {
             if type == nil && o["type"] == nil {
                 violations.append(.init(rule: "field.required", field: at + "type", message: "required field is missing"))
             }
-            if let type, type.hasPrefix("org.imr.") {
+            if let type, EventCatalog.isReserved(type: type) {
                 violations.append(.init(rule: "raw-event.reserved-type", field: at + "type",
                                         message: "org.imr.* events are recorded through commands (POST /v1/commands/{command})"))
                 continue

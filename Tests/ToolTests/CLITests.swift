@@ -17,7 +17,7 @@ struct CLITests {
         return r.stdout.split(separator: "\n").count
     }
 
-    let good = ["--stream", "consumer-c-1", "--type", "org.imr.session.recorded.v1", "--time", "2026-03-02T15:00:00Z"]
+    let good = ["--stream", "consumer-c-1", "--type", "com.example.ehr.visit.v1", "--time", "2026-03-02T15:00:00Z"]
 
     @Test("init, append, log, export and verify-chain work end to end")
     func endToEnd() throws {
@@ -29,15 +29,15 @@ struct CLITests {
         r = try ToolRunner.run(
             ["append", tmp.path, "--ndjson"],
             input: """
-                {"stream":"consumer-c-1","type":"org.imr.goal.set.v1","expectedVersion":1,"data":{"goalId":"g-1"}}
-                {"stream":"consumer-c-2","type":"org.imr.goal.set.v1","id":"fixed-id","data":{"goalId":"g-2"}}
+                {"stream":"consumer-c-1","type":"com.example.ehr.note.v1","expectedVersion":1,"data":{"goalId":"g-1"}}
+                {"stream":"consumer-c-2","type":"com.example.ehr.note.v1","id":"fixed-id","data":{"goalId":"g-2"}}
 
                 """)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.split(separator: "\n").count == 2)
         r = try ToolRunner.run(["log", tmp.path])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("org.imr.goal.set.v1"))
+        #expect(r.stdout.contains("com.example.ehr.note.v1"))
         #expect(r.stdout.contains("3 of 3 events"))
         r = try ToolRunner.run(["log", tmp.path, "--format", "json", "--from", "1", "--limit", "1"])
         #expect(r.stdout.split(separator: "\n").count == 1)
@@ -52,7 +52,7 @@ struct CLITests {
         // A retry with the same id is safe.
         r = try ToolRunner.run(
             ["append", tmp.path, "--ndjson"],
-            input: #"{"stream":"consumer-c-2","type":"org.imr.goal.set.v1","id":"fixed-id","time":"\#(stored[2].split(separator: "\"time\":\"")[1].prefix(20))","data":{"goalId":"g-2"}}"#)
+            input: #"{"stream":"consumer-c-2","type":"com.example.ehr.note.v1","id":"fixed-id","time":"\#(stored[2].split(separator: "\"time\":\"")[1].prefix(20))","data":{"goalId":"g-2"}}"#)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""duplicate":true"#))
     }
@@ -103,10 +103,10 @@ struct CLITests {
         let r = try ToolRunner.run(
             ["append", tmp.path, "--ndjson"],
             input: """
-                {"stream":"consumer-c-1","type":"org.imr.goal.set.v1","data":{}}
-                {"stream":"has space","type":"org.imr.goal.set.v1","data":{}}
+                {"stream":"consumer-c-1","type":"com.example.ehr.note.v1","data":{}}
+                {"stream":"has space","type":"com.example.ehr.note.v1","data":{}}
                 {"stream":"consumer-c-1","data":{}}
-                {"stream":"consumer-c-1","type":"org.imr.goal.set.v1","data":{},"colour":"red"}
+                {"stream":"consumer-c-1","type":"com.example.ehr.note.v1","data":{},"colour":"red"}
                 not json
 
                 """)
@@ -116,6 +116,23 @@ struct CLITests {
         #expect(r.stderr.contains("line 4:") && r.stderr.contains("unknown field colour"))
         #expect(r.stderr.contains("line 5:"))
         #expect(!r.stderr.contains("line 1:"))
+        #expect(try size(tmp) == 0)
+    }
+
+    @Test("The record's own types (org.imr.*) are refused by imr append, with --data and in NDJSON, and nothing is written")
+    func reservedTypes() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["append", tmp.path, "--stream", "consumer-zz", "--type", "org.imr.goal.set.v1", "--data", #"{"goalId":"g-1"}"#])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("type: org.imr.* events are recorded through commands"), "\(r.stderr)")
+        r = try ToolRunner.run(["append", tmp.path, "--ndjson"], input: """
+            {"stream":"ehr-1","type":"com.example.ehr.note.v1","data":{}}
+            {"stream":"consumer-zz","type":"org.imr.consumer.enrolled.v1","data":{"enrollmentId":"e-1"}}
+
+            """)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("line 2: type:"), "\(r.stderr)")
         #expect(try size(tmp) == 0)
     }
 
@@ -197,7 +214,7 @@ struct CheckpointCLITests {
         r = try ToolRunner.run(["checkpoint", tmp.path, "--latest"])
         #expect(r.status != 0)
         for i in 0..<3 {
-            r = try ToolRunner.run(["append", tmp.path, "--stream", "consumer-c-1", "--type", "org.imr.goal.set.v1", "--data", #"{"i":\#(i)}"#])
+            r = try ToolRunner.run(["append", tmp.path, "--stream", "consumer-c-1", "--type", "com.example.ehr.note.v1", "--data", #"{"i":\#(i)}"#])
             #expect(r.status == 0)
         }
         r = try ToolRunner.run(["checkpoint", tmp.path])

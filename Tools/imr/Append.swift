@@ -1,5 +1,6 @@
 import ArgumentParser
 import CanonicalJSON
+import ClinicalRecord
 import EventLog
 import Foundation
 
@@ -20,7 +21,7 @@ extension Imr {
         @Option(help: "The stream id (CloudEvents subject), e.g. consumer-7f3a9c.")
         var stream: String?
 
-        @Option(help: "The event type, e.g. org.imr.session.recorded.v1.")
+        @Option(help: "The event type, e.g. com.example.ehr.visit.v1 (not org.imr.*: those are recorded with `imr record`).")
         var type: String?
 
         @Option(help: "The version the stream must be at: any, no-stream, exists or a number.")
@@ -64,6 +65,7 @@ extension Imr {
 
         func run() async throws {
             let appends = try ndjson ? readNDJSON() : [single()]
+
             try await runReporting {
                 let log = try openStore(store.store)
                 let results = try await log.append(appends)
@@ -91,7 +93,17 @@ extension Imr {
                 time: time ?? now(), data: data, recordedBy: actor, recordedRole: role)
         }
 
+        /// Why a raw append of `type` is refused, or nil: the record's own types go through commands.
+        static func reservedTypeRefusal(_ type: String) -> String? {
+            guard EventCatalog.isReserved(type: type) else { return nil }
+            return "type: \(EventCatalog.reservedTypePrefix)* events are recorded through commands, which check the record's rules (imr record, imr import)"
+        }
+
         private func single() throws -> StreamAppend {
+            if let refusal = Self.reservedTypeRefusal(type!) {
+                printError("error: invalid-event: \(refusal); nothing was written")
+                throw ExitCode.failure
+            }
             let payload: JSONValue
             do { payload = try JSONValue(parsing: data!) } catch {
                 printError("error: invalid --data: \(error.description)")
@@ -145,6 +157,7 @@ extension Imr {
             }
             guard case .string(let s)? = o["stream"] else { throw LineError(text: "stream is required and must be a string") }
             guard case .string(let t)? = o["type"] else { throw LineError(text: "type is required and must be a string") }
+            if let refusal = Self.reservedTypeRefusal(t) { throw LineError(text: refusal) }
             guard let d = o["data"] else { throw LineError(text: "data is required") }
             func optionalString(_ k: String) throws(LineError) -> String? {
                 guard let v = o[k] else { return nil }
