@@ -36,14 +36,21 @@ public enum ToolProcess {
     public static func path(of tool: String) -> String { binDirectory.appendingPathComponent(tool).path }
 
     /// Runs `tool args…` to completion with `input` on standard input (none: an empty input).
-    public static func run(_ tool: String, _ args: [String], input: String? = nil) throws -> Output {
+    /// With `outputFile`, standard output goes to that file (e.g. `/dev/full`) instead of
+    /// being captured.
+    public static func run(_ tool: String, _ args: [String], input: String? = nil, outputFile: String? = nil) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path(of: tool))
         p.arguments = args
         let out = Pipe()
         let err = Pipe()
         let inp = Pipe()
-        p.standardOutput = out
+        if let outputFile {
+            p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
+            try out.fileHandleForWriting.close()
+        } else {
+            p.standardOutput = out
+        }
         p.standardError = err
         p.standardInput = inp
         try p.run()

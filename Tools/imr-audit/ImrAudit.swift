@@ -19,9 +19,11 @@ struct ImrAudit: ParsableCommand {
         discussion: "Exit codes: 0 verified, 1 violation found, 64 usage error, 74 I/O error.",
         subcommands: [Verify.self, VerifyExport.self, Prove.self, VerifyProof.self, Report.self])
 
-    /// Installs ``FaultGuard`` (a damaged store exits 74 instead of crashing), then runs the command.
+    /// Installs ``FaultGuard`` (a damaged store exits 74 instead of crashing) and the check that
+    /// standard output was written (else exit 74), then runs the command.
     static func main() {
         FaultGuard.install()
+        StandardOutput.exitWithIOErrorOnFailedWrites()
         main(nil)
     }
 }

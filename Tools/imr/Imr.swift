@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 
 /// `imr`: the command line for administrators and integrators.
 @main
@@ -14,4 +15,10 @@ struct Imr: AsyncParsableCommand {
             Init.self, Record.self, Import.self, Schema.self, Query.self, Project.self, Report.self, Demo.self, Append.self, Log.self, Export.self, VerifyChain.self, Key.self, MakeCheckpoint.self, Debug.self, Serve.self, Token.self,
         ]
     )
+
+    /// Runs the command, exiting 74 at the end if what it printed could not be written.
+    static func main() async {
+        StandardOutput.exitWithIOErrorOnFailedWrites()
+        await main(nil)
+    }
 }

@@ -68,12 +68,12 @@ extension Imr {
                     buffer.append(contentsOf: bytes)
                     buffer.append(0x0A)
                     if buffer.count >= 1 << 20 {
-                        out.write(Data(buffer))
+                        try writeStandardOutput(out, buffer)
                         buffer.removeAll(keepingCapacity: true)
                     }
                     return true
                 }
-                out.write(Data(buffer))
+                try writeStandardOutput(out, buffer)
             }
         }
     }

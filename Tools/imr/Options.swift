@@ -59,6 +59,15 @@ func writeOutput(_ data: Data, to path: String) throws {
     }
 }
 
+/// Writes `bytes` to standard output (unbuffered); a failure is reported in one line with the
+/// system's reason, exit code 74 (I/O).
+func writeStandardOutput(_ out: FileHandle, _ bytes: [UInt8]) throws {
+    do { try out.write(contentsOf: bytes) } catch {
+        printError("error: cannot write standard output: \(systemReason(error))")
+        throw ExitCode(74)
+    }
+}
+
 /// Creates the folder at `path` and its parents; a failure as ``writeOutput(_:to:)`` reports it.
 func createOutputFolder(_ path: String) throws {
     do {
