@@ -121,6 +121,35 @@ struct QueryCLITests {
         #expect(r.stderr == "error: cannot write \(out): No such file or directory\n", "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    @Test("report --out follows a symbolic link and writes a FIFO in place: neither is replaced by a regular file")
+    func reportThroughLinksAndPipes() throws {
+        let tmp = try demoStore()
+        defer { tmp.remove() }
+        let target = tmp.path + "/target.html", link = tmp.path + "/link.html"
+        try "old".write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "target.html")
+        var r = try ToolRunner.run(["report", tmp.path, "--out", link])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "target.html")
+        #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
+
+        let fifo = tmp.path + "/pipe.html"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        nonisolated(unsafe) var received = Data()
+        let reader = DispatchGroup()
+        reader.enter()
+        DispatchQueue.global().async {
+            received = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data()
+            reader.leave()
+        }
+        r = try ToolRunner.run(["report", tmp.path, "--out", fifo])
+        #expect(reader.wait(timeout: .now() + 60) == .success, "the FIFO was never written")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(String(decoding: received, as: UTF8.self).hasPrefix("<!DOCTYPE html>"))
+        let type = try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType
+        #expect(type != .typeRegular)
+    }
 }
 
 extension String {

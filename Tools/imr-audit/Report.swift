@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 import Foundation
 
 /// `imr-audit report STORE`: verifies a store and writes a JSON report and an HTML page.
@@ -54,8 +55,6 @@ struct Report: ParsableCommand {
     }
 
     private func write(_ data: Data, to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: data) else {
-            throw AuditError.io("cannot write \(path)")
-        }
+        do { try OutputFile.write(Array(data), to: path) } catch { throw AuditError.io(error.description) }
     }
 }

@@ -48,13 +48,12 @@ func openStore(_ path: String, readOnly: Bool = false) throws -> LMDBEventLog {
     try LMDBEventLog.open(at: path, options: .init(readOnly: readOnly))
 }
 
-/// Writes `data` to the file at `path` (atomically: a reader never sees half a file). A failure
+/// Writes `data` to the file at `path` (``OutputFile``: a regular file atomically, through a
+/// symbolic link, a device in place). A failure
 /// is reported in one line naming the file and the system's reason, with exit code 74 (I/O).
 func writeOutput(_ data: Data, to path: String) throws {
-    do {
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        printError("error: cannot write \(path): \(systemReason(error))")
+    do { try OutputFile.write(Array(data), to: path) } catch {
+        printError("error: \(error.description)")
         throw ExitCode(74)
     }
 }
@@ -63,7 +62,7 @@ func writeOutput(_ data: Data, to path: String) throws {
 /// system's reason, exit code 74 (I/O).
 func writeStandardOutput(_ out: FileHandle, _ bytes: [UInt8]) throws {
     do { try out.write(contentsOf: bytes) } catch {
-        printError("error: cannot write standard output: \(systemReason(error))")
+        printError("error: cannot write standard output: \(OutputFile.systemReason(error))")
         throw ExitCode(74)
     }
 }
@@ -73,17 +72,8 @@ func createOutputFolder(_ path: String) throws {
     do {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {
-        printError("error: cannot create the folder \(path): \(systemReason(error))")
+        printError("error: cannot create the folder \(path): \(OutputFile.systemReason(error))")
         throw ExitCode(74)
     }
 }
 
-/// The system's reason for a failed file operation (Foundation's own text for a missing
-/// folder is "The file doesn't exist"; the POSIX error underneath says what happened).
-private func systemReason(_ error: any Error) -> String {
-    let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
-    if let underlying, underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
-    let own = error as NSError
-    if own.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(own.code))) }
-    return error.localizedDescription
-}
