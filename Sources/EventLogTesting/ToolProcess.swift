@@ -39,6 +39,11 @@ public enum ToolProcess {
     /// With `outputFile`, standard output goes to that file (e.g. `/dev/full`) instead of
     /// being captured.
     public static func run(_ tool: String, _ args: [String], input: String? = nil, outputFile: String? = nil) throws -> Output {
+        try run(tool, args, inputBytes: input.map { Array($0.utf8) }, outputFile: outputFile)
+    }
+
+    /// ``run(_:_:input:outputFile:)`` with raw bytes on standard input (e.g. invalid UTF-8).
+    public static func run(_ tool: String, _ args: [String], inputBytes input: [UInt8]?, outputFile: String? = nil) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path(of: tool))
         p.arguments = args
@@ -54,7 +59,7 @@ public enum ToolProcess {
         p.standardError = err
         p.standardInput = inp
         try p.run()
-        if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
+        if let input { inp.fileHandleForWriting.write(Data(input)) }
         try inp.fileHandleForWriting.close()
         // Read both pipes before waiting, so a large output cannot block the child.
         let group = DispatchGroup()

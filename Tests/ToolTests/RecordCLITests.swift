@@ -95,6 +95,27 @@ struct RecordCLITests {
         #expect(try size(tmp) == 6)
     }
 
+    @Test("Invalid UTF-8 is refused by imr append --ndjson, imr import and imr record --json @FILE, never stored as U+FFFD")
+    func invalidUTF8() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        let bad: [UInt8] = Array(#"{"stream":"ehr-1","type":"com.example.ehr.note.v1","data":{"a":""#.utf8) + [0xFF] + Array(#""}}"#.utf8) + [0x0A]
+        var r = try ToolProcess.run("imr", ["append", tmp.path, "--ndjson"], inputBytes: bad)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("line 1:") && r.stderr.contains("UTF-8"), "\(r.stderr)")
+        let command = Array(#"{"command":"establish-program","occurred_at":"2025-01-06T09:00:00Z","program_id":"p1","name":"North"#.utf8)
+            + [0xC3, 0x28] + Array(#"","agency":"a1","curriculum":"KIT-2009","established_on":"2025-01-06"}"#.utf8)
+        let file = tmp.path + "/bad.ndjson"
+        try Data(command + [0x0A]).write(to: URL(fileURLWithPath: file))
+        r = try ToolRunner.run(["import", tmp.path, file])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("line 1:") && r.stderr.contains("UTF-8"), "\(r.stderr)")
+        r = try ToolRunner.run(["record", tmp.path, "establish-program", "--json", "@" + file])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("UTF-8"), "\(r.stderr)")
+        #expect(try ToolRunner.run(["export", tmp.path]).stdout.isEmpty)
+    }
+
     @Test("imr schema prints a JSON Schema per event type with PHI fields marked; unknown commands are usage errors")
     func schema() throws {
         var r = try ToolRunner.run(["schema"])

@@ -123,10 +123,7 @@ extension Imr {
         private func readNDJSON() throws -> [StreamAppend] {
             var appends: [StreamAppend] = []
             var errors: [String] = []
-            var lineNumber = 0
-            while let line = readLine(strippingNewline: true) {
-                lineNumber += 1
-                if line.allSatisfy(\.isWhitespace) { continue }
+            for (lineNumber, line) in ndjsonLines(try readInput("-")) {
                 do {
                     appends.append(try parseLine(line))
                 } catch {
@@ -147,7 +144,7 @@ extension Imr {
 
         private struct LineError: Error { var text: String }
 
-        private func parseLine(_ line: String) throws(LineError) -> StreamAppend {
+        private func parseLine(_ line: ArraySlice<UInt8>) throws(LineError) -> StreamAppend {
             let value: JSONValue
             do { value = try JSONValue(parsing: line) } catch { throw LineError(text: error.description) }
             guard case .object(let o) = value else { throw LineError(text: "each line must be a JSON object") }

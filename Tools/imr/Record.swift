@@ -80,9 +80,8 @@ extension Imr {
         }
 
         func run() async throws {
-            let text = try readArgument(json)
             let value: JSONValue
-            do { value = try JSONValue(parsing: Array(text.utf8)) } catch {
+            do { value = try JSONValue(parsing: try readArgument(json)) } catch let error as JSONParseError {
                 printError("refused: --json is not valid JSON (\(error.description)) [json.syntax]")
                 throw ExitCode.failure
             }
@@ -136,20 +135,16 @@ extension Imr {
         @OptionGroup var recorder: RecorderOptions
 
         func run() async throws {
-            let text = file == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                : try readFile(file)
             var requests: [(line: Int, request: CommandRequest)] = []
             var refused = 0
-            for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.isEmpty { continue }
+            for (n, line) in ndjsonLines(try readInput(file)) {
                 do {
-                    let value = try JSONValue(parsing: Array(line.utf8))
-                    requests.append((n + 1, try CommandRequest.parse(name: nil, json: value)))
+                    let value = try JSONValue(parsing: line)
+                    requests.append((n, try CommandRequest.parse(name: nil, json: value)))
                 } catch let error as RecordError {
-                    printRefusal(error, prefix: "line \(n + 1): "); refused += 1
+                    printRefusal(error, prefix: "line \(n): "); refused += 1
                 } catch let error as JSONParseError {
-                    printError("line \(n + 1): refused: not valid JSON (\(error.description)) [json.syntax]"); refused += 1
+                    printError("line \(n): refused: not valid JSON (\(error.description)) [json.syntax]"); refused += 1
                 }
             }
             if refused > 0 && !commitValid {
@@ -224,18 +219,36 @@ extension Imr {
     }
 }
 
-/// The text of an option that may be `@FILE` or `-` (standard input).
-func readArgument(_ value: String) throws -> String {
-    if value == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
-    if value.hasPrefix("@") { return try readFile(String(value.dropFirst())) }
-    return value
+/// The bytes of an option that may be `@FILE` or `-` (standard input). Input is kept as bytes
+/// so that the JSON parser sees invalid UTF-8 and refuses it (decoding to a `String` would
+/// replace it with U+FFFD and store changed text).
+func readArgument(_ value: String) throws -> [UInt8] {
+    if value == "-" { return try readInput("-") }
+    if value.hasPrefix("@") { return try readInput(String(value.dropFirst())) }
+    return Array(value.utf8)
 }
 
-/// Reads a whole file, failing with exit 74 and a one-line message when it cannot.
-func readFile(_ path: String) throws -> String {
+/// Reads a whole file, or standard input for `-`, failing with exit 74 and a one-line message
+/// when it cannot.
+func readInput(_ path: String) throws -> [UInt8] {
+    if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
     guard let data = FileManager.default.contents(atPath: path) else {
         printError("error: cannot read \(path)")
         throw ExitCode(74)
     }
-    return String(decoding: data, as: UTF8.self)
+    return Array(data)
+}
+
+/// The lines of NDJSON input with their 1-based numbers, without the newline and surrounding
+/// spaces, tabs and carriage returns; blank lines are left out.
+func ndjsonLines(_ bytes: [UInt8]) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
+    func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+    var out: [(Int, ArraySlice<UInt8>)] = []
+    for (n, raw) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+        var line = raw
+        while let f = line.first, isSpace(f) { line = line.dropFirst() }
+        while let l = line.last, isSpace(l) { line = line.dropLast() }
+        if !line.isEmpty { out.append((n + 1, line)) }
+    }
+    return out
 }
