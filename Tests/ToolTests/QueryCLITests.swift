@@ -25,6 +25,11 @@ struct QueryCLITests {
         // One consumer enrolled (the other referral was declined), with pr-12 as primary.
         #expect(r.stdout.contains(#""individual":1"#))
         #expect(r.stdout.contains(#""practitioner":"pr-12""#))
+        // CSV prints the main table: practitioners for a caseload.
+        r = try ToolRunner.run(["query", "caseload", tmp.path, "--to", "2026-02-20", "--format", "csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("practitioner,"), "\(r.stdout.prefix(80))")
+        #expect(r.stdout.contains("pr-12,"))
         r = try ToolRunner.run(["query", "participation", tmp.path, "--to", "2026-03-31", "--format", "csv"])
         #expect(r.status == 0, "\(r.stderr)")
         // The amended session counts 45 minutes, not the 50 first recorded.

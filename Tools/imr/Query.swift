@@ -80,7 +80,7 @@ enum TableRenderer {
         let cells = rows.map { columns($0).map { text($0.1) } }
         switch format {
         case .csv:
-            func quote(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+            func quote(_ s: String) -> String { s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
             return ([header] + cells).map { $0.map(quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
         case .table, .json:
             var widths = header.map(\.count)
@@ -162,7 +162,7 @@ extension Imr {
                                  TableRenderer.render(r.teams, format: format, title: "Teams"),
                                  TableRenderer.render(r.practitioners, format: format, title: "Practitioners"),
                                  TableRenderer.render(r.groups, format: format, title: "Groups"),
-                                 TableRenderer.render(r.waiting, format: format, title: "Waiting referrals")], csv: 3)
+                                 TableRenderer.render(r.waiting, format: format, title: "Waiting referrals")], csv: 2)
                 case .goals:
                     let r = snapshot.goals(asOf: day, from: start, program: programID)
                     try emit(r, [TableRenderer.render(r.programs, format: format, title: "Goals on \(day) (follow-up since \(r.from))"),
