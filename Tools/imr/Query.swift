@@ -80,7 +80,7 @@ enum TableRenderer {
         let cells = rows.map { columns($0).map { text($0.1) } }
         switch format {
         case .csv:
-            func quote(_ s: String) -> String { s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+            func quote(_ s: String) -> String { s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
             return ([header] + cells).map { $0.map(quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
         case .table, .json:
             var widths = header.map(\.count)
