@@ -182,7 +182,7 @@ extension RecordState {
     func activeConsumer(_ id: ConsumerID, what: String) throws(RecordError) -> (Consumer, Enrollment) {
         let c = consumers[id] ?? Consumer()
         if c.discharged {
-            throw .invariant("record.discharged-only-amendments", "the consumer is discharged: only amendments and error marks may be added")
+            throw .invariant("record.discharged-only-amendments", "the consumer is discharged: only amendments and error marks may be added", field: "consumer_id")
         }
         guard let enrollment = c.enrollment else {
             throw .invariant("\(what).requires-active-enrollment", "the consumer has no active enrollment", field: "consumer_id")
@@ -258,7 +258,7 @@ extension RecordState {
                 throw .invariant("enrollment.scale-of-program", "must be the program's fidelity scale version", field: "scale_version")
             }
             let c = consumers[e.consumerId] ?? Consumer()
-            if c.discharged { throw .invariant("record.discharged-only-amendments", "the consumer is discharged: only amendments and error marks may be added") }
+            if c.discharged { throw .invariant("record.discharged-only-amendments", "the consumer is discharged: only amendments and error marks may be added", field: "consumer_id") }
             if c.enrollment != nil { throw .invariant("enrollment.already-active", "the consumer already has an active enrollment", field: "consumer_id") }
             guard e.startDate >= referral.date else {
                 throw .invariant("enrollment.before-referral", "must not start before the referral's date", field: "start_date")
@@ -284,7 +284,7 @@ extension RecordState {
             try checkEnrollment(e.enrollmentId, enrollment)
             guard e.date >= enrollment.startDate else { throw .invariant("discharge.before-enrollment", "must not be before the enrollment's start", field: "date") }
             if c.goals.values.contains(where: { $0.status == .open }) {
-                throw .invariant("discharge.open-goals", "open goals must be achieved or withdrawn before discharge")
+                throw .invariant("discharge.open-goals", "open goals must be achieved or withdrawn before discharge", field: "consumer_id")
             }
             try checkTopics(e.modulesCompleted, enrollment.curriculum, field: "modules_completed")
         case let e as SessionRecorded:

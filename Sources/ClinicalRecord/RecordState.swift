@@ -61,8 +61,11 @@ public struct RecordState: Sendable {
         public var modulesTaught: Set<Module> = []
         public var planVersions: [PlanID: Int] = [:]
         public var requests: [RequestID: AmendmentRequest] = [:]
-        /// Every event of the stream by CloudEvents id: its type name and data.
+        /// Every event of the stream by CloudEvents id: its type name and data (amended data
+        /// for an amended event; entries marked in error stay here, so they can be named).
         public var events: [String: (typeName: String, data: JSONValue)] = [:]
+        /// The ids of ``events`` in stream order.
+        public var order: [String] = []
         public var inError: Set<String> = []
     }
     public struct Group: Sendable {
@@ -85,7 +88,8 @@ public struct RecordState: Sendable {
     /// - Parameters:
     ///   - event: the decoded event.
     ///   - id: its CloudEvents id, which amendments reference.
-    ///   - data: its stored `data`, kept for consumer events so amendments can be checked
+    ///   - data: its stored `data` (encoded from `event` when absent), kept for consumer events so
+    ///     corrections can be folded and amendments checked
     ///     against the fields of their target.
     public mutating func apply(_ event: any RecordEvent, id: String, data: JSONValue? = nil) {
         switch event {
@@ -121,7 +125,50 @@ public struct RecordState: Sendable {
         }
         guard let consumer = Self.consumer(of: event) else { return }
         var c = consumers[consumer] ?? Consumer()
-        c.events[id] = (type(of: event).typeName, data ?? .null)
+        c.events[id] = (type(of: event).typeName, data ?? (try? JSONValueEncoder().encode(event)) ?? .null)
+        c.order.append(id)
+        if event is EntryMarkedInError || event is EntryAmended {
+            c = Self.corrected(c)
+        } else {
+            Self.fold(event, id: id, into: &c)
+        }
+        consumers[consumer] = c
+    }
+
+    /// The consumer folded again from its stream's events with every correction applied, as
+    /// the projections do (docs/PROJECTIONS.md): an entry marked in error counts for nothing
+    /// (a discharge in error leaves the consumer enrolled, an achievement in error leaves the
+    /// goal open), and an amended entry counts with its amendments' fields over its own.
+    static func corrected(_ history: Consumer) -> Consumer {
+        var inError = Set<String>()
+        var amendments: [String: [JSONValue]] = [:]
+        for id in history.order {
+            guard let (typeName, data) = history.events[id], let type = EventCatalog.byTypeName[typeName],
+                type == EntryMarkedInError.self || type == EntryAmended.self,
+                let e = try? JSONValueDecoder(rejectsUnknownKeys: false).decode(type, from: data)
+            else { continue }
+            if let m = e as? EntryMarkedInError { inError.insert(m.targetEventId) }
+            if let a = e as? EntryAmended { amendments[a.targetEventId, default: []].append(a.content) }
+        }
+        var c = Consumer()
+        c.order = history.order
+        for id in history.order {
+            guard var (typeName, data) = history.events[id] else { continue }
+            if !inError.contains(id), case .object(var fields) = data, let changes = amendments[id] {
+                for case .object(let change) in changes { for (k, v) in change { fields[k] = v } }
+                data = .object(fields)
+            }
+            c.events[id] = (typeName, data)
+            guard !inError.contains(id), let type = EventCatalog.byTypeName[typeName],
+                let event = try? JSONValueDecoder(rejectsUnknownKeys: false).decode(type, from: data)
+            else { continue }
+            fold(event, id: id, into: &c)
+        }
+        return c
+    }
+
+    /// Folds one consumer-stream event into `c`.
+    private static func fold(_ event: any RecordEvent, id: String, into c: inout Consumer) {
         switch event {
         case let e as ConsumerEnrolled:
             c.enrollment = Enrollment(id: e.enrollmentId, programId: e.programId, curriculum: e.curriculum, format: e.format, startDate: e.startDate)
@@ -172,7 +219,6 @@ public struct RecordState: Sendable {
         default:
             break
         }
-        consumers[consumer] = c
     }
 
     /// The consumer whose stream holds `event`, if it is a consumer-stream event.

@@ -205,6 +205,40 @@ struct AmendmentTests {
         expectAccepted(when(h.state, EntryMarkedInError(targetEventId: note, consumerId: F.consumer, reason: secret, author: F.user)))
     }
 
+    @Test("An entry marked in error counts for nothing in the rules, as in the projections: goal, discharge, note")
+    func markedInErrorUndoesItsEffect() {
+        var h = History(F.enrolled() + [F.goal()])
+        let achieved = h.apply(GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-01")))
+        let rate = GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, ratedBy: F.user, date: day("2026-02-10"))
+        expectRefused(when(h.state, rate), rule: "goal.closed", field: "goal_id")
+        _ = h.apply(EntryMarkedInError(targetEventId: achieved, consumerId: F.consumer, reason: secret, author: F.user))
+        expectAccepted(when(h.state, rate))
+
+        // A note in error frees its session for the corrected note.
+        let note = h.apply(F.session())
+        expectRefused(when(h.state, F.session()), rule: "session.one-note-per-attendee", field: "session_id")
+        _ = h.apply(EntryMarkedInError(targetEventId: note, consumerId: F.consumer, reason: secret, author: F.user))
+        expectAccepted(when(h.state, F.session()))
+
+        // A discharge in error leaves the consumer enrolled: care goes on being recorded.
+        let discharge = h.apply(F.discharge())
+        expectRefused(when(h.state, F.session("s2")), rule: "record.discharged-only-amendments", field: "consumer_id")
+        _ = h.apply(EntryMarkedInError(targetEventId: discharge, consumerId: F.consumer, reason: secret, author: F.user))
+        expectAccepted(when(h.state, F.session("s2")))
+        // The entry stays nameable: marking it again is refused as already in error.
+        expectRefused(when(h.state, EntryMarkedInError(targetEventId: discharge, consumerId: F.consumer, reason: secret, author: F.user)),
+                      rule: "entry.already-in-error", field: "target_event_id")
+    }
+
+    @Test("An amended entry counts with its amended fields: a goal-set date amended later moves the goal's last review")
+    func amendedEntryCounts() {
+        var h = History(F.enrolled())
+        let goal = h.apply(F.goal(date: day("2026-01-20")))
+        _ = h.apply(F.amend(goal, content: ["date": "2026-02-05"]))
+        #expect(h.state.consumers[F.consumer]?.goals["g1"]?.lastReview == day("2026-02-05"))
+        #expect(h.state.consumers[F.consumer]?.events[goal]?.data["date"] == "2026-02-05")
+    }
+
     @Test("An amendment of an unknown event id is refused with amendment.target-not-found")
     func unknownTarget() {
         let h = History(F.enrolled() + [F.session()])
@@ -303,7 +337,7 @@ struct DischargeTests {
     @Test("Discharge with an open goal is refused with discharge.open-goals")
     func openGoals() {
         let h = History(F.enrolled() + [F.goal(), F.goal("g2"), GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-01"))])
-        expectRefused(when(h.state, F.discharge(booster: secret)), rule: "discharge.open-goals", field: nil)
+        expectRefused(when(h.state, F.discharge(booster: secret)), rule: "discharge.open-goals", field: "consumer_id")
     }
 
     @Test("Discharge after every goal is closed is accepted")
@@ -355,13 +389,13 @@ struct DischargeTests {
                  F.discharge()])
         for e in Self.afterDischarge {
             let r = when(h.state, e)
-            expectRefused(r, rule: "record.discharged-only-amendments", field: nil)
+            expectRefused(r, rule: "record.discharged-only-amendments", field: "consumer_id")
             if case .failure(let err) = r { #expect(err.kind == .invariant, "\(type(of: e))") }
         }
         // Re-enrolling on a new accepted referral is refused too.
         var again = h
         again.apply([F.referral("r5"), F.accept("r5")])
-        expectRefused(when(again.state, F.enroll(referral: "r5", enrollment: "e5")), rule: "record.discharged-only-amendments", field: nil)
+        expectRefused(when(again.state, F.enroll(referral: "r5", enrollment: "e5")), rule: "record.discharged-only-amendments", field: "consumer_id")
         // Amendments, marks in error, and the amendment-request path still pass.
         expectAccepted(when(h.state, F.amend(note)))
         expectAccepted(when(h.state, F.amend(goal, content: ["text": "walk to the river"])))

@@ -72,7 +72,7 @@ struct RecordCoreTests {
         let c = try #require(state.consumers[F.consumer])
         #expect(c.discharged && c.goals["g1"]?.status == .achieved && c.modulesTaught == [.recoveryStrategies])
         // Nothing more can be recorded for the discharged consumer, except amendments.
-        try await fx.expectRefusedWritingNothing(rule: "record.discharged-only-amendments", field: nil) {
+        try await fx.expectRefusedWritingNothing(rule: "record.discharged-only-amendments", field: "consumer_id") {
             try await fx.run("record-session", #"{"occurred_at":"2026-03-02T11:00:00Z","session_id":"s2","consumer_id":"c1","format":"individual","date":"2026-03-02","duration_minutes":50,"practitioners":["pr1"],"goals_followed_up":[],"motivational":[],"topics":[],"educational_techniques":[],"cbt":[],"skills":[],"homework":"SECRET-TEXT-123","handouts_given":false,"practitioner_signed":true,"consumer_signed":true}"#)
         }
         let amended = try await fx.run("amend-entry", #"{"occurred_at":"2026-03-02T11:00:00Z","target_event_id":"cmd-session-1.0","consumer_id":"c1","kind":"correction","content":{"homework":"notice two good moments a day"},"reason":"typo","author":"u1"}"#)

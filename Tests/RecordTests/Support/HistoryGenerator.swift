@@ -48,7 +48,8 @@ struct HistoryGenerator {
         var until: Int?
         func covers(_ p: SupporterPurpose, on day: Int) -> Bool { scope.contains(p) && from <= day && (until.map { day <= $0 } ?? true) }
     }
-    enum Amendable { case session, goal }
+    /// What an amendable entry is, so that marking it in error can be followed in the model.
+    enum Amendable { case session(SessionID, topics: Set<Module>), goal(GoalID) }
     struct Consumer {
         var id: ConsumerID
         var program: Int
@@ -243,7 +244,7 @@ struct HistoryGenerator {
             let g = GoalID(newID("g"))!
             let k = emit(GoalSet(goalId: g, consumerId: consumers[i].id, text: "a goal", steps: ["one step"], targetDate: date.adding(days: 30), date: date))
             consumers[i].openGoals.append(g)
-            consumers[i].amendable.append((steps[k].eventID(0), .goal))
+            consumers[i].amendable.append((steps[k].eventID(0), .goal(g)))
         case .rateGoal, .reviseGoal:
             let i = pick(active.filter { !consumers[$0].openGoals.isEmpty })
             let g = pick(consumers[i].openGoals)
@@ -267,7 +268,7 @@ struct HistoryGenerator {
                                          skills: subset(Skill.allCases, max: 1), homework: "homework", handoutsGiven: chance(0.5)))
             consumers[i].notes.append(s)
             consumers[i].taught.formUnion(topics)
-            consumers[i].amendable.append((steps[k].eventID(0), .session))
+            consumers[i].amendable.append((steps[k].eventID(0), .session(s, topics: Set(topics))))
         case .attendance:
             let i = pick(active)
             let s = SessionID(newID("a"))!
@@ -366,7 +367,7 @@ struct HistoryGenerator {
                 if let (_, j) = noteIDs.first(where: { $0.0 == c }) {
                     consumers[i].notes.append(s)
                     consumers[i].taught.formUnion(topics)
-                    consumers[i].amendable.append((steps[k].eventID(j), .session))
+                    consumers[i].amendable.append((steps[k].eventID(j), .session(s, topics: Set(topics))))
                 }
             }
         case .wrapUp:
@@ -389,6 +390,20 @@ struct HistoryGenerator {
             let target = pick(consumers[i].amendable.map(\.id).filter { !consumers[i].inError.contains($0) })
             emit(EntryMarkedInError(targetEventId: target, consumerId: consumers[i].id, reason: "wrong chart", author: "u1"))
             consumers[i].inError.insert(target)
+            // An entry in error counts for nothing: its goal is gone, its note slot is free
+            // and its topics count as taught only if another note taught them.
+            switch consumers[i].amendable.first(where: { $0.id == target })!.kind {
+            case .goal(let g):
+                consumers[i].openGoals.removeAll { $0 == g }
+                consumers[i].closedGoals.removeAll { $0 == g }
+            case .session(let s, _):
+                consumers[i].notes.removeAll { $0 == s }
+                var taught = Set<Module>()
+                for entry in consumers[i].amendable where !consumers[i].inError.contains(entry.id) {
+                    if case .session(_, let topics) = entry.kind { taught.formUnion(topics) }
+                }
+                consumers[i].taught = taught
+            }
         case .requestAmendment:
             let i = pick(consumers.indices.filter { !consumers[$0].amendable.isEmpty })
             let r = RequestID(newID("rq"))!
