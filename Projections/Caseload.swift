@@ -86,9 +86,10 @@ public struct CaseloadProjection: Projection {
         public var members: [String: [Span]]
         public var start: LocalDate
 
-        /// Members on `date`.
-        public func size(on date: LocalDate) -> Int {
-            members.values.filter { $0.contains { $0.contains(date) } }.count
+        /// Members on `date` who are enrolled that day (`enrolled`: the ids of the consumers
+        /// enrolled on `date`); a discharged consumer no longer counts.
+        public func size(on date: LocalDate, enrolled: Set<String>) -> Int {
+            members.filter { enrolled.contains($0.key) && $0.value.contains { $0.contains(date) } }.count
         }
     }
 
@@ -160,6 +161,7 @@ public struct CaseloadReport: Codable, Sendable, Equatable {
     public struct TeamRow: Codable, Sendable, Equatable {
         public var team: String
         public var program: String
+        /// Members in the practitioner role (the team's IMR leader is not counted).
         public var practitioners: Int
         public var activeConsumers: Int
         /// More than 8 practitioners.
@@ -222,18 +224,22 @@ extension ProjectionSnapshot {
         let teamRows = teams.map { t -> CaseloadReport.TeamRow in
             let members = practitioners.filter { $0.team == t.id }
             let memberIDs = Set(members.map(\.id))
+            // The limit of eight is for practitioners; the team's IMR leader supervises them.
+            let practitionerCount = members.filter { $0.role == .practitioner }.count
             let active = consumers.filter { c in c.primary(on: date).map { memberIDs.contains($0) } ?? false }.count
             var missing = 0
             for week in 0..<4 {
                 let end = date.adding(days: -7 * week), start = end.adding(days: -6)
                 if !t.groupSupervision.contains(where: { $0 >= start && $0 <= end }) { missing += 1 }
             }
-            return .init(team: t.id.rawValue, program: t.program.rawValue, practitioners: members.count, activeConsumers: active,
-                         overTeamLimit: members.count > 8, weeksWithoutGroupSupervision: missing,
+            return .init(team: t.id.rawValue, program: t.program.rawValue, practitioners: practitionerCount, activeConsumers: active,
+                         overTeamLimit: practitionerCount > 8, weeksWithoutGroupSupervision: missing,
                          lastGroupSupervision: t.groupSupervision.filter { $0 <= date }.max())
         }.sorted { $0.team < $1.team }
+        let enrolled = Set(consumers.map(\.id.rawValue))
         let groupRows = groups.map { g in
-            CaseloadReport.GroupRow(group: g.id.rawValue, program: g.program.rawValue, members: g.size(on: date), overGroupLimit: g.size(on: date) > 8)
+            let size = g.size(on: date, enrolled: enrolled)
+            return CaseloadReport.GroupRow(group: g.id.rawValue, program: g.program.rawValue, members: size, overGroupLimit: size > 8)
         }.sorted { $0.group < $1.group }
         let waitingRows = waiting.map {
             CaseloadReport.WaitingReferral(referral: $0.id.rawValue, program: $0.program.rawValue, received: $0.received, waitingDays: date.days(since: $0.received))

@@ -4,7 +4,7 @@ public import ClinicalRecord
 /// consumer; modules completed; time from referral to first session.
 public struct ParticipationProjection: Projection {
     public static let name = "participation"
-    public static let version = 1
+    public static let version = 2
     public static let eventTypes: [any RecordEvent.Type]? = [
         ReferralReceived.self, ReferralAccepted.self, ReferralDeclined.self, ConsumerEnrolled.self, ConsumerDischarged.self,
         SessionRecorded.self, AttendanceRecorded.self, ModuleReviewCompleted.self,
@@ -15,6 +15,13 @@ public struct ParticipationProjection: Projection {
         public var date: LocalDate
         public var minutes: Int
         public var format: Format
+        public var topics: [Module] = []
+    }
+
+    /// A module completed (a module review, or listed at discharge) and on which day.
+    public struct Completion: Codable, Sendable, Equatable {
+        public var module: Module
+        public var date: LocalDate
     }
 
     public struct Record: Codable, Sendable, Equatable {
@@ -31,8 +38,7 @@ public struct ParticipationProjection: Projection {
         public var dischargeReason: DischargeReason?
         public var sessions: [Session] = []
         public var missed: Int = 0
-        public var modulesTaught: [Module] = []
-        public var modulesCompleted: [Module] = []
+        public var modulesCompleted: [Completion] = []
     }
 
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
@@ -49,14 +55,13 @@ public struct ParticipationProjection: Projection {
             r.consumer = x.consumerId; r.program = x.programId; r.referredBy = x.referralId; r.enrolled = x.startDate
         case let x as ConsumerDischarged:
             r.discharged = x.date; r.dischargeReason = x.reason
-            for m in x.modulesCompleted where !r.modulesCompleted.contains(m) { r.modulesCompleted.append(m) }
+            for m in x.modulesCompleted { r.modulesCompleted.append(Completion(module: m, date: x.date)) }
         case let x as SessionRecorded:
-            r.sessions.append(Session(date: x.date, minutes: x.durationMinutes, format: x.format))
-            for m in x.topics where !r.modulesTaught.contains(m) { r.modulesTaught.append(m) }
+            r.sessions.append(Session(date: x.date, minutes: x.durationMinutes, format: x.format, topics: x.topics))
         case let x as AttendanceRecorded where x.status != .attended:
             r.missed += 1
         case let x as ModuleReviewCompleted:
-            if !r.modulesCompleted.contains(x.module) { r.modulesCompleted.append(x.module) }
+            r.modulesCompleted.append(Completion(module: x.module, date: x.date))
         default:
             if had { record = r }
             return
@@ -71,9 +76,12 @@ public struct ParticipationReport: Codable, Sendable, Equatable {
         public var consumer: String
         public var program: String
         public var status: String
+        /// Sessions (progress notes) and their hours in the period.
         public var sessions: Int
         public var hours: Double
+        /// Distinct modules among the topics of the period's sessions.
         public var modulesTaught: Int
+        /// Distinct modules completed in the period (module reviews, modules listed at discharge).
         public var modulesCompleted: Int
         public var daysReferralToFirstSession: Int?
     }
@@ -88,6 +96,8 @@ public struct ParticipationReport: Codable, Sendable, Equatable {
         public var sessions: Int
         public var hours: Double
         public var meanSessionsPerConsumer: Double?
+        /// The median wait from referral to first session (of an even count, the mean of the
+        /// middle two, rounded half up).
         public var medianDaysReferralToFirstSession: Int?
     }
     public var asOf: LocalDate
@@ -133,8 +143,9 @@ extension ProjectionSnapshot {
             let first = r.sessions.map(\.date).filter { $0 <= date }.min()
             let wait = first.flatMap { f in r.referredBy.flatMap { referrals[$0]?.received }.map { f.days(since: $0) } }
             rows.append(.init(consumer: c.rawValue, program: p.rawValue, status: status, sessions: sessions.count,
-                              hours: (hours * 100).rounded() / 100, modulesTaught: r.modulesTaught.count,
-                              modulesCompleted: r.modulesCompleted.count, daysReferralToFirstSession: wait))
+                              hours: (hours * 100).rounded() / 100, modulesTaught: Set(sessions.flatMap(\.topics)).count,
+                              modulesCompleted: Set(r.modulesCompleted.filter { $0.date >= start && $0.date <= date }.map(\.module)).count,
+                              daysReferralToFirstSession: wait))
             var pr = row(p.rawValue)
             pr.enrolled += 1
             switch status {
@@ -151,7 +162,11 @@ extension ProjectionSnapshot {
         for (k, var pr) in programs {
             pr.hours = (pr.hours * 100).rounded() / 100
             if pr.enrolled > 0 { pr.meanSessionsPerConsumer = (Double(pr.sessions) / Double(pr.enrolled) * 10).rounded() / 10 }
-            if let w = waits[k]?.sorted(), !w.isEmpty { pr.medianDaysReferralToFirstSession = w[w.count / 2] }
+            if let w = waits[k]?.sorted(), !w.isEmpty {
+                // The median; of an even count, the mean of the middle two (rounded half up).
+                let n = w.count
+                pr.medianDaysReferralToFirstSession = n % 2 == 1 ? w[n / 2] : Int((Double(w[n / 2 - 1] + w[n / 2]) / 2).rounded())
+            }
             programs[k] = pr
         }
         return ParticipationReport(asOf: date, from: from, programs: programs.values.sorted { $0.program < $1.program },

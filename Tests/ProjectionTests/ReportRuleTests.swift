@@ -1,0 +1,105 @@
+import ClinicalRecord
+import EventLogTesting
+import Projections
+import RecordCore
+import Testing
+
+/// Small hand-made programs whose reports can be worked out from the seeds' rules.
+@Suite("Caseload and participation rules, worked by hand")
+struct ReportRuleTests {
+    /// A program, a team and its staff, and consumers referred, accepted and enrolled.
+    struct Program {
+        var commands: [CommandRequest] = []
+        let start = LocalDate("2025-01-06")!
+
+        mutating func add(_ e: any RecordEvent, _ d: LocalDate) {
+            commands.append(CommandRequest(command: .record(e), occurredAt: Scenario.at(d), commandId: "cmd-\(commands.count + 1)"))
+        }
+
+        init(practitioners: Int, leader: Bool) {
+            add(ProgramEstablished(programId: "p1", name: "North", curriculum: .kit2009, fidelityScale: .kit2009, startDate: start), start)
+            add(TeamFormed(teamId: "t1", programId: "p1", name: "A", date: start), start)
+            for p in 1...practitioners {
+                add(PractitionerJoined(practitionerId: .init("pr\(p)")!, programId: "p1", teamId: "t1", role: .practitioner, startDate: start), start)
+            }
+            if leader {
+                add(PractitionerJoined(practitionerId: "lead1", programId: "p1", teamId: "t1", role: .imrLeader, startDate: start), start)
+            }
+        }
+
+        /// Refers consumer `c` on `referred` and enrolls them two days later.
+        mutating func enroll(_ c: Int, referred: LocalDate) {
+            let cid = ConsumerID("c\(c)")!, rid = ReferralID("r\(c)")!
+            add(ReferralReceived(referralId: rid, consumerId: cid, programId: "p1", source: .treatmentTeam, reason: "r", date: referred), referred)
+            add(ReferralAccepted(referralId: rid, decidedBy: "u1", formatOffered: .group, date: referred.adding(days: 1)), referred.adding(days: 1))
+            let e = referred.adding(days: 2)
+            add(ConsumerEnrolled(enrollmentId: .init("e\(c)")!, consumerId: cid, programId: "p1", referralId: rid, format: .group,
+                                 startDate: e, curriculum: .kit2009, scaleVersion: .kit2009), e)
+        }
+
+        func snapshot() async throws -> (ProjectionSnapshot, TemporaryStore) {
+            let tmp = try TemporaryStore()
+            let log = try tmp.create()
+            try await record(commands, into: log)
+            let views = try ProjectionStore.open(store: tmp.path, log: log)
+            try views.catchUp()
+            return (views.snapshot(), tmp)
+        }
+    }
+
+    @Test("A team of eight practitioners and its IMR leader is within the limit of eight; a ninth practitioner is not")
+    func teamLimitCountsPractitioners() async throws {
+        for (practitioners, over) in [(8, false), (9, true)] {
+            let program = Program(practitioners: practitioners, leader: true)
+            let (snapshot, tmp) = try await program.snapshot()
+            defer { tmp.remove() }
+            let team = try #require(snapshot.caseload(asOf: LocalDate("2025-02-01")!).teams.first)
+            #expect(team.practitioners == practitioners)
+            #expect(team.overTeamLimit == over, "\(practitioners) practitioners and a leader")
+        }
+    }
+
+    @Test("A group of nine is over the limit of eight until a member is discharged")
+    func groupLimitCountsEnrolledMembers() async throws {
+        var program = Program(practitioners: 2, leader: false)
+        for c in 1...9 { program.enroll(c, referred: program.start.adding(days: c)) }
+        let formed = program.start.adding(days: 20)
+        program.add(GroupFormed(groupId: "g1", programId: "p1", facilitators: ["pr1"], members: (1...9).map { ConsumerID("c\($0)")! },
+                                startDate: formed), formed)
+        let out = formed.adding(days: 10)
+        program.add(ConsumerDischarged(enrollmentId: "e1", consumerId: "c1", date: out, reason: .moved, modulesCompleted: []), out)
+        let (snapshot, tmp) = try await program.snapshot()
+        defer { tmp.remove() }
+        let before = try #require(snapshot.caseload(asOf: out.adding(days: -1)).groups.first)
+        #expect(before.members == 9 && before.overGroupLimit)
+        let after = try #require(snapshot.caseload(asOf: out.adding(days: 1)).groups.first)
+        #expect(after.members == 8 && !after.overGroupLimit)
+    }
+
+    @Test("Participation: the median of an even count of waits is the mean of the middle two; modules count only up to --to")
+    func participationMedianAndModules() async throws {
+        var program = Program(practitioners: 1, leader: false)
+        let s = program.start
+        program.enroll(1, referred: s)
+        program.enroll(2, referred: s)
+        // First sessions 10 and 20 days after the referrals: the median wait is 15.
+        for (c, wait, topic) in [(1, 10, Module.recoveryStrategies), (2, 20, Module.practicalFacts)] {
+            let d = s.adding(days: wait)
+            program.add(SessionRecorded(sessionId: .init("s\(c)")!, consumerId: .init("c\(c)")!, format: .individual, date: d,
+                                        durationMinutes: 45, practitioners: ["pr1"], topics: [topic]), d)
+        }
+        let later = s.adding(days: 40)
+        program.add(SessionRecorded(sessionId: "s2b", consumerId: "c2", format: .individual, date: later, durationMinutes: 45,
+                                    practitioners: ["pr1"], topics: [.stressVulnerability]), later)
+        program.add(ModuleReviewCompleted(consumerId: "c2", module: .practicalFacts, date: later), later)
+        let (snapshot, tmp) = try await program.snapshot()
+        defer { tmp.remove() }
+        let all = snapshot.participation(asOf: later)
+        #expect(all.programs.first?.medianDaysReferralToFirstSession == 15)
+        let c2 = try #require(all.consumers.first { $0.consumer == "c2" })
+        #expect(c2.modulesTaught == 2 && c2.modulesCompleted == 1)
+        // Before the second session and the review, only the first module was taught.
+        let early = try #require(snapshot.participation(asOf: s.adding(days: 30)).consumers.first { $0.consumer == "c2" })
+        #expect(early.modulesTaught == 1 && early.modulesCompleted == 0)
+    }
+}
