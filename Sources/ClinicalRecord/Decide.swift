@@ -156,7 +156,11 @@ extension RecordState {
         case let e as OutcomeMeasureRecorded:
             c.require(e.itemResponses.count == e.instrument.itemCount, "item_responses", "outcome.item-count",
                       "must hold \(e.instrument.itemCount) responses for this instrument")
-            for (i, r) in e.itemResponses.enumerated() { c.range(r, 0...5, "item_responses[\(i)]") }
+            // Each item is scored 1–5 (IMR.md, the IMR Scale). The scoring rule is not in the
+            // seeds, so the total is only held to what any rule over 15 such items can give:
+            // between 1 (a mean) and 75 (a sum).
+            for (i, r) in e.itemResponses.enumerated() { c.range(r, 1...5, "item_responses[\(i)]") }
+            c.require(e.total.isFinite && e.total >= 1 && e.total <= 75, "total", "field.range", "must be between 1 and 75")
             c.text(e.instrumentVersion, "instrument_version", max: 40)
         case let e as EntryAmended:
             c.text(e.reason, "reason"); c.text(e.targetEventId, "target_event_id", max: 128)

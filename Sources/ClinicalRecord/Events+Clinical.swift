@@ -104,7 +104,7 @@ public struct ModuleReviewCompleted: RecordEvent {
 public struct OutcomeMeasureRecorded: RecordEvent {
     public static let typeName = "org.imr.outcome-measure.recorded"
     public static let version = 1
-    public static let summary = "An IMR Scale administration; the item count must match the instrument."
+    public static let summary = "An IMR Scale administration; the item count must match the instrument, each response is 1–5 (`field.range`), and the total lies between 1 and 75 (the seeds do not give the scoring rule; a mean or a sum of 15 such items lies there)."
     public static let phiFields = ["consumer_id", "item_responses", "total"]
     public var consumerId: ConsumerID
     public var instrument: Instrument

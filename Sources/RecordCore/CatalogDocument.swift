@@ -39,6 +39,11 @@ public enum CatalogDocument {
         `recordedat` let any reader apply its own policy.
         - **Corrections never erase.** `EntryAmended` and `EntryMarkedInError` reference the \
         original by its CloudEvents id; the original stays in the log and the audit view.
+        - **Corrections count in the rules as in the projections.** The rules see a consumer's \
+        record corrected: an entry marked in error counts for nothing (a discharge in error leaves \
+        the consumer enrolled, an achievement in error leaves the goal open, a note in error frees \
+        its session for the right note), and an amended entry counts with the amendment's fields \
+        over its own. The entry itself can still be named (`entry.already-in-error`).
 
         ## Rules
 

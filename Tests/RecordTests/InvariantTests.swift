@@ -239,6 +239,19 @@ struct AmendmentTests {
         #expect(h.state.consumers[F.consumer]?.events[goal]?.data["date"] == "2026-02-05")
     }
 
+    @Test("An outcome measure's responses are 1-5 and its total 1-75 (IMR Scale)")
+    func outcomeRanges() {
+        let h = History(F.enrolled())
+        func measure(_ items: [Int], total: Double) -> OutcomeMeasureRecorded {
+            OutcomeMeasureRecorded(consumerId: F.consumer, instrument: .imrsClient, instrumentVersion: "2004", itemResponses: items,
+                                   total: total, date: day("2026-02-01"))
+        }
+        expectRefusedWith(when(h.state, measure(Array(repeating: 0, count: 15), total: 1)), rule: "field.range", field: "item_responses[0]")
+        expectRefusedWith(when(h.state, measure(Array(repeating: 3, count: 15), total: -999)), rule: "field.range", field: "total")
+        expectAccepted(when(h.state, measure(Array(repeating: 3, count: 15), total: 3)))
+        expectAccepted(when(h.state, measure(Array(repeating: 5, count: 15), total: 75)))
+    }
+
     @Test("An amendment of an unknown event id is refused with amendment.target-not-found")
     func unknownTarget() {
         let h = History(F.enrolled() + [F.session()])

@@ -323,7 +323,7 @@ struct HistoryGenerator {
             emit(ModuleReviewCompleted(consumerId: consumers[i].id, module: m, score: int(0...100), date: date))
         case .outcome:
             let i = pick(active)
-            let responses = (0..<15).map { _ in int(0...5) }
+            let responses = (0..<15).map { _ in int(1...5) }
             emit(OutcomeMeasureRecorded(consumerId: consumers[i].id, instrument: pick(Instrument.allCases), instrumentVersion: "2009",
                                         itemResponses: responses, total: Double(responses.reduce(0, +)) / 15, date: date))
         case .inventory:
