@@ -38,6 +38,13 @@ public final class ProjectionStore: Sendable {
     private let generation: Mutex<Int>
     /// The position last written to (or read from) the views by this process.
     private let flushed: Mutex<UInt64?>
+    /// Why the views were rebuilt from the log when loaded, if a stored record did not decode.
+    private let repair: Mutex<String?>
+
+    /// Set when persisted views were found damaged (a stored record that no longer decodes)
+    /// and were rebuilt from the log: which projection, and where. The log is the record; the
+    /// views are derived from it, so they repair themselves, and tools report that they did.
+    public var repaired: String? { repair.withLock { $0 } }
 
     /// The views directory of a store.
     public static func viewsDirectory(of store: String) -> String { store + "/views" }
@@ -66,6 +73,7 @@ public final class ProjectionStore: Sendable {
         self.state = Mutex(ProjectionSet(tables: projections.map { Self.table(for: $0) }))
         self.generation = Mutex(0)
         self.flushed = Mutex(nil)
+        self.repair = Mutex(nil)
     }
 
     static func table(for projection: any Projection) -> any AnyProjectionTable {
@@ -75,7 +83,8 @@ public final class ProjectionStore: Sendable {
 
     func dbName(_ table: String, generation: Int) -> String { "\(table).g\(generation)" }
 
-    /// Loads the persisted records; `false` when there are none or a fold version changed.
+    /// Loads the persisted records; `false` when there are none, a fold version changed, or a
+    /// record does not decode (damaged views; ``repaired`` says which).
     private func loadPersisted() throws -> Bool {
         let stored: (position: UInt64, generation: Int, versions: [String: Int])? = try env.read { txn in
             guard let p = try txn.get(meta, key: Array("position".utf8)), let position = UInt64(bigEndianBytes: p),
@@ -93,24 +102,37 @@ public final class ProjectionStore: Sendable {
         guard let stored else { return false }
         for p in projections where stored.versions[type(of: p).name] != type(of: p).version { return false }
         let set = ProjectionSet(tables: projections.map { Self.table(for: $0) }, position: stored.position)
+        do { try load(set, generation: stored.generation) } catch let damage as DamagedRecord {
+            repair.withLock { $0 = damage.description }
+            return false
+        }
+        state.withLock { $0 = set }
+        generation.withLock { $0 = stored.generation }
+        flushed.withLock { $0 = stored.position }
+        return true
+    }
+
+    /// A persisted record that does not decode.
+    private struct DamagedRecord: Error { var description: String }
+
+    /// Reads every table's records of `generation` into `set`.
+    private func load(_ set: ProjectionSet, generation: Int) throws {
         for table in set.tables {
-            let db = try env.openDatabase(dbName(table.name, generation: stored.generation), create: true)
+            let db = try env.openDatabase(dbName(table.name, generation: generation), create: true)
             try env.read { txn in
                 try txn.withCursor(db) { cursor in
                     var more = try cursor.first()
                     while more {
                         let (k, v) = cursor.current()
-                        try table.load(key: String(decoding: k, as: UTF8.self), value: v)
+                        do { try table.load(key: String(decoding: k, as: UTF8.self), value: v) } catch {
+                            throw DamagedRecord(description: "a \(table.name) record does not decode (\(error)): the views were rebuilt from the log")
+                        }
                         more = try cursor.next()
                     }
                 }
             }
             _ = table.takeDirty()
         }
-        state.withLock { $0 = set }
-        generation.withLock { $0 = stored.generation }
-        flushed.withLock { $0 = stored.position }
-        return true
     }
 
     /// The log position the projections reflect (the number of events applied).

@@ -124,6 +124,7 @@ public final class RecordServer: Sendable {
         var logger = Logger(label: "imr.serve", factory: { ServerLogHandler(label: $0) })
         logger.logLevel = options.logLevel
         self.logger = logger
+        if let repaired = views.repaired { logger.warning("\(repaired)") }
     }
 
     /// The routes the router was built with (after ``makeApplication(onServerRunning:)``).

@@ -158,6 +158,35 @@ struct EngineTests {
         #expect(try views.replay(through: size / 3, from: earlier).digests() == (try views.replay(through: size / 3).digests()))
     }
 
+    @Test("Views whose stored records no longer decode are rebuilt from the log when opened, and say so")
+    func damagedViewsRepairThemselves() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var scenario = Scenario(seed: 5)
+        try await record(scenario.commands(consumers: 5, weeks: 3), into: log)
+        let views = try ProjectionStore.open(store: tmp.path, log: log)
+        try views.catchUp()
+        let digests = try views.digests()
+        #expect(views.repaired == nil)
+        // Damage every stored participation session's minutes: `"minutes":4` → `"minutes":x`.
+        let file = ProjectionStore.viewsDirectory(of: tmp.path) + "/data.mdb"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        let marker = Array(#""minutes":"#.utf8)
+        var damaged = 0
+        var i = 0
+        while i + marker.count < bytes.count {
+            if bytes[i] == marker[0], Array(bytes[i..<(i + marker.count)]) == marker { bytes[i + marker.count] = UInt8(ascii: "x"); damaged += 1 }
+            i += 1
+        }
+        #expect(damaged > 0)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let reopened = try ProjectionStore.open(store: tmp.path, log: log)
+        let reason = try #require(reopened.repaired)
+        #expect(reason.contains("participation record does not decode"))
+        #expect(try reopened.digests() == digests)
+    }
+
     @Test("An amendment changes what the projections show; an entry in error disappears; the log keeps both originals")
     func corrections() async throws {
         let tmp = try TemporaryStore()

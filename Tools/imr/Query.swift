@@ -30,7 +30,7 @@ func openSnapshot(_ path: String, asOf: AsOf, progress: Bool) throws -> (Project
         }
     }
     let bar = progress ? ProgressBar(label: "projections") : nil
-    let views = try ProjectionStore.open(store: path, log: log)
+    let views = try openViews(path, log: log)
     try views.catchUp(progress: bar.map { b in { b.update($0, $1) } })
     bar?.finish()
     switch asOf {
@@ -38,6 +38,13 @@ func openSnapshot(_ path: String, asOf: AsOf, progress: Bool) throws -> (Project
     case .position(let p): return (try views.replay(through: p + 1), views)
     case .time(let t): return (try views.replay(through: try views.position(recordedAtOrBefore: t)), views)
     }
+}
+
+/// Opens the store's views; damaged views are rebuilt from the log, which is said on stderr.
+func openViews(_ path: String, log: LMDBEventLog) throws -> ProjectionStore {
+    let views = try ProjectionStore.open(store: path, log: log)
+    if let repaired = views.repaired { printError("warning: \(repaired)") }
+    return views
 }
 
 /// A progress bar on standard error, drawn only when it is a terminal.
@@ -204,7 +211,7 @@ extension Imr {
             func run() throws {
                 try runReportingSync {
                     let log = try openStore(store.store)
-                    let views = try ProjectionStore.open(store: store.store, log: log)
+                    let views = try openViews(store.store, log: log)
                     let bar = ProgressBar(label: "rebuild")
                     let started = Date()
                     try views.rebuild(progress: { bar.update($0, $1) })
