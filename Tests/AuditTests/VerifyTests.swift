@@ -125,6 +125,12 @@ struct VerifyTests {
             ["prove", "consistency", store.path, "--from", store.checkpointFiles[100]!, "--to-size", "150", "--key", store.key])
         #expect(toSize.status == 0)
         #expect(toSize.stdout.contains("\"newSize\": 150,"))
+        // A --to-size below the checkpoint asks for an impossible proof: usage (64), not a finding (1).
+        for size in ["99", "0"] {
+            let below = try AuditRunner.audit(
+                ["prove", "consistency", store.path, "--from", store.checkpointFiles[100]!, "--to-size", size, "--key", store.key])
+            #expect(below.status == 64, "\(size): \(below.stderr)")
+        }
         // --checkpoint without --key is a usage error.
         #expect(try AuditRunner.audit(["verify-proof", file, "--checkpoint", store.checkpointFiles[100]!]).status == 64)
     }

@@ -44,9 +44,13 @@ struct ProveConsistency: ParsableCommand {
             let newSize = toSize ?? logSize
             guard newSize <= logSize else { throw AuditError.usage("--to-size \(newSize) exceeds the log size \(logSize)") }
             guard old.size <= newSize else {
+                // A --to-size below the checkpoint asks for a proof that cannot exist: a usage
+                // error. Without it, the log itself is smaller than the checkpoint: a finding.
+                if let toSize {
+                    throw AuditError.usage("--to-size \(toSize) is below the checkpoint's size \(old.size): a consistency proof runs from the older tree to a newer one")
+                }
                 throw AuditError.violation(
-                    "\(status.label): the checkpoint's size \(old.size) exceeds the tree size \(newSize)"
-                        + (toSize == nil ? " of the log: the log was truncated or rolled back" : ""))
+                    "\(status.label): the checkpoint's size \(old.size) exceeds the tree size \(newSize) of the log: the log was truncated or rolled back")
             }
             guard old.size > 0 else { throw AuditError.usage("a checkpoint of the empty tree needs no consistency proof") }
             let proof = try log.consistencyProof(from: old.size, to: newSize)
