@@ -53,7 +53,9 @@ public final class ProjectionStore: Sendable {
     /// persisted records, and rebuilds any projection whose fold version changed.
     public static func open(store: String, log: LMDBEventLog, projections: [any Projection] = standard) throws -> ProjectionStore {
         let dir = viewsDirectory(of: store)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if let failure = makeDirectories(dir, mode: 0o755) {
+            throw EventLogError(code: .storage, message: "cannot create the views folder \(dir): \(String(cString: strerror(failure)))")
+        }
         // One environment per path and process (lmdb.h), shared with any other open of these views.
         let env = try Environment.shared(path: dir, configuration: .init(mapSize: 1 << 30, maxDatabases: 32))
         try env.clearStaleReaders()

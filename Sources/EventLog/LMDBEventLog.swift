@@ -326,7 +326,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
 
 /// Creates `path` and any missing parents (new ones with `mode`), like `mkdir -p`; the
 /// `errno` of the first failure, or `nil`. A file in the way is `ENOTDIR`.
-func makeDirectories(_ path: String, mode: mode_t) -> Int32? {
+public func makeDirectories(_ path: String, mode: mode_t) -> Int32? {
     var prefix = path.hasPrefix("/") ? "" : "."
     for component in path.split(separator: "/") where !component.isEmpty {
         prefix += "/" + component

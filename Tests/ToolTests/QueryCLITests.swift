@@ -127,6 +127,19 @@ struct QueryCLITests {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test("A file where the views folder belongs: one line naming it and the reason, exit 74")
+    func viewsPathIsAFile() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        #expect(try ToolRunner.run(["init", tmp.path]).status == 0)
+        try "x".write(toFile: tmp.path + "/views", atomically: false, encoding: .utf8)
+        for args in [["query", "caseload", tmp.path], ["project", "rebuild", tmp.path], ["project", "status", tmp.path]] {
+            let r = try ToolRunner.run(args)
+            #expect(r.status == 74, "\(args)")
+            #expect(r.stderr == "error: storage: cannot create the views folder \(tmp.path)/views: Not a directory\n", "\(r.stderr)")
+        }
+    }
+
     @Test("report --out follows a symbolic link and writes a FIFO in place: neither is replaced by a regular file")
     func reportThroughLinksAndPipes() throws {
         let tmp = try demoStore()
