@@ -77,14 +77,15 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         if fm.fileExists(atPath: logDir + "/data.mdb") {
             throw EventLogError(code: .alreadyExists, message: "a store already exists at \(path)")
         }
-        if let failure = makeDirectories(logDir, mode: 0o700) {
-            throw EventLogError(code: .storage, message: "cannot create the store directory \(path): \(String(cString: strerror(failure)))")
-        }
+        // The origin is checked before anything is made, so a refused init leaves nothing behind.
         let origin = origin ?? "imr-ledger/" + UUID().uuidString.lowercased()
         if let rule = Validation.printableASCII(origin, max: 128, what: "origin") {
             throw EventLogError.invalid(field: "origin", rule: rule)
         }
         if origin.contains("+") { throw EventLogError.invalid(field: "origin", rule: "origin may not contain +") }
+        if let failure = makeDirectories(logDir, mode: 0o700) {
+            throw EventLogError(code: .storage, message: "cannot create the store directory \(path): \(String(cString: strerror(failure)))")
+        }
         let signer = try makeSignerKey(store: path, origin: origin)
         let env = try storage { try Environment.shared(path: logDir, configuration: .init(mapSize: options.mapSize)) }
         try storage {

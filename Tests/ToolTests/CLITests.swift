@@ -149,6 +149,17 @@ struct CLITests {
         }
     }
 
+    @Test("imr init with a bad origin is refused before anything is made: no folder is left behind")
+    func initLeavesNothing() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        for origin in ["", "has+plus", "tab\there"] {
+            let r = try ToolRunner.run(["init", tmp.path, "--origin", origin])
+            #expect(r.status == 1 && r.stderr.contains("origin"), "\(origin): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: tmp.path), "\(origin)")
+        }
+    }
+
     @Test("A missing store is an I/O error (74) with a hint")
     func missingStore() throws {
         let r = try ToolRunner.run(["log", "/nonexistent/imr-store"])
