@@ -95,6 +95,18 @@ struct RecordCLITests {
         #expect(try size(tmp) == 6)
     }
 
+    @Test("Option values that make no sense are usage errors (64): --batch 0, a negative or NaN --late-after-hours")
+    func badOptionValues() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        let file = tmp.path + "/empty.ndjson"
+        try "".write(toFile: file, atomically: false, encoding: .utf8)
+        for args in [["--batch", "0"], ["--batch=-1"], ["--late-after-hours", "nan"], ["--late-after-hours=-5"]] {
+            let r = try ToolRunner.run(["import", tmp.path, file, "--commit-valid"] + args)
+            #expect(r.status == 64, "\(args): \(r.stderr)")
+        }
+    }
+
     @Test("Invalid UTF-8 is refused by imr append --ndjson, imr import and imr record --json @FILE, never stored as U+FFFD")
     func invalidUTF8() throws {
         let tmp = try freshStore()

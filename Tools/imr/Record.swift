@@ -24,6 +24,12 @@ struct RecorderOptions: ParsableArguments {
     }
 
     var who: Actor { Actor(user: actor, role: role) }
+
+    func validate() throws {
+        guard lateAfterHours.isFinite, lateAfterHours >= 0 else {
+            throw ValidationError("--late-after-hours must be a number of hours, 0 or more")
+        }
+    }
 }
 
 /// Prints a refusal, one violation a line, on standard error.
@@ -126,8 +132,12 @@ extension Imr {
         @Flag(help: "Write the valid lines and skip the refused ones (default: all or nothing).")
         var commitValid = false
 
-        @Option(help: "Lines per commit with --commit-valid.")
+        @Option(help: "Lines per commit with --commit-valid (1-10000).")
         var batch: Int = 1000
+
+        func validate() throws {
+            guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 10000") }
+        }
 
         @Flag(help: "List every warning with its line (default: a count per rule).")
         var verbose = false
