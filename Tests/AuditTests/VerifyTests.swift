@@ -133,6 +133,8 @@ struct VerifyTests {
         }
         // --checkpoint without --key is a usage error.
         #expect(try AuditRunner.audit(["verify-proof", file, "--checkpoint", store.checkpointFiles[100]!]).status == 64)
+        // So is --key without --checkpoint (it would check nothing).
+        #expect(try AuditRunner.audit(["verify-proof", file, "--key", store.key]).status == 64)
     }
 
     @Test("report writes a JSON report and a self-contained HTML page without event data")

@@ -17,7 +17,7 @@ struct KeyOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "The verifier key you hold (signed-note encoding: name+hash+base64key). Without it, the store's own key is used.",
+            "The verifier key you hold (signed-note encoding: name+hash+base64key). Without it, a command that reads a store uses the store's own key (with a warning); verify-export needs it.",
             valueName: "verifier-key"))
     var key: String?
 

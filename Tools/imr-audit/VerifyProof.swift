@@ -25,6 +25,7 @@ struct VerifyProof: ParsableCommand {
 
     func validate() throws {
         if checkpoint != nil, key == nil { throw ValidationError("--checkpoint needs --key: the verifier key you hold") }
+        if key != nil, checkpoint == nil { throw ValidationError("--key checks a --checkpoint's signature; give the checkpoint too") }
         if let key {
             do { _ = try NoteVerifier(verifierKey: key) } catch { throw ValidationError("--key is not a verifier key: \(error)") }
         }
