@@ -77,6 +77,19 @@ public enum CatalogDocument {
         | `amendment.identifiers-fixed` | an amendment corrects content, never an identifier (`…_id`) of its target |
         | `group-session.not-a-member`, `group-session.one-note-per-attendee`, `group-session.note-only-for-attendees` | a group session lists members only, with one note per attendee |
         | `command.id-reused`, `command.concurrent-change` | a command id reused for another command; the record kept changing under a command |
+        | `json.syntax`, `command.object`, `command.unknown`, `command.name-mismatch`, `command.id`, `time.format`, `field.invalid` | the input is a JSON object naming a command of the record (the same as the one on the command line), `command_id` is 1–100 printable ASCII characters without spaces, `occurred_at` is RFC 3339 in UTC, and the payload decodes |
+        | `program.already-established`, `team.already-formed`, `practitioner.already-active`, `referral.duplicate`, `supporter.duplicate`, `group.already-formed`, `group-session.duplicate`, `fidelity.duplicate-review`, `amendment-request.duplicate` | an id names one thing: a second establishment, formation, registration or review under the same id |
+        | `referral.unknown`, `group.unknown`, `amendment-request.unknown` | a reference to a referral, group or amendment request the record does not hold |
+        | `enrollment.referral-of-another-consumer`, `enrollment.referral-to-another-program`, `enrollment.scale-of-program`, `enrollment.before-referral`, `enrollment.not-active` | an enrollment follows the consumer's own referral to the same program, on or after its date, with the program's fidelity scale; later commands name the active enrollment |
+        | `session.before-enrollment`, `attendance.before-enrollment`, `discharge.before-enrollment` | nothing is dated before the enrollment's start |
+        | `session.group-needs-group-id`, `session.group-through-group-command` | a group-format note names its group; group sessions are recorded with `record-group-session` |
+        | `transfer.different-practitioner` | a transfer goes to another practitioner |
+        | `goal.target-after-set` | a goal's target date is not before the day it is set |
+        | `group.add-and-remove`, `group.already-member`, `group.not-a-member` | a membership change adds non-members and removes members, never the same consumer both ways |
+        | `consent.expiry-after-start`, `consent.nothing-to-revoke` | a consent ends after it starts; a revocation needs a consent in force |
+        | `amendment.content-not-empty`, `amendment.content-object`, `amendment.patient-request-needs-request` | an amendment replaces at least one field, given as an object; a patient-requested one names its request |
+        | `amendment-request.already-decided`, `amendment-request.denial-needs-reason` | a request is decided once; a denial gives its reason |
+        | `entry.already-in-error` | an entry is marked in error once |
 
         Warnings (the command is written): `entry.late`, `group.over-size` (more than 8), \
         `practitioner.no-training`, `inventory.not-session-2-or-3`, `amendment-request.decided-late`.

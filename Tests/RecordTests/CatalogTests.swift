@@ -54,4 +54,20 @@ struct CatalogTests {
         let committed = try String(contentsOf: root.appendingPathComponent("docs/EVENTS.md"), encoding: .utf8)
         #expect(committed == (try CatalogDocument.markdown()), "regenerate with: imr schema --markdown > docs/EVENTS.md")
     }
+
+    @Test("Every rule code the rules and the command parser can report is in the catalog's rules table")
+    func everyRuleDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let table = try CatalogDocument.markdown()
+        var codes = Set<String>()
+        for file in ["Sources/ClinicalRecord/Decide.swift", "Sources/RecordCore/CommandParser.swift", "Sources/RecordCore/RecordCore.swift",
+                     "Tools/imr/Record.swift"] {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            // Rule codes are quoted lower-case `area.rule` literals.
+            for match in text.matches(of: /"([a-z][a-z-]*\.[a-z][a-z-]*)"/) { codes.insert(String(match.output.1)) }
+        }
+        #expect(codes.count > 40)
+        let missing = codes.filter { !table.contains("`\($0)`") }.sorted()
+        #expect(missing.isEmpty, "rule codes missing from the rules table: \(missing)")
+    }
 }
