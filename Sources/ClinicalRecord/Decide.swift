@@ -6,7 +6,7 @@ extension Command {
         var out: [String]
         switch self {
         case .recordGroupSession(let g):
-            out = [g.groupId.stream] + g.attendance.map(\.consumerId.stream) + g.notes.map(\.consumerId.stream)
+            out = [g.groupId.stream] + g.attendance.map(\.consumerId.stream) + g.notes.map(\.consumerId.stream) + g.facilitators.map(\.stream)
         case .record(let event):
             out = [event.stream]
             switch event {
@@ -17,7 +17,8 @@ extension Command {
             case let e as ConsumerEnrolled: out += [e.referralId.stream, e.programId.stream]
             case let e as PractitionerAssigned: out.append(e.practitionerId.stream)
             case let e as PractitionerTransferred: out.append(e.toPractitionerId.stream)
-            case let e as GroupFormed: out += [e.programId.stream] + e.members.map(\.stream)
+            case let e as GroupFormed: out += [e.programId.stream] + e.members.map(\.stream) + e.facilitators.map(\.stream)
+            case let e as SessionRecorded: out += e.practitioners.map(\.stream)
             case let e as GroupMembershipChanged: out += e.added.map(\.stream)
             default: break
             }
@@ -206,10 +207,11 @@ extension RecordState {
         }
     }
 
-    func checkGoalsOpen(_ goals: [GoalID], _ c: Consumer, field: String) throws(RecordError) {
+    func checkGoalsOpen(_ goals: [GoalID], _ c: Consumer, on date: LocalDate, field: String) throws(RecordError) {
         for (i, g) in goals.enumerated() {
             guard let goal = c.goals[g] else { throw .invariant("goal.unknown", "no such goal for this consumer", field: "\(field)[\(i)]") }
             guard goal.status == .open else { throw .invariant("goal.closed", "the goal is closed: no follow-up after closure", field: "\(field)[\(i)]") }
+            guard date >= goal.setOn else { throw .invariant("goal.before-set", "the goal was set after this session", field: "\(field)[\(i)]") }
         }
     }
 
@@ -241,9 +243,9 @@ extension RecordState {
             guard programs[e.programId] != nil else { throw .invariant("program.unknown", "no such program", field: "program_id") }
             if referrals[e.referralId] != nil { throw .invariant("referral.duplicate", "the referral is already recorded", field: "referral_id") }
         case let e as ReferralAccepted:
-            try checkUndecided(e.referralId)
+            try checkUndecided(e.referralId, decidedOn: e.date)
         case let e as ReferralDeclined:
-            try checkUndecided(e.referralId)
+            try checkUndecided(e.referralId, decidedOn: e.date)
         case let e as ConsumerEnrolled:
             guard let referral = referrals[e.referralId], referral.accepted == true else {
                 throw .invariant("enrollment.requires-accepted-referral", "enrollment needs an accepted referral", field: "referral_id")
@@ -270,6 +272,9 @@ extension RecordState {
         case let e as PractitionerAssigned:
             let (_, enrollment) = try activeConsumer(e.consumerId, what: "assignment")
             try checkEnrollment(e.enrollmentId, enrollment)
+            guard e.effectiveDate >= enrollment.startDate else {
+                throw .invariant("assignment.before-enrollment", "must not be before the enrollment's start", field: "effective_date")
+            }
             if enrollment.primary != nil {
                 throw .invariant("assignment.one-primary", "the enrollment already has a primary practitioner: transfer instead", field: "practitioner_id")
             }
@@ -287,6 +292,9 @@ extension RecordState {
             let (c, enrollment) = try activeConsumer(e.consumerId, what: "discharge")
             try checkEnrollment(e.enrollmentId, enrollment)
             guard e.date >= enrollment.startDate else { throw .invariant("discharge.before-enrollment", "must not be before the enrollment's start", field: "date") }
+            if let last = c.lastContact, e.date < last {
+                throw .invariant("discharge.before-last-session", "must not be before the consumer's last recorded session", field: "date")
+            }
             if c.goals.values.contains(where: { $0.status == .open }) {
                 throw .invariant("discharge.open-goals", "open goals must be achieved or withdrawn before discharge", field: "consumer_id")
             }
@@ -306,7 +314,13 @@ extension RecordState {
         case let e as GroupFormed:
             guard programs[e.programId] != nil else { throw .invariant("program.unknown", "no such program", field: "program_id") }
             if groups[e.groupId] != nil { throw .invariant("group.already-formed", "the group already exists", field: "group_id") }
-            for (i, m) in e.members.enumerated() { _ = try activeConsumer(m, what: "group-membership", field: "members[\(i)]") }
+            try checkKnownPractitioners(e.facilitators, field: "facilitators")
+            for (i, m) in e.members.enumerated() {
+                let (_, enrollment) = try activeConsumer(m, what: "group-membership", field: "members[\(i)]")
+                guard enrollment.programId == e.programId else {
+                    throw .invariant("group.member-of-another-program", "the consumer is enrolled in another program", field: "members[\(i)]")
+                }
+            }
             if e.members.count > policy.maxGroupSize {
                 warnings.append(.init(rule: "group.over-size", message: "the group has more than \(policy.maxGroupSize) members"))
             }
@@ -314,7 +328,10 @@ extension RecordState {
             guard let g = groups[e.groupId] else { throw .invariant("group.unknown", "no such group", field: "group_id") }
             for (i, m) in e.added.enumerated() {
                 if g.members.contains(m) { throw .invariant("group.already-member", "already a member of the group", field: "added[\(i)]") }
-                _ = try activeConsumer(m, what: "group-membership", field: "added[\(i)]")
+                let (_, enrollment) = try activeConsumer(m, what: "group-membership", field: "added[\(i)]")
+                guard enrollment.programId == g.programId else {
+                    throw .invariant("group.member-of-another-program", "the consumer is enrolled in another program", field: "added[\(i)]")
+                }
             }
             for (i, m) in e.removed.enumerated() where !g.members.contains(m) {
                 throw .invariant("group.not-a-member", "not a member of the group", field: "removed[\(i)]")
@@ -322,12 +339,13 @@ extension RecordState {
             let size = g.members.count + e.added.count - e.removed.count
             if size > policy.maxGroupSize { warnings.append(.init(rule: "group.over-size", message: "the group has more than \(policy.maxGroupSize) members")) }
         case let e as GoalSet:
-            let (c, _) = try activeConsumer(e.consumerId, what: "goal")
+            let (c, enrollment) = try activeConsumer(e.consumerId, what: "goal")
             if c.goals[e.goalId] != nil { throw .invariant("goal.duplicate", "the goal already exists", field: "goal_id") }
-        case let e as GoalRevised: try checkGoalOpen(e.consumerId, e.goalId)
-        case let e as GoalProgressRated: try checkGoalOpen(e.consumerId, e.goalId)
-        case let e as GoalAchieved: try checkGoalOpen(e.consumerId, e.goalId)
-        case let e as GoalWithdrawn: try checkGoalOpen(e.consumerId, e.goalId)
+            guard e.date >= enrollment.startDate else { throw .invariant("goal.before-enrollment", "must not be before the enrollment's start", field: "date") }
+        case let e as GoalRevised: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
+        case let e as GoalProgressRated: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
+        case let e as GoalAchieved: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
+        case let e as GoalWithdrawn: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
         case let e as SupporterRegistered:
             let (c, _) = try activeConsumer(e.consumerId, what: "supporter")
             if c.supporters[e.supporterId] != nil { throw .invariant("supporter.duplicate", "the supporter is already registered", field: "supporter_id") }
@@ -414,19 +432,21 @@ extension RecordState {
         }
     }
 
-    func checkUndecided(_ id: ReferralID) throws(RecordError) {
+    func checkUndecided(_ id: ReferralID, decidedOn date: LocalDate) throws(RecordError) {
         guard let r = referrals[id] else { throw .invariant("referral.unknown", "no such referral", field: "referral_id") }
         if r.accepted != nil { throw .invariant("referral.one-decision", "the referral is already decided", field: "referral_id") }
+        guard date >= r.date else { throw .invariant("referral.decided-before-received", "must not be before the referral was received", field: "date") }
     }
 
     func checkEnrollment(_ id: EnrollmentID, _ enrollment: Enrollment) throws(RecordError) {
         guard enrollment.id == id else { throw .invariant("enrollment.not-active", "not the consumer's active enrollment", field: "enrollment_id") }
     }
 
-    func checkGoalOpen(_ consumer: ConsumerID, _ goal: GoalID) throws(RecordError) {
+    func checkGoalOpen(_ consumer: ConsumerID, _ goal: GoalID, on date: LocalDate) throws(RecordError) {
         let (c, _) = try activeConsumer(consumer, what: "goal")
         guard let g = c.goals[goal] else { throw .invariant("goal.unknown", "no such goal for this consumer", field: "goal_id") }
         guard g.status == .open else { throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: "goal_id") }
+        guard date >= g.setOn else { throw .invariant("goal.before-set", "must not be before the goal was set", field: "date") }
     }
 
     func checkTarget(_ id: String, _ c: Consumer) throws(RecordError) {
@@ -469,8 +489,17 @@ extension RecordState {
             throw .invariant("session.before-enrollment", "must not be before the enrollment's start", field: prefix + "date")
         }
         try checkTopics(e.topics, enrollment.curriculum, field: prefix + "topics")
-        try checkGoalsOpen(e.goalsFollowedUp, c, field: prefix + "goals_followed_up")
+        try checkGoalsOpen(e.goalsFollowedUp, c, on: e.date, field: prefix + "goals_followed_up")
         if let g = e.goalSet, c.goals[g] == nil { throw .invariant("goal.unknown", "no such goal for this consumer", field: prefix + "goal_set") }
+        try checkKnownPractitioners(e.practitioners, field: prefix + "practitioners")
+    }
+
+    /// Every practitioner named must be in the record (one who has since left still counts:
+    /// a late note may name them).
+    func checkKnownPractitioners(_ ids: [PractitionerID], field: String) throws(RecordError) {
+        for (i, p) in ids.enumerated() where practitioners[p] == nil {
+            throw .invariant("practitioner.unknown", "no such practitioner in the record", field: "\(field)[\(i)]")
+        }
     }
 
     func decideGroupSession(_ g: GroupSessionRecording, policy: RecordPolicy) throws(RecordError) -> Decision {
@@ -483,6 +512,7 @@ extension RecordState {
         try checks.finish()
         guard let group = groups[g.groupId] else { throw .invariant("group.unknown", "no such group", field: "group_id") }
         if group.sessions.contains(g.sessionId) { throw .invariant("group-session.duplicate", "the session is already recorded", field: "session_id") }
+        try checkKnownPractitioners(g.facilitators, field: "facilitators")
         let attended = Set(g.attendance.filter { $0.status == .attended }.map(\.consumerId))
         for (i, a) in g.attendance.enumerated() where !group.members.contains(a.consumerId) {
             throw .invariant("group-session.not-a-member", "not a member of the group", field: "attendance[\(i)].consumer_id")

@@ -36,6 +36,8 @@ public struct RecordState: Sendable {
     public struct Goal: Sendable {
         public var status: GoalStatus
         public var lastReview: LocalDate
+        /// The day it was set.
+        public var setOn: LocalDate
     }
     public struct Consent: Sendable {
         public var scope: Set<SupporterPurpose>
@@ -58,6 +60,8 @@ public struct RecordState: Sendable {
         public var notes: Set<SessionID> = []
         public var attendance: Set<SessionID> = []
         public var attendedSessions = 0
+        /// The latest day of a session note or attendance record.
+        public var lastContact: LocalDate?
         public var modulesTaught: Set<Module> = []
         public var planVersions: [PlanID: Int] = [:]
         public var requests: [RequestID: AmendmentRequest] = [:]
@@ -181,12 +185,14 @@ public struct RecordState: Sendable {
         case let e as SessionRecorded:
             c.notes.insert(e.sessionId)
             c.modulesTaught.formUnion(e.topics)
+            c.lastContact = max(c.lastContact ?? e.date, e.date)
             for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.lastReview = max(c.goals[g]!.lastReview, e.date) }
         case let e as AttendanceRecorded:
             c.attendance.insert(e.sessionId)
             if e.status == .attended { c.attendedSessions += 1 }
+            c.lastContact = max(c.lastContact ?? e.date, e.date)
         case let e as GoalSet:
-            c.goals[e.goalId] = Goal(status: .open, lastReview: e.date)
+            c.goals[e.goalId] = Goal(status: .open, lastReview: e.date, setOn: e.date)
         case let e as GoalRevised:
             c.goals[e.goalId]?.lastReview = e.date
         case let e as GoalProgressRated:

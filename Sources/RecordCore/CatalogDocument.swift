@@ -54,7 +54,7 @@ public enum CatalogDocument {
         | `field.required`, `field.type`, `field.unknown`, `field.vocabulary`, `field.identifier`, `field.date` | a field is missing, of the wrong type, not part of the command, not a term of its vocabulary, not a valid identifier or date |
         | `field.not-empty`, `field.max-length`, `field.range`, `field.unique` | text empty or too long, a number out of range, a list repeating an entry |
         | `time.not-in-future` | `occurred_at` lies more than 5 minutes ahead of the recorder's clock |
-        | `program.unknown`, `team.unknown`, `team.other-program`, `practitioner.unknown`, `practitioner.inactive` | a reference to something the record does not hold (or a practitioner who left) |
+        | `program.unknown`, `team.unknown`, `team.other-program`, `practitioner.unknown`, `practitioner.inactive` | a reference to something the record does not hold (or a practitioner who left); a note's practitioners and a group's facilitators must be in the record (one who has since left may still be named) |
         | `referral.one-decision` | a referral gets exactly one decision (accepted or declined) |
         | `enrollment.requires-accepted-referral` | enrollment needs an accepted referral for the same consumer and program |
         | `enrollment.already-active`, `enrollment.curriculum-of-program` | one active enrollment per consumer; its curriculum is the program's |
@@ -90,6 +90,8 @@ public enum CatalogDocument {
         | `amendment.content-not-empty`, `amendment.content-object`, `amendment.patient-request-needs-request` | an amendment replaces at least one field, given as an object; a patient-requested one names its request |
         | `amendment-request.already-decided`, `amendment-request.denial-needs-reason` | a request is decided once; a denial gives its reason |
         | `entry.already-in-error` | an entry is marked in error once |
+        | `referral.decided-before-received`, `assignment.before-enrollment`, `goal.before-enrollment`, `goal.before-set`, `discharge.before-last-session` | clinical dates keep their order: a referral is decided on or after it is received, a primary practitioner and goals start on or after the enrollment, a goal is followed up, rated, revised or closed on or after the day it was set, and a discharge is not before the last recorded session |
+        | `group.member-of-another-program` | a group's members are enrolled in the group's program |
 
         Warnings (the command is written): `entry.late`, `group.over-size` (more than 8), \
         `practitioner.no-training`, `inventory.not-session-2-or-3`, `amendment-request.decided-late`.

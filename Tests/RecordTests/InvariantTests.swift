@@ -239,6 +239,41 @@ struct AmendmentTests {
         #expect(h.state.consumers[F.consumer]?.events[goal]?.data["date"] == "2026-02-05")
     }
 
+    @Test("Clinical dates keep their order: decisions, assignments, goals, follow-ups and discharge")
+    func datesInOrder() {
+        // A referral received on 2026-01-10 (F.referral) cannot be decided on the 9th.
+        let referred = History(F.program() + [F.referral()])
+        expectRefused(when(referred.state, F.accept("r1", date: day("2026-01-09"))), rule: "referral.decided-before-received", field: "date")
+        var h = History(F.enrolled())
+        let start = h.state.consumers[F.consumer]!.enrollment!.startDate
+        expectRefused(when(h.state, F.goal(date: start.adding(days: -1))), rule: "goal.before-enrollment", field: "date")
+        _ = h.apply(F.goal(date: day("2026-02-01")))
+        expectRefused(when(h.state, GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, ratedBy: F.user, date: day("2026-01-31"))),
+                      rule: "goal.before-set", field: "date")
+        expectRefused(when(h.state, GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-01-31"))), rule: "goal.before-set", field: "date")
+        // A note of the 25th cannot follow up a goal set on Feb 1st.
+        expectRefused(when(h.state, F.session(date: day("2026-01-25"), goals: ["g1"])), rule: "goal.before-set", field: "goals_followed_up[0]")
+        expectAccepted(when(h.state, F.session(date: day("2026-02-02"), goals: ["g1"])))
+        _ = h.apply(GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-03")))
+        _ = h.apply(F.session("s9", date: day("2026-03-10")))
+        // F.discharge is dated 2026-03-01, before the note of March 10th.
+        expectRefused(when(h.state, F.discharge()), rule: "discharge.before-last-session", field: "date")
+    }
+
+    @Test("A note's practitioners and a group's facilitators must be in the record; group members must be in its program")
+    func referencesChecked() {
+        let h = History(F.enrolled())
+        var note = F.session()
+        note.practitioners = ["ghost"]
+        expectRefused(when(h.state, note), rule: "practitioner.unknown", field: "practitioners[0]")
+        expectRefused(when(h.state, GroupFormed(groupId: "gr1", programId: F.program, facilitators: [F.practitioner, "ghost"], members: [F.consumer],
+                                                startDate: day("2026-01-20"))), rule: "practitioner.unknown", field: "facilitators[1]")
+        var other = History(F.enrolled() + F.program("p2"))
+        _ = other.apply(TeamFormed(teamId: "t2", programId: "p2", name: "B", date: day("2026-01-05")))
+        expectRefused(when(other.state, GroupFormed(groupId: "gr2", programId: "p2", facilitators: [F.practitioner], members: [F.consumer],
+                                                    startDate: day("2026-01-20"))), rule: "group.member-of-another-program", field: "members[0]")
+    }
+
     @Test("An outcome measure's responses are 1-5 and its total 1-75 (IMR Scale)")
     func outcomeRanges() {
         let h = History(F.enrolled())
