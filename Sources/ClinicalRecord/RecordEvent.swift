@@ -29,3 +29,33 @@ extension RecordEvent {
 
 /// The name of the stream that holds the program-wide access log of one consumer's record.
 public func accessStream(of consumer: ConsumerID) -> String { "access-" + consumer.rawValue }
+
+/// An event whose `date` is the day something happened (a session, a rating, a discharge):
+/// that day cannot be later than when it occurred (`occurred_at`), which the record core
+/// checks (`date.after-occurred-at`). Planned days (a goal's target date, a consent's
+/// effective date) are not such dates.
+public protocol ClinicalDated {
+    /// The day it happened.
+    var date: LocalDate { get }
+}
+
+extension SessionRecorded: ClinicalDated {}
+extension AttendanceRecorded: ClinicalDated {}
+extension GroupSessionHeld: ClinicalDated {}
+extension GoalSet: ClinicalDated {}
+extension GoalRevised: ClinicalDated {}
+extension GoalProgressRated: ClinicalDated {}
+extension GoalAchieved: ClinicalDated {}
+extension GoalWithdrawn: ClinicalDated {}
+extension ConsumerDischarged: ClinicalDated {}
+extension ModuleReviewCompleted: ClinicalDated {}
+extension OutcomeMeasureRecorded: ClinicalDated {}
+extension ReferralReceived: ClinicalDated {}
+extension ReferralAccepted: ClinicalDated {}
+extension ReferralDeclined: ClinicalDated {}
+extension SupervisionHeld: ClinicalDated {}
+extension SupporterContactRecorded: ClinicalDated {}
+extension StrengthsInventoryCompleted: ClinicalDated {}
+extension HandoutsProvided: ClinicalDated {}
+extension TrainingCompleted: ClinicalDated {}
+extension PractitionerLeft: ClinicalDated {}

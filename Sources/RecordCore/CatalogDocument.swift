@@ -54,6 +54,7 @@ public enum CatalogDocument {
         | `field.required`, `field.type`, `field.unknown`, `field.vocabulary`, `field.identifier`, `field.date` | a field is missing, of the wrong type, not part of the command, not a term of its vocabulary, not a valid identifier or date |
         | `field.not-empty`, `field.max-length`, `field.range`, `field.unique` | text empty or too long, a number out of range, a list repeating an entry |
         | `time.not-in-future` | `occurred_at` lies more than 5 minutes ahead of the recorder's clock |
+        | `date.after-occurred-at` | the day something happened (a session's, a rating's, a discharge's `date`) is not after the day it occurred (`occurred_at`, with one day of slack for time zones) |
         | `program.unknown`, `team.unknown`, `team.other-program`, `practitioner.unknown`, `practitioner.inactive` | a reference to something the record does not hold (or a practitioner who left); a note's practitioners and a group's facilitators must be in the record (one who has since left may still be named) |
         | `referral.one-decision` | a referral gets exactly one decision (accepted or declined) |
         | `enrollment.requires-accepted-referral` | enrollment needs an accepted referral for the same consumer and program |

@@ -164,6 +164,12 @@ public final class RecordCore: Sendable {
                         throw RecordError.invalid("time.not-in-future", field: "occurred_at", "must not lie in the future")
                     }
                     var decision = try state.decide(request.command, policy: options.policy)
+                    // A clinical day after the day it occurred (one day of slack for time zones:
+                    // occurred_at is UTC, the clinical date local).
+                    let occurredDay = request.occurredAt.date
+                    if decision.events.contains(where: { ($0 as? any ClinicalDated).map { $0.date > occurredDay.adding(days: 1) } ?? false }) {
+                        throw RecordError.invalid("date.after-occurred-at", field: "date", "must not be after the day it occurred (occurred_at)")
+                    }
                     if options.lateEntries.isLate(occurredAt: request.occurredAt, recordedAt: clock) {
                         decision.warnings.append(RecordWarning(rule: "entry.late", message: "recorded more than the late-entry limit after it occurred"))
                     }

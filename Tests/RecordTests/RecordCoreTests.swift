@@ -159,6 +159,18 @@ struct RecordCoreTests {
         #expect(skewed.events.count == 1 && skewed.warnings.isEmpty)
     }
 
+    @Test("A clinical date after the day it occurred is refused with date.after-occurred-at; a day of slack is allowed")
+    func clinicalDateNotAfterOccurrence() async throws {
+        let fx = try CoreFixture() // now = 2026-06-01T12:00:00Z
+        defer { fx.remove() }
+        try await Script.run(fx, Script.setup)
+        try await fx.expectRefusedWritingNothing(rule: "date.after-occurred-at", field: "date", kind: .invalid) {
+            try await fx.run(.record(F.session("s-future", date: day("2030-01-01"))), at: "2026-03-01T10:00:00Z")
+        }
+        let slack = try await fx.run(.record(F.session("s-slack", date: day("2026-03-02"))), at: "2026-03-01T23:30:00Z")
+        #expect(slack.events.count == 1)
+    }
+
     @Test("A late entry (3 days after it occurred) is written with entry.late, time = occurred_at and recordedat from the store")
     func lateEntry() async throws {
         let fx = try CoreFixture(now: Date())
@@ -329,7 +341,7 @@ struct ConcurrencyTests {
 @Suite("Batches of commands")
 struct BatchTests {
     func requests(_ events: [any RecordEvent]) -> [CommandRequest] {
-        events.map { CommandRequest(command: .record($0), occurredAt: Timestamp("2026-01-20T10:00:00Z")!) }
+        events.map { CommandRequest(command: .record($0), occurredAt: CoreFixture.occurrence(of: .record($0))) }
     }
 
     @Test("All-or-nothing: one refused line writes nothing; later lines see earlier ones of the batch")

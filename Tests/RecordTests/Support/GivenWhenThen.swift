@@ -243,10 +243,21 @@ struct CoreFixture {
         return try await core.execute(request, by: Self.actor)
     }
 
-    /// Executes a command value at `occurredAt`.
+    /// Executes a command value at `occurredAt` (default: 10:00 UTC on its clinical date, or
+    /// on 2026-01-20 for a command without one).
     @discardableResult
-    func run(_ command: Command, at occurredAt: String = "2026-01-20T10:00:00Z", id: String? = nil) async throws -> CommandResult {
-        try await core.execute(CommandRequest(command: command, occurredAt: Timestamp(occurredAt)!, commandId: id), by: Self.actor)
+    func run(_ command: Command, at occurredAt: String? = nil, id: String? = nil) async throws -> CommandResult {
+        let when = occurredAt.flatMap(Timestamp.init) ?? Self.occurrence(of: command)
+        return try await core.execute(CommandRequest(command: command, occurredAt: when, commandId: id), by: Self.actor)
+    }
+
+    /// 10:00 UTC on the command's clinical date (2026-01-20 when it has none).
+    static func occurrence(of command: Command) -> Timestamp {
+        let day: LocalDate? = switch command {
+        case .record(let e): (e as? any ClinicalDated)?.date
+        case .recordGroupSession(let g): g.date
+        }
+        return Timestamp("\(day ?? LocalDate("2026-01-20")!)T10:00:00Z")!
     }
 
     /// Executes every event of `events` as its own command.
