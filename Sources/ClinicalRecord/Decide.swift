@@ -479,6 +479,20 @@ extension RecordState {
                 .init(rule: "amendment.content-invalid", field: "content." + ($0.field ?? ""), message: $0.message + " (\($0.rule))")
             })
         }
+        // And a note's fields that the amendment changes keep the record's rules for a note:
+        // after the enrollment's start, topics of the consumer's curriculum, goals the consumer has.
+        if let note = amended as? SessionRecorded, let enrollment = c.enrollment {
+            let prefix = "content."
+            if changes["date"] != nil, note.date < enrollment.startDate {
+                throw .invariant("session.before-enrollment", "must not be before the enrollment's start", field: prefix + "date")
+            }
+            if changes["topics"] != nil { try checkTopics(note.topics, enrollment.curriculum, field: prefix + "topics") }
+            if changes["goals_followed_up"] != nil {
+                for (i, g) in note.goalsFollowedUp.enumerated() where c.goals[g] == nil {
+                    throw .invariant("goal.unknown", "no such goal for this consumer", field: prefix + "goals_followed_up[\(i)]")
+                }
+            }
+        }
     }
 
     func checkNote(_ e: SessionRecorded, _ c: Consumer, _ enrollment: Enrollment, field prefix: String = "") throws(RecordError) {

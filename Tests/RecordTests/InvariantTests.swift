@@ -324,6 +324,18 @@ struct AmendmentTests {
         expectAccepted(when(h.state, F.amend(note, content: ["homework": .string(secret), "duration_minutes": 55])))
     }
 
+    @Test("An amended note keeps a note's rules: not before the enrollment, topics of the curriculum, the consumer's goals")
+    func amendedNoteKeepsNoteRules() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        expectRefused(when(h.state, F.amend(note, content: ["date": "2024-06-01"])), rule: "session.before-enrollment", field: "content.date")
+        expectRefused(when(h.state, F.amend(note, content: ["topics": ["healthy-lifestyle"]])),
+                      rule: "session.topic-not-in-curriculum", field: "content.topics[0]")
+        expectRefused(when(h.state, F.amend(note, content: ["goals_followed_up": ["nogoal"]])),
+                      rule: "goal.unknown", field: "content.goals_followed_up[0]")
+        expectAccepted(when(h.state, F.amend(note, content: ["topics": ["practical-facts"]])))
+    }
+
     @Test("An amended event must still pass its type's field rules (a 0-minute session, a rating of 9, empty goal text)")
     func contentBreakingFieldRules() {
         var h = History(F.enrolled() + [F.goal()])
