@@ -121,6 +121,9 @@ public final class RecordCore: Sendable {
         case allOrNothing
         /// Refused commands are reported and skipped; the others are written.
         case commitValid
+        /// Every command is decided and reported, and nothing is written (to report every
+        /// refusal of an input that will not be written anyway).
+        case checkOnly
     }
 
     /// What happened to each command of a batch.
@@ -186,7 +189,7 @@ public final class RecordCore: Sendable {
                 }
             }
             let refused = lines.contains { if case .failure = $0 { true } else { false } }
-            if planned.isEmpty || (refused && mode == .allOrNothing) {
+            if planned.isEmpty || mode == .checkOnly || (refused && mode == .allOrNothing) {
                 return BatchOutcome(lines: lines.enumerated().map { i, l in
                     l ?? .success(CommandResult(events: [], warnings: planned.first { $0.line == i }?.decision.warnings ?? [], wasDuplicate: false))
                 }, wrote: false)

@@ -158,6 +158,15 @@ extension Imr {
                 }
             }
             if refused > 0 && !commitValid {
+                // Nothing will be written; the lines that parsed are still checked, so that
+                // every refusal of the file is reported at once.
+                try await runReporting {
+                    let core = recorder.core(try openStore(store.store))
+                    let outcome = try await core.executeBatch(requests.map(\.request), by: recorder.who, mode: .checkOnly)
+                    for (i, l) in outcome.lines.enumerated() {
+                        if case .failure(let e) = l { printRefusal(e, prefix: "line \(requests[i].line): "); refused += 1 }
+                    }
+                }
                 printError("nothing written: \(refused) line(s) refused")
                 throw ExitCode.failure
             }
