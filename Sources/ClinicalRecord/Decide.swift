@@ -368,7 +368,11 @@ extension RecordState {
             }
         case let e as StrengthsInventoryCompleted:
             let (c, _) = try activeConsumer(e.consumerId, what: "inventory")
-            if !(1...2).contains(c.attendedSessions) {
+            // The inventory's session is the consumer's Nth: N counts the sessions recorded so
+            // far, plus this one when it is not recorded yet (or not named).
+            let recorded = e.sessionId.map { c.sessionsAttended.contains($0) } ?? false
+            let number = c.sessionsAttended.count + (recorded ? 0 : 1)
+            if !(2...3).contains(number) {
                 warnings.append(.init(rule: "inventory.not-session-2-or-3", message: "the inventory belongs in the second or third IMR session"))
             }
         case let e as RelapsePreventionPlanRecorded:

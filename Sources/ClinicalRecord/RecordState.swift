@@ -59,7 +59,8 @@ public struct RecordState: Sendable {
         public var supporters: [SupporterID: Supporter] = [:]
         public var notes: Set<SessionID> = []
         public var attendance: Set<SessionID> = []
-        public var attendedSessions = 0
+        /// The sessions the consumer attended: those with a note or attendance marked attended.
+        public var sessionsAttended: Set<SessionID> = []
         /// The latest day of a session note or attendance record.
         public var lastContact: LocalDate?
         public var modulesTaught: Set<Module> = []
@@ -184,12 +185,13 @@ public struct RecordState: Sendable {
             c.discharged = true
         case let e as SessionRecorded:
             c.notes.insert(e.sessionId)
+            c.sessionsAttended.insert(e.sessionId)
             c.modulesTaught.formUnion(e.topics)
             c.lastContact = max(c.lastContact ?? e.date, e.date)
             for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.lastReview = max(c.goals[g]!.lastReview, e.date) }
         case let e as AttendanceRecorded:
             c.attendance.insert(e.sessionId)
-            if e.status == .attended { c.attendedSessions += 1 }
+            if e.status == .attended { c.sessionsAttended.insert(e.sessionId) }
             c.lastContact = max(c.lastContact ?? e.date, e.date)
         case let e as GoalSet:
             c.goals[e.goalId] = Goal(status: .open, lastReview: e.date, setOn: e.date)

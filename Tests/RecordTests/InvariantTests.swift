@@ -567,6 +567,19 @@ struct SessionTests {
         #expect(expectAccepted(when(early.state, inventory))?.warnings.map(\.rule) == ["inventory.not-session-2-or-3"])
         let onTime = History(F.enrolled() + [AttendanceRecorded(sessionId: "s1", consumerId: F.consumer, date: day("2026-01-20"), status: .attended)])
         #expect(expectAccepted(when(onTime.state, inventory))?.warnings == [])
+        // Sessions with notes count as sessions too; an inventory naming a session already
+        // recorded is in that session, not the next one.
+        let twoNotes = History(F.enrolled() + [F.session("s1"), F.session("s2")])
+        var inS2 = inventory
+        inS2.sessionId = "s2"
+        #expect(expectAccepted(when(twoNotes.state, inS2))?.warnings == [])
+        let three = History(F.enrolled() + (1...3).map {
+            AttendanceRecorded(sessionId: .init("a\($0)")!, consumerId: F.consumer, date: day("2026-01-2\($0)"), status: .attended)
+        })
+        var inA3 = inventory
+        inA3.sessionId = "a3"
+        #expect(expectAccepted(when(three.state, inA3))?.warnings == [])
+        #expect(expectAccepted(when(three.state, inventory))?.warnings.map(\.rule) == ["inventory.not-session-2-or-3"])  // a fourth session
     }
 }
 
