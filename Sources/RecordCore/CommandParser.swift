@@ -47,24 +47,76 @@ public struct CommandRequest: Sendable {
             else { throw .invalid("command.id", field: "command_id", "must be 1-100 printable ASCII characters without spaces") }
             commandId = s
         }
-        let payload = JSONValue.object(members)
         let command: Command
-        do {
-            if commandName == CommandCatalog.groupSessionCommand {
-                command = .recordGroupSession(try JSONValueDecoder().decode(GroupSessionRecording.self, from: payload))
-            } else if let type = CommandCatalog.eventType(of: commandName) {
-                command = .record(try JSONValueDecoder().decode(type, from: payload))
-            } else {
-                throw RecordError.invalid("command.unknown", field: "command", "not a command of the record (see `imr record --help`)")
-            }
-        } catch let error as RecordError {
-            throw error
-        } catch let error as DecodingError {
-            throw .invalid(rule(of: error), field: error.path, error.ruleText)
-        } catch {
-            throw .invalid("field.invalid", field: nil, "the payload does not decode")
+        if commandName == CommandCatalog.groupSessionCommand {
+            command = .recordGroupSession(try decodeReportingAll(GroupSessionRecording.self, from: members))
+        } else if let type = CommandCatalog.eventType(of: commandName) {
+            func decode<T: RecordEvent>(_ type: T.Type) throws(RecordError) -> any RecordEvent { try decodeReportingAll(type, from: members) }
+            command = .record(try decode(type))
+        } else {
+            throw RecordError.invalid("command.unknown", field: "command", "not a command of the record (see `imr record --help`)")
         }
         return CommandRequest(command: command, occurredAt: occurredAt, commandId: commandId)
+    }
+
+    /// Decodes a command's payload, reporting every broken field at once rather than the first.
+    ///
+    /// Members that are not fields of the command are reported first and left out (their names
+    /// are repeated only when they look like field names: a key can hold patient data). Then,
+    /// each time decoding stops at a top-level field (missing, of the wrong type, not a term of
+    /// its vocabulary…), the error is kept and the field is given a stand-in value of its
+    /// schema's type (``SchemaGenerator``, derived from the same decoder), so that decoding
+    /// goes on to the next broken field. Nothing decoded with a stand-in is ever used.
+    static func decodeReportingAll<T: Decodable>(_ type: T.Type, from payload: [String: JSONValue]) throws(RecordError) -> T {
+        var members = payload
+        var violations: [RecordError.Violation] = []
+        let properties = (try? SchemaGenerator.schema(decoding: T.self))?["properties"]?.objectValue ?? [:]
+        if !properties.isEmpty {
+            for key in members.keys.sorted() where properties[key] == nil {
+                members[key] = nil
+                let shown = key.utf8.count <= 64 && key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+                violations.append(.init(rule: "field.unknown", field: shown ? key : "$",
+                                        message: shown ? "unknown field: not a field of this command" : "unknown field: a member whose name is not a field of this command (not repeated here)"))
+            }
+        }
+        var reported = Set<String>()
+        for _ in 0...(properties.count + 1) {
+            do {
+                let value = try JSONValueDecoder().decode(T.self, from: .object(members))
+                if violations.isEmpty { return value }
+                break
+            } catch let error as DecodingError {
+                let path = error.path
+                guard reported.insert(path).inserted else { break }
+                violations.append(.init(rule: rule(of: error), field: path, message: error.ruleText))
+                let top = String(path.prefix { $0 != "." && $0 != "[" })
+                guard let schema = properties[top], let standIn = standIn(for: schema) else { break }
+                members[top] = standIn
+            } catch {
+                violations.append(.init(rule: "field.invalid", field: nil, message: "the payload does not decode"))
+                break
+            }
+        }
+        throw RecordError(.invalid, violations)
+    }
+
+    /// A value of a field's schema type that decodes (an enumeration's first term, a date…);
+    /// `nil` for nested objects, whose own fields would be reported as missing.
+    static func standIn(for schema: JSONValue) -> JSONValue? {
+        if let first = schema["enum"]?.arrayValue?.first { return first }
+        switch schema["type"]?.stringValue {
+        case "string":
+            switch schema["format"]?.stringValue {
+            case "date": return "2000-01-01"
+            case "date-time": return "2000-01-01T00:00:00Z"
+            default: return "a"
+            }
+        case "integer": return schema["minimum"] ?? 1
+        case "number": return 1
+        case "boolean": return false
+        case "array": return []
+        default: return nil
+        }
     }
 
     static func rule(of error: DecodingError) -> String {

@@ -144,19 +144,22 @@ public final class RecordCore: Sendable {
     /// `.commitValid`, the refused commands are skipped and the rest are written.
     public func executeBatch(_ requests: [CommandRequest], by actor: Actor, mode: BatchMode) async throws -> BatchOutcome {
         let clock = Timestamp(microseconds: Int64((now().timeIntervalSince1970 * 1_000_000).rounded()))
-        var previous: [Int: CommandResult] = [:]
-        for (i, r) in requests.enumerated() {
-            if let id = r.commandId, let p = try await previousResult(of: id, r) { previous[i] = p }
-        }
         var streams: [String] = []
         var seen = Set<String>()
-        for (i, r) in requests.enumerated() where previous[i] == nil {
+        for r in requests {
             for s in r.command.streamsToRead where seen.insert(s).inserted { streams.append(s) }
         }
         var attempt = 0
         while true {
             attempt += 1
             let (loaded, versions) = try await loadState(streams)
+            // Retries are looked up after the state is read: a concurrent run of the same
+            // command that committed before that read is found here (a retry), and one that
+            // commits after it writes the same events, which the log answers as a retry.
+            var previous: [Int: CommandResult] = [:]
+            for (i, r) in requests.enumerated() {
+                if let id = r.commandId, let p = try await previousResult(of: id, r) { previous[i] = p }
+            }
             var state = loaded
             var lines: [Result<CommandResult, RecordError>?] = Array(repeating: nil, count: requests.count)
             var planned: [(line: Int, decision: Decision, ids: [String])] = []

@@ -325,7 +325,7 @@ struct ConcurrencyTests {
         let fx = try CoreFixture()
         defer { fx.remove() }
         try await fx.record(F.enrolled())
-        for n in 0..<8 {
+        for n in 0..<40 {
             let size = try await fx.size()
             let goal = F.goal(GoalID("g\(n)")!)
             async let a = fx.run(.record(goal), id: "retry-\(n)")

@@ -97,6 +97,24 @@ struct RecordCLITests {
         #expect(try size(tmp) == 6)
     }
 
+    @Test("A malformed command reports every broken field at once, and never repeats a member name that is not a field name")
+    func everyFieldReported() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        let json = #"{"occurred_at":"2026-01-20T10:00:00Z","goal_id":5,"consumer_id":"c1","text":["x"],"steps":"x","in_consumers_words":"yes","date":"2026-13-45","extra":1,"Hears voices of J. Doe":2}"#
+        let r = try ToolRunner.run(["record", tmp.path, "set-goal", "--json", json])
+        #expect(r.status == 1)
+        for field in ["goal_id: ", "text: ", "steps: ", "in_consumers_words: ", "date: ", "extra: ", "$: "] {
+            #expect(r.stderr.contains("refused: " + field), "\(field) in \(r.stderr)")
+        }
+        #expect(!r.stderr.lowercased().contains("hears") && !r.stderr.contains("Doe"))
+        // A missing field is reported beside the others, and the command is refused whole.
+        let missing = try ToolRunner.run(["record", tmp.path, "set-goal", "--json", #"{"occurred_at":"2026-01-20T10:00:00Z","goal_id":5}"#])
+        #expect(missing.stderr.contains("goal_id: expected a string") && missing.stderr.contains("consumer_id: required field is missing"),
+                "\(missing.stderr)")
+        #expect(try ToolRunner.run(["export", tmp.path]).stdout.isEmpty)
+    }
+
     @Test("Option values that make no sense are usage errors (64): --batch 0, a negative or NaN --late-after-hours")
     func badOptionValues() throws {
         let tmp = try freshStore()
