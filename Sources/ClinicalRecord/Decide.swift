@@ -210,8 +210,9 @@ extension RecordState {
     func checkGoalsOpen(_ goals: [GoalID], _ c: Consumer, on date: LocalDate, field: String) throws(RecordError) {
         for (i, g) in goals.enumerated() {
             guard let goal = c.goals[g] else { throw .invariant("goal.unknown", "no such goal for this consumer", field: "\(field)[\(i)]") }
-            guard goal.status == .open else { throw .invariant("goal.closed", "the goal is closed: no follow-up after closure", field: "\(field)[\(i)]") }
             guard date >= goal.setOn else { throw .invariant("goal.before-set", "the goal was set after this session", field: "\(field)[\(i)]") }
+            // A late note about a session before the goal's closure follows up an open goal.
+            guard goal.wasOpen(on: date) else { throw .invariant("goal.closed", "the goal is closed: no follow-up after closure", field: "\(field)[\(i)]") }
         }
     }
 
@@ -342,8 +343,8 @@ extension RecordState {
             let (c, enrollment) = try activeConsumer(e.consumerId, what: "goal")
             if c.goals[e.goalId] != nil { throw .invariant("goal.duplicate", "the goal already exists", field: "goal_id") }
             guard e.date >= enrollment.startDate else { throw .invariant("goal.before-enrollment", "must not be before the enrollment's start", field: "date") }
-        case let e as GoalRevised: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
-        case let e as GoalProgressRated: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
+        case let e as GoalRevised: try checkGoalOpen(e.consumerId, e.goalId, on: e.date, lateEntry: true)
+        case let e as GoalProgressRated: try checkGoalOpen(e.consumerId, e.goalId, on: e.date, lateEntry: true)
         case let e as GoalAchieved: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
         case let e as GoalWithdrawn: try checkGoalOpen(e.consumerId, e.goalId, on: e.date)
         case let e as SupporterRegistered:
@@ -446,11 +447,15 @@ extension RecordState {
         guard enrollment.id == id else { throw .invariant("enrollment.not-active", "not the consumer's active enrollment", field: "enrollment_id") }
     }
 
-    func checkGoalOpen(_ consumer: ConsumerID, _ goal: GoalID, on date: LocalDate) throws(RecordError) {
+    /// The goal must be open; with `lateEntry` (a revision or rating), open on `date` is enough:
+    /// a late entry about a day before the goal's closure does not follow the closure.
+    func checkGoalOpen(_ consumer: ConsumerID, _ goal: GoalID, on date: LocalDate, lateEntry: Bool = false) throws(RecordError) {
         let (c, _) = try activeConsumer(consumer, what: "goal")
         guard let g = c.goals[goal] else { throw .invariant("goal.unknown", "no such goal for this consumer", field: "goal_id") }
-        guard g.status == .open else { throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: "goal_id") }
         guard date >= g.setOn else { throw .invariant("goal.before-set", "must not be before the goal was set", field: "date") }
+        guard g.status == .open || (lateEntry && g.wasOpen(on: date)) else {
+            throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: "goal_id")
+        }
     }
 
     func checkTarget(_ id: String, _ c: Consumer) throws(RecordError) {

@@ -38,6 +38,12 @@ public struct RecordState: Sendable {
         public var lastReview: LocalDate
         /// The day it was set.
         public var setOn: LocalDate
+        /// The day it was achieved or withdrawn.
+        public var closedOn: LocalDate?
+
+        /// Whether it was open on `date`: set by then, and not closed before it (a late entry
+        /// about a day before the closure is about an open goal).
+        public func wasOpen(on date: LocalDate) -> Bool { date >= setOn && (closedOn.map { date <= $0 } ?? true) }
     }
     public struct Consent: Sendable {
         public var scope: Set<SupporterPurpose>
@@ -201,8 +207,10 @@ public struct RecordState: Sendable {
             c.goals[e.goalId]?.lastReview = e.date
         case let e as GoalAchieved:
             c.goals[e.goalId]?.status = .achieved
+            c.goals[e.goalId]?.closedOn = e.date
         case let e as GoalWithdrawn:
             c.goals[e.goalId]?.status = .withdrawn
+            c.goals[e.goalId]?.closedOn = e.date
         case let e as SupporterRegistered:
             c.supporters[e.supporterId] = c.supporters[e.supporterId] ?? Supporter()
         case let e as SupporterConsentRecorded:

@@ -65,7 +65,7 @@ public enum CatalogDocument {
         | `session.topic-not-in-curriculum`, `handouts.module-not-in-curriculum` | the module is not in the consumer's curriculum edition |
         | `session.one-note-per-attendee`, `attendance.one-status-per-session` | one note and one attendance status per consumer per session |
         | `session.consumer-signature-or-reason` | the consumer signs the note, or the reason is given |
-        | `goal.unknown`, `goal.duplicate`, `goal.closed` | the goal state machine: open → achieved or withdrawn; nothing after closure |
+        | `goal.unknown`, `goal.duplicate`, `goal.closed` | the goal state machine: open → achieved or withdrawn; nothing dated after the closure (a late note, rating or revision dated on or before the day of the closure is about an open goal), and a goal closes once |
         | `discharge.open-goals` | open goals are closed explicitly before discharge |
         | `supporter.unknown`, `supporter.contact-needs-active-consent` | a supporter contact needs consent in force on its date and covering its purpose |
         | `relapse-plan.version-sequence` | plan versions go 1, 2, 3…; a new version supersedes, the old stays |

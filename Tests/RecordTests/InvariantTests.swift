@@ -93,7 +93,11 @@ struct GoalTests {
           arguments: [GoalTests.achieved as any RecordEvent, GoalTests.withdrawn])
     func closedGoalRefuses(closure: any RecordEvent) {
         let given = History(F.enrolled() + [F.goal(), closure])
-        for e in [Self.rated as any RecordEvent, Self.revised, Self.achieved, Self.withdrawn] {
+        // A rating or revision dated after the closure (one dated before it is a late entry
+        // about an open goal: see lateEntriesJudgedOnTheirDay).
+        var rated = Self.rated, revised = Self.revised
+        rated.date = day("2026-02-03"); revised.date = day("2026-02-03")
+        for e in [rated as any RecordEvent, revised, Self.achieved, Self.withdrawn] {
             expectRefused(when(given.state, e), rule: "goal.closed", field: "goal_id")
         }
         expectRefused(when(given.state, Self.followUp), rule: "goal.closed", field: "goals_followed_up[0]")
@@ -258,6 +262,21 @@ struct AmendmentTests {
         _ = h.apply(F.session("s9", date: day("2026-03-10")))
         // F.discharge is dated 2026-03-01, before the note of March 10th.
         expectRefused(when(h.state, F.discharge()), rule: "discharge.before-last-session", field: "date")
+    }
+
+    @Test("A late note or rating about a day before the goal's closure is about an open goal; after it, the goal is closed")
+    func lateEntriesJudgedOnTheirDay() {
+        var h = History(F.enrolled())
+        _ = h.apply(F.goal(date: day("2026-01-20")))
+        _ = h.apply(GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-01")))
+        expectAccepted(when(h.state, F.session("late", date: day("2026-01-25"), goals: ["g1"])))
+        expectAccepted(when(h.state, GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 4, ratedBy: F.user, date: day("2026-02-01"))))
+        expectRefused(when(h.state, F.session("after", date: day("2026-02-02"), goals: ["g1"])), rule: "goal.closed", field: "goals_followed_up[0]")
+        expectRefused(when(h.state, GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 4, ratedBy: F.user, date: day("2026-02-02"))),
+                      rule: "goal.closed", field: "goal_id")
+        // Closing it again is refused whatever the date.
+        expectRefused(when(h.state, GoalWithdrawn(goalId: "g1", consumerId: F.consumer, reason: "x", date: day("2026-01-25"))),
+                      rule: "goal.closed", field: "goal_id")
     }
 
     @Test("A note's practitioners and a group's facilitators must be in the record; group members must be in its program")
