@@ -88,8 +88,10 @@ public enum EventLimits {
     public static let maxEventsPerAppend = 10_000
     /// The largest position: extension integers must fit CloudEvents' 32-bit Integer.
     public static let maxPosition: LogIndex = LogIndex(Int32.max)
-    /// Bytes the store adds to a draft: position, stream version, recorded-at, predecessor hash, with keys.
-    static let storeAttributesBound = 200
+    /// The most bytes the store's attributes add to a draft, with their keys, quotes and
+    /// commas: `"position":` and 10 digits (22), `"predecessorhash":"…",` (85),
+    /// `"recordedat":"…",` with its 27 characters (43), `"streamversion":` and 10 digits (27).
+    static let storeAttributesBound = 177
 }
 
 extension EventDraft {

@@ -78,7 +78,7 @@ struct PreparedEvent: Sendable {
             var e = EventLogError(
                 code: .eventTooLarge,
                 message: (index.map { "event \($0): " } ?? "")
-                    + "event is about \(size) bytes stored; the limit is \(EventLimits.maxEventBytes) bytes")
+                    + "the event would be up to \(size) bytes stored (with the store's attributes at their largest); the limit is \(EventLimits.maxEventBytes) bytes")
             e.field = "data"
             e.eventIndex = index
             throw e

@@ -53,6 +53,34 @@ struct ValidationTests {
         #expect(try await log.head().treeSize == 0)
     }
 
+    @Test("The size limit is the stored bytes with the store's attributes at their largest: 177 bytes more than the draft")
+    func sizeLimitBoundary() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        func draft(_ n: Int) -> EventDraft {
+            EventDraft(id: "big-\(n)", source: "/s", type: "com.example.big.v1", time: "2026-01-01T00:00:00Z",
+                       data: ["t": .string(String(repeating: "x", count: n))], recordedBy: "u", recordedRole: "integrator")
+        }
+        // Find the draft sizes either side of the limit: the first refused and the last accepted.
+        var accepted = 65_300
+        while true {
+            do {
+                _ = try await log.append([draft(accepted + 1)], to: try StreamID("big"), expecting: .any)
+                accepted += 1
+            } catch let e as EventLogError {
+                #expect(e.code == .eventTooLarge && e.field == "data")
+                #expect(e.message.contains("at their largest"))
+                break
+            }
+        }
+        let stored = try #require(try await log.read(from: try await log.head().treeSize - 1, limit: 1).first)
+        // The bound counts 10 digits for the position and the stream version; the last event
+        // accepted is exactly as much shorter than the limit as its own are shorter than that.
+        let digits = String(stored.position).count + String(stored.streamVersion).count
+        #expect(stored.bytes.count == 65_536 - (20 - digits))
+    }
+
     @Test("Invalid stream ids are refused", arguments: ["", "-leading", "has space", "ümlaut", String(repeating: "s", count: 129), "a\u{0}b"])
     func badStreamIDs(_ text: String) {
         #expect(throws: EventLogError.self) { try StreamID(text) }
