@@ -63,7 +63,7 @@ struct ValidationTests {
                        data: ["t": .string(String(repeating: "x", count: n))], recordedBy: "u", recordedRole: "integrator")
         }
         // Find the draft sizes either side of the limit: the first refused and the last accepted.
-        var accepted = 65_300
+        var accepted = 65_000
         while true {
             do {
                 _ = try await log.append([draft(accepted + 1)], to: try StreamID("big"), expecting: .any)
