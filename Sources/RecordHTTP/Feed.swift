@@ -109,6 +109,7 @@ extension RecordServer {
         var link = "/v1/feed?from=\(next)&limit=\(limit)"
         if let t = params["type"] { link += "&type=" + Self.percentEncode(t) }
         if let s = params["stream-prefix"] { link += "&stream-prefix=" + Self.percentEncode(s) }
+        if let p = params["purpose"] { link += "&purpose=" + Self.percentEncode(p) }
         var headers: HTTPFields = [
             .contentType: "application/cloudevents-batch+json",
             .cacheControl: "no-store",

@@ -38,6 +38,9 @@ struct FeedTests {
             let goals = try await auditor.get("/v1/feed?type=org.imr.goal.set.v1")
             let types = Set((goals.json as? [[String: Any]] ?? []).compactMap { $0["type"] as? String })
             #expect(types == ["org.imr.goal.set.v1"])
+            // The next link keeps the filters and the purpose given as a parameter.
+            let kept = try await auditor.get("/v1/feed?from=0&limit=2&type=org.imr.goal.set.v1&purpose=quality%20review")
+            #expect(kept.headers["link"] == "</v1/feed?from=\(kept.headers["imr-next-from"] ?? "")&limit=2&type=org.imr.goal.set.v1&purpose=quality%20review>; rel=\"next\"")
             let c1 = try await auditor.get("/v1/feed?stream-prefix=consumer-c1&limit=1000")
             let subjects = Set((c1.json as? [[String: Any]] ?? []).compactMap { $0["subject"] as? String })
             #expect(subjects == ["consumer-c1"])
