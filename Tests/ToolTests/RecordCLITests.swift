@@ -48,6 +48,12 @@ struct RecordCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""duplicate":true"#) && r.stdout.contains(#""position":6"#))
         #expect(try size(tmp) == 7)
+        // So does an import of the same command: its original position, marked duplicate.
+        r = try ToolRunner.run(["import", tmp.path, "-"], input: #"{"command":"enroll-consumer","# + enroll.dropFirst() + "\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""duplicate":true"#) && r.stdout.contains(#""position":6"#), "\(r.stdout)")
+        #expect(r.stderr.contains("imported 0 command(s), 0 event(s); 1 already recorded"), "\(r.stderr)")
+        #expect(try size(tmp) == 7)
 
         // The stored event: occurred-at from the command, recorded-at and role from the store.
         let stored = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true)).readEvents(from: 6, limit: 1)[0]

@@ -175,7 +175,7 @@ extension Imr {
                 let chunks = commitValid ? stride(from: 0, to: requests.count, by: max(1, batch)).map {
                     Array(requests[$0..<min($0 + max(1, batch), requests.count)])
                 } : [requests]
-                var written = 0, events = 0
+                var written = 0, events = 0, retries = 0
                 var warningCounts: [String: Int] = [:]
                 for chunk in chunks where !chunk.isEmpty {
                     let outcome = try await core.executeBatch(chunk.map(\.request), by: recorder.who,
@@ -188,7 +188,12 @@ extension Imr {
                                 warningCounts[w.rule, default: 0] += 1
                                 if verbose { printError("line \(chunk[i].line): warning: \(w)") }
                             }
-                            if outcome.wrote { printEvents(r, line: chunk[i].line); written += 1; events += r.events.count }
+                            if r.wasDuplicate {
+                                // A retry: the original positions, marked duplicate.
+                                printEvents(r, line: chunk[i].line); retries += 1
+                            } else if outcome.wrote {
+                                printEvents(r, line: chunk[i].line); written += 1; events += r.events.count
+                            }
                         }
                     }
                 }
@@ -200,7 +205,9 @@ extension Imr {
                     printError("warnings: " + warningCounts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
                                + (verbose ? "" : " (--verbose lists them by line)"))
                 }
-                printError("imported \(written) command(s), \(events) event(s)" + (refused > 0 ? "; \(refused) line(s) refused and skipped" : ""))
+                printError("imported \(written) command(s), \(events) event(s)"
+                           + (retries > 0 ? "; \(retries) already recorded (retries: their original positions are printed)" : "")
+                           + (refused > 0 ? "; \(refused) line(s) refused and skipped" : ""))
                 if refused > 0 { throw ExitCode.failure }
             }
         }
