@@ -456,6 +456,11 @@ extension RecordState {
         guard g.status == .open || (lateEntry && g.wasOpen(on: date)) else {
             throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: "goal_id")
         }
+        // A closure dated before the goal's last rating, revision or follow-up would leave
+        // those dated after it.
+        if !lateEntry, date < g.lastReview {
+            throw .invariant("goal.closed-before-follow-up", "must not be before the goal's last rating, revision or follow-up", field: "date")
+        }
     }
 
     func checkTarget(_ id: String, _ c: Consumer) throws(RecordError) {

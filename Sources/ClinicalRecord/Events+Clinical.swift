@@ -109,7 +109,9 @@ public struct OutcomeMeasureRecorded: RecordEvent {
     public var consumerId: ConsumerID
     public var instrument: Instrument
     public var instrumentVersion: String
-    /// One response per item, 0–5 (item 4 of the client version counts from 0).
+    /// One response per item, each scored 1–5 (IMR.md: the IMR Scale's items are scored 1–5;
+    /// item 4's published anchors are contact counts, 0, 1–2, 3–4, 6–7, 8 or more a week,
+    /// which are scores 1 to 5).
     public var itemResponses: [Int]
     public var total: Double
     public var date: LocalDate

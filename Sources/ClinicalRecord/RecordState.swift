@@ -163,17 +163,29 @@ public struct RecordState: Sendable {
         }
         var c = Consumer()
         c.order = history.order
+        let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
         for id in history.order {
-            guard var (typeName, data) = history.events[id] else { continue }
+            guard let (typeName, before) = history.events[id] else { continue }
+            var data = before
             if !inError.contains(id), case .object(var fields) = data, let changes = amendments[id] {
                 for case .object(let change) in changes { for (k, v) in change { fields[k] = v } }
                 data = .object(fields)
             }
-            c.events[id] = (typeName, data)
-            guard !inError.contains(id), let type = EventCatalog.byTypeName[typeName],
-                let event = try? JSONValueDecoder(rejectsUnknownKeys: false).decode(type, from: data)
-            else { continue }
-            fold(event, id: id, into: &c)
+            guard !inError.contains(id), let type = EventCatalog.byTypeName[typeName] else {
+                c.events[id] = (typeName, data)
+                continue
+            }
+            // An amendment that no longer decodes (the rules check each one, so only after a
+            // schema change) leaves the entry as it was, as the projections do.
+            if let event = try? decoder.decode(type, from: data) {
+                c.events[id] = (typeName, data)
+                fold(event, id: id, into: &c)
+            } else if let event = try? decoder.decode(type, from: before) {
+                c.events[id] = (typeName, before)
+                fold(event, id: id, into: &c)
+            } else {
+                c.events[id] = (typeName, before)
+            }
         }
         return c
     }
@@ -197,14 +209,17 @@ public struct RecordState: Sendable {
             for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.lastReview = max(c.goals[g]!.lastReview, e.date) }
         case let e as AttendanceRecorded:
             c.attendance.insert(e.sessionId)
-            if e.status == .attended { c.sessionsAttended.insert(e.sessionId) }
-            c.lastContact = max(c.lastContact ?? e.date, e.date)
+            // A no-show or a cancelled session is not contact: a discharge may precede it.
+            if e.status == .attended {
+                c.sessionsAttended.insert(e.sessionId)
+                c.lastContact = max(c.lastContact ?? e.date, e.date)
+            }
         case let e as GoalSet:
             c.goals[e.goalId] = Goal(status: .open, lastReview: e.date, setOn: e.date)
         case let e as GoalRevised:
-            c.goals[e.goalId]?.lastReview = e.date
+            if let g = c.goals[e.goalId] { c.goals[e.goalId]!.lastReview = max(g.lastReview, e.date) }
         case let e as GoalProgressRated:
-            c.goals[e.goalId]?.lastReview = e.date
+            if let g = c.goals[e.goalId] { c.goals[e.goalId]!.lastReview = max(g.lastReview, e.date) }
         case let e as GoalAchieved:
             c.goals[e.goalId]?.status = .achieved
             c.goals[e.goalId]?.closedOn = e.date

@@ -24,6 +24,14 @@ public enum OutputFile {
 
     /// Writes `bytes` to `path` as described above.
     public static func write(_ bytes: [UInt8], to path: String) throws(Failure) {
+        // The standard streams by name are the process's own descriptors: resolving them would
+        // find the file the shell redirected to and replace it (losing what `>>` appended to).
+        let streams = ["/dev/stdout": STDOUT_FILENO, "/dev/fd/1": STDOUT_FILENO, "/proc/self/fd/1": STDOUT_FILENO,
+                       "/dev/stderr": STDERR_FILENO, "/dev/fd/2": STDERR_FILENO, "/proc/self/fd/2": STDERR_FILENO]
+        if let fd = streams[path] {
+            try writeAll(bytes, to: fd, path: path)
+            return
+        }
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         var info = stat()
         if stat(target, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
@@ -31,19 +39,24 @@ public enum OutputFile {
             let fd = open(target, O_WRONLY | O_CLOEXEC)
             guard fd >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
             defer { close(fd) }
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw Failure(path: path, reason: String(cString: strerror(n < 0 ? errno : EIO))) }
-                done += n
-            }
+            try writeAll(bytes, to: fd, path: path)
             return
         }
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: target), options: .atomic)
         } catch {
             throw Failure(path: path, reason: systemReason(error))
+        }
+    }
+
+    /// Writes every byte to `fd`, retrying after interruptions and short writes.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(Failure) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(path: path, reason: String(cString: strerror(n < 0 ? errno : EIO))) }
+            done += n
         }
     }
 
@@ -57,3 +70,6 @@ public enum OutputFile {
         return error.localizedDescription
     }
 }
+
+/// `write(2)` (the name is taken by ``OutputFile/write(_:to:)`` inside the enum).
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }

@@ -15,8 +15,11 @@ public enum StandardOutput {
     /// Registers the check with `atexit`.
     public static func exitWithIOErrorOnFailedWrites() {
         atexit {
-            guard fflush(stdout) != 0 || ferror(stdout) != 0 else { return }
-            let reason = errno == 0 ? "the write failed" : String(cString: strerror(errno))
+            let flushFailed = fflush(stdout) != 0
+            guard flushFailed || ferror(stdout) != 0 else { return }
+            // errno describes this flush only when it failed; an earlier failed write left the
+            // error flag, not its reason.
+            let reason = flushFailed && errno != 0 ? String(cString: strerror(errno)) : "the write failed"
             let line = "error: cannot write standard output: \(reason)\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
             _exit(74)

@@ -42,7 +42,7 @@ public enum CatalogDocument {
         - **Corrections count in the rules as in the projections.** The rules see a consumer's \
         record corrected: an entry marked in error counts for nothing (a discharge in error leaves \
         the consumer enrolled, an achievement in error leaves the goal open, a note in error frees \
-        its session for the right note), and an amended entry counts with the amendment's fields \
+        its session for the right individual note; a group note is corrected by amendment), and an amended entry counts with the amendment's fields \
         over its own. The entry itself can still be named (`entry.already-in-error`).
 
         ## Rules
@@ -91,7 +91,7 @@ public enum CatalogDocument {
         | `amendment.content-not-empty`, `amendment.content-object`, `amendment.patient-request-needs-request` | an amendment replaces at least one field, given as an object; a patient-requested one names its request |
         | `amendment-request.already-decided`, `amendment-request.denial-needs-reason` | a request is decided once; a denial gives its reason |
         | `entry.already-in-error` | an entry is marked in error once |
-        | `referral.decided-before-received`, `assignment.before-enrollment`, `goal.before-enrollment`, `goal.before-set`, `discharge.before-last-session` | clinical dates keep their order: a referral is decided on or after it is received, a primary practitioner and goals start on or after the enrollment, a goal is followed up, rated, revised or closed on or after the day it was set, and a discharge is not before the last recorded session |
+        | `referral.decided-before-received`, `assignment.before-enrollment`, `goal.before-enrollment`, `goal.before-set`, `goal.closed-before-follow-up`, `discharge.before-last-session` | clinical dates keep their order: a referral is decided on or after it is received, a primary practitioner and goals start on or after the enrollment, a goal is followed up, rated, revised or closed on or after the day it was set, a goal is not closed before its last rating, revision or follow-up, and a discharge is not before the last attended session |
         | `group.member-of-another-program` | a group's members are enrolled in the group's program |
 
         Warnings (the command is written): `entry.late`, `group.over-size` (more than 8), \

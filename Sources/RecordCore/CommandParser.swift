@@ -68,6 +68,9 @@ public struct CommandRequest: Sendable {
     /// schema's type (``SchemaGenerator``, derived from the same decoder), so that decoding
     /// goes on to the next broken field. Nothing decoded with a stand-in is ever used.
     static func decodeReportingAll<T: Decodable>(_ type: T.Type, from payload: [String: JSONValue]) throws(RecordError) -> T {
+        // The usual case, a valid payload, costs one decode; the schema is derived only to
+        // report a broken one.
+        if let value = try? JSONValueDecoder().decode(T.self, from: .object(payload)) { return value }
         var members = payload
         var violations: [RecordError.Violation] = []
         let properties = (try? SchemaGenerator.schema(decoding: T.self))?["properties"]?.objectValue ?? [:]

@@ -176,6 +176,12 @@ public final class RecordCore: Sendable {
                     if decision.events.contains(where: { ($0 as? any ClinicalDated).map { $0.date > occurredDay.adding(days: 1) } ?? false }) {
                         throw RecordError.invalid("date.after-occurred-at", field: "date", "must not be after the day it occurred (occurred_at)")
                     }
+                    // So does a date an amendment puts in: a correction cannot date a session in the future.
+                    for case let amendment as EntryAmended in decision.events {
+                        if case .string(let text)? = amendment.content["date"], let d = LocalDate(text), d > occurredDay.adding(days: 1) {
+                            throw RecordError.invalid("date.after-occurred-at", field: "content.date", "must not be after the day the amendment occurred (occurred_at)")
+                        }
+                    }
                     if options.lateEntries.isLate(occurredAt: request.occurredAt, recordedAt: clock) {
                         decision.warnings.append(RecordWarning(rule: "entry.late", message: "recorded more than the late-entry limit after it occurred"))
                     }

@@ -279,6 +279,19 @@ struct AmendmentTests {
                       rule: "goal.closed", field: "goal_id")
     }
 
+    @Test("A goal is not closed before its last rating, revision or follow-up; a no-show does not hold a discharge back")
+    func closureAndDischargeAfterActivity() {
+        var h = History(F.enrolled())
+        _ = h.apply(F.goal(date: day("2026-01-20")))
+        _ = h.apply(GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, ratedBy: F.user, date: day("2026-02-10")))
+        expectRefused(when(h.state, GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-01"))),
+                      rule: "goal.closed-before-follow-up", field: "date")
+        _ = h.apply(GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-10")))
+        // Sessions the consumer did not attend, dated after the move, do not hold the discharge back.
+        _ = h.apply(AttendanceRecorded(sessionId: "a9", consumerId: F.consumer, date: day("2026-03-08"), status: .noShow))
+        expectAccepted(when(h.state, F.discharge()))
+    }
+
     @Test("A note's practitioners and a group's facilitators must be in the record; group members must be in its program")
     func referencesChecked() {
         let h = History(F.enrolled())

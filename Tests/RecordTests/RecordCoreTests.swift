@@ -171,6 +171,20 @@ struct RecordCoreTests {
         #expect(slack.events.count == 1)
     }
 
+    @Test("An amendment cannot date a note after the day the amendment occurred")
+    func amendedDateNotInFuture() async throws {
+        let fx = try CoreFixture() // now = 2026-06-01T12:00:00Z
+        defer { fx.remove() }
+        try await Script.run(fx, Script.setup)
+        let note = try await fx.run(.record(F.session("s-amend", date: day("2026-03-01"))))
+        let target = note.events[0].id
+        try await fx.expectRefusedWritingNothing(rule: "date.after-occurred-at", field: "content.date", kind: .invalid) {
+            try await fx.run(.record(F.amend(target, content: ["date": "2030-01-01"])), at: "2026-03-05T10:00:00Z")
+        }
+        let ok = try await fx.run(.record(F.amend(target, content: ["date": "2026-03-02"])), at: "2026-03-05T10:00:00Z")
+        #expect(ok.events.count == 1)
+    }
+
     @Test("A late entry (3 days after it occurred) is written with entry.late, time = occurred_at and recordedat from the store")
     func lateEntry() async throws {
         let fx = try CoreFixture(now: Date())

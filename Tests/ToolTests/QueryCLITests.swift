@@ -167,6 +167,23 @@ struct QueryCLITests {
         #expect(String(decoding: received, as: UTF8.self).hasPrefix("<!DOCTYPE html>"))
         let type = try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType
         #expect(type != .typeRegular)
+
+        // --out /dev/stdout with standard output appended to a file (`>> log`): written through
+        // the descriptor, after what the file held, not by replacing the file.
+        let log = tmp.path + "/reports.log"
+        try "earlier report\n".write(toFile: log, atomically: false, encoding: .utf8)
+        let fd = open(log, O_WRONLY | O_APPEND)
+        #expect(fd >= 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ToolRunner.imr)
+        p.arguments = ["report", tmp.path, "--out", "/dev/stdout"]
+        p.standardOutput = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let appended = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(appended.hasPrefix("earlier report\n<!DOCTYPE html>"), "\(appended.prefix(60))")
     }
 }
 

@@ -162,9 +162,14 @@ extension Imr {
                 // every refusal of the file is reported at once.
                 try await runReporting {
                     let core = recorder.core(try openStore(store.store))
-                    let outcome = try await core.executeBatch(requests.map(\.request), by: recorder.who, mode: .checkOnly)
-                    for (i, l) in outcome.lines.enumerated() {
-                        if case .failure(let e) = l { printRefusal(e, prefix: "line \(requests[i].line): "); refused += 1 }
+                    do {
+                        let outcome = try await core.executeBatch(requests.map(\.request), by: recorder.who, mode: .checkOnly)
+                        for (i, l) in outcome.lines.enumerated() {
+                            if case .failure(let e) = l { printRefusal(e, prefix: "line \(requests[i].line): "); refused += 1 }
+                        }
+                    } catch let error as RecordError {
+                        // A refusal of the whole batch (a command id reused for another command).
+                        printRefusal(error); refused += 1
                     }
                 }
                 printError("nothing written: \(refused) line(s) refused")
