@@ -590,10 +590,23 @@ extension DecodingError {
     /// The snake_case field path of the error (`notes[1].topics[0]`).
     public var path: String {
         switch self {
+        case .dataCorrupted(let c) where c.debugDescription.hasPrefix("unknown field"):
+            // The unknown member's name is the client's text and may hold patient data: it is
+            // repeated only when it looks like a field name.
+            if let last = c.codingPath.last, last.intValue == nil, !Self.looksLikeFieldName(last.stringValue) {
+                (Array(c.codingPath.dropLast()).fieldPath + ".(member not a field name)").trimmingPrefix(".").description
+            } else {
+                c.codingPath.fieldPath
+            }
         case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): c.codingPath.fieldPath
         case .keyNotFound(let key, let c): (c.codingPath + [key]).fieldPath
         @unknown default: ""
         }
+    }
+
+    /// Lower-case letters, digits and underscores, at most 64: the shape of every field name.
+    public static func looksLikeFieldName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
     }
 
     /// The rule text of the error, never quoting the value.

@@ -77,7 +77,7 @@ public struct CommandRequest: Sendable {
         if !properties.isEmpty {
             for key in members.keys.sorted() where properties[key] == nil {
                 members[key] = nil
-                let shown = key.utf8.count <= 64 && key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+                let shown = DecodingError.looksLikeFieldName(key)
                 violations.append(.init(rule: "field.unknown", field: shown ? key : "$",
                                         message: shown ? "unknown field: not a field of this command" : "unknown field: a member whose name is not a field of this command (not repeated here)"))
             }

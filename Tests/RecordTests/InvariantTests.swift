@@ -368,6 +368,17 @@ struct AmendmentTests {
         expectAccepted(when(h.state, F.amend(note, content: ["topics": ["practical-facts"]])))
     }
 
+    @Test("An unknown member whose name is not a field name is not repeated in the refusal (a key can hold patient data)")
+    func unknownNamesNotRepeated() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        let r = when(h.state, F.amend(note, content: ["Hears voices of John Doe": 1]))
+        expectRefused(r, rule: "amendment.content-invalid", field: "content.(member not a field name)")
+        if case .failure(let e) = r { #expect(!e.description.contains("John") && !e.description.lowercased().contains("hears")) }
+        // A name shaped like a field is repeated: it helps and holds no sentence.
+        expectRefused(when(h.state, F.amend(note, content: ["homwork": 1])), rule: "amendment.content-invalid", field: "content.homwork")
+    }
+
     @Test("An amended event must still pass its type's field rules (a 0-minute session, a rating of 9, empty goal text)")
     func contentBreakingFieldRules() {
         var h = History(F.enrolled() + [F.goal()])
