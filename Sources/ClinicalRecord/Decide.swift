@@ -369,10 +369,16 @@ extension RecordState {
             }
         case let e as StrengthsInventoryCompleted:
             let (c, _) = try activeConsumer(e.consumerId, what: "inventory")
-            // The inventory's session is the consumer's Nth: N counts the sessions recorded so
-            // far, plus this one when it is not recorded yet (or not named).
-            let recorded = e.sessionId.map { c.sessionsAttended.contains($0) } ?? false
-            let number = c.sessionsAttended.count + (recorded ? 0 : 1)
+            // The inventory's session is the consumer's Nth: one more than the sessions attended
+            // before it. A named session already recorded is placed among the others by its day
+            // (another session the same day counts as before it); otherwise the inventory's own
+            // day places it.
+            let number: Int
+            if let s = e.sessionId, let day = c.sessionsAttended[s] {
+                number = c.sessionsAttended.filter { $0.key != s && $0.value <= day }.count + 1
+            } else {
+                number = c.sessionsAttended.values.filter { $0 < e.date }.count + 1
+            }
             if !(2...3).contains(number) {
                 warnings.append(.init(rule: "inventory.not-session-2-or-3", message: "the inventory belongs in the second or third IMR session"))
             }

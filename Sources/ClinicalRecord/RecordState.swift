@@ -65,8 +65,8 @@ public struct RecordState: Sendable {
         public var supporters: [SupporterID: Supporter] = [:]
         public var notes: Set<SessionID> = []
         public var attendance: Set<SessionID> = []
-        /// The sessions the consumer attended: those with a note or attendance marked attended.
-        public var sessionsAttended: Set<SessionID> = []
+        /// The sessions the consumer attended (a note, or attendance marked attended), with their days.
+        public var sessionsAttended: [SessionID: LocalDate] = [:]
         /// The latest day of a session note or attendance record.
         public var lastContact: LocalDate?
         public var modulesTaught: Set<Module> = []
@@ -203,7 +203,7 @@ public struct RecordState: Sendable {
             c.discharged = true
         case let e as SessionRecorded:
             c.notes.insert(e.sessionId)
-            c.sessionsAttended.insert(e.sessionId)
+            c.sessionsAttended[e.sessionId] = e.date
             c.modulesTaught.formUnion(e.topics)
             c.lastContact = max(c.lastContact ?? e.date, e.date)
             for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.lastReview = max(c.goals[g]!.lastReview, e.date) }
@@ -211,7 +211,7 @@ public struct RecordState: Sendable {
             c.attendance.insert(e.sessionId)
             // A no-show or a cancelled session is not contact: a discharge may precede it.
             if e.status == .attended {
-                c.sessionsAttended.insert(e.sessionId)
+                c.sessionsAttended[e.sessionId] = e.date
                 c.lastContact = max(c.lastContact ?? e.date, e.date)
             }
         case let e as GoalSet:

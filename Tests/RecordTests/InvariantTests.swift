@@ -623,6 +623,16 @@ struct SessionTests {
         inA3.sessionId = "a3"
         #expect(expectAccepted(when(three.state, inA3))?.warnings == [])
         #expect(expectAccepted(when(three.state, inventory))?.warnings.map(\.rule) == ["inventory.not-session-2-or-3"])  // a fourth session
+        // A late inventory is placed by its session's day, not by how many sessions came since.
+        var inA1 = inventory
+        inA1.sessionId = "a1"
+        #expect(expectAccepted(when(three.state, inA1))?.warnings.map(\.rule) == ["inventory.not-session-2-or-3"])
+        let four = History(F.enrolled() + (1...4).map {
+            AttendanceRecorded(sessionId: .init("a\($0)")!, consumerId: F.consumer, date: day("2026-01-2\($0)"), status: .attended)
+        })
+        var lateInA2 = inventory
+        lateInA2.sessionId = "a2"
+        #expect(expectAccepted(when(four.state, lateInA2))?.warnings == [])
     }
 }
 
