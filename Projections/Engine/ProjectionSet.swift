@@ -110,12 +110,8 @@ final class ProjectionSet: @unchecked Sendable {
             if page.count < 1000 || (page.last?.position ?? 0) > last { break }
             version += 1000
         }
-        var inError = Set<String>()
-        var amendments: [String: [JSONValue]] = [:]
-        for (_, e) in history {
-            if let m = e as? EntryMarkedInError { inError.insert(m.targetEventId) }
-            if let a = e as? EntryAmended { amendments[a.targetEventId, default: []].append(a.content) }
-        }
+        let effective = EffectiveCorrections(history.filter { $0.1 is EntryAmended || $0.1 is EntryMarkedInError }.map { ($0.0.id, $0.1) })
+        let inError = effective.inError, amendments = effective.amendments
         for (s, e) in history where !(e is EntryAmended || e is EntryMarkedInError) && !inError.contains(s.id) {
             var event = e
             if let changes = amendments[s.id] { event = try amend(e, with: changes, position: s.position) }
@@ -135,25 +131,32 @@ final class ProjectionSet: @unchecked Sendable {
 /// corrected (left out when marked in error, with the amendments' fields put over its own),
 /// and an event after it as it is.
 struct Corrections: Sendable {
-    /// Stream and event id of the entries marked in error.
-    var inError = Set<String>()
-    /// Stream and event id → the amendments' contents, in log order.
-    var amendments: [String: [JSONValue]] = [:]
+    /// Stream and event id of the entries marked in error (by marks that count).
+    private(set) var inError = Set<String>()
+    /// Stream and event id → the contents of the amendments that count, in log order.
+    private(set) var amendments: [String: [JSONValue]] = [:]
     /// The position of each corrected stream's last correction.
-    var last: [String: UInt64] = [:]
+    private(set) var last: [String: UInt64] = [:]
+    /// Each stream's corrections as added, until ``settle()``.
+    private var pending: [String: [(id: String, event: any RecordEvent)]] = [:]
 
     static func key(_ stream: String, _ id: String) -> String { stream + "\u{0}" + id }
 
-    /// Takes in one correction event.
+    /// Takes in one correction event (in log order).
     mutating func add(_ correction: RecordedEvent) {
-        switch correction.event {
-        case let m as EntryMarkedInError:
-            inError.insert(Self.key(correction.stream, m.targetEventId))
-        case let a as EntryAmended:
-            amendments[Self.key(correction.stream, a.targetEventId), default: []].append(a.content)
-        default:
-            return
-        }
+        guard correction.event is EntryMarkedInError || correction.event is EntryAmended else { return }
+        pending[correction.stream, default: []].append((correction.id, correction.event))
         last[correction.stream] = correction.position
+    }
+
+    /// Works out which corrections count, stream by stream (``EffectiveCorrections``: a
+    /// correction marked in error counts for nothing); call once all are added.
+    mutating func settle() {
+        for (stream, list) in pending {
+            let effective = EffectiveCorrections(list)
+            for id in effective.inError { inError.insert(Self.key(stream, id)) }
+            for (id, contents) in effective.amendments { amendments[Self.key(stream, id)] = contents }
+        }
+        pending = [:]
     }
 }

@@ -190,6 +190,7 @@ public final class ProjectionStore: Sendable {
                 if let c = try decoder.correction(bytes, at: position) { corrections.add(c) }
                 return true
             }
+            corrections.settle()
             set.corrections = corrections
         }
         defer { set.corrections = nil }

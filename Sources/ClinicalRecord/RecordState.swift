@@ -75,6 +75,8 @@ public struct RecordState: Sendable {
         /// Every event of the stream by CloudEvents id: its type name and data (amended data
         /// for an amended event; entries marked in error stay here, so they can be named).
         public var events: [String: (typeName: String, data: JSONValue)] = [:]
+        /// Every event of the stream as recorded (before any correction), by id.
+        public var recorded: [String: (typeName: String, data: JSONValue)] = [:]
         /// The ids of ``events`` in stream order.
         public var order: [String] = []
         public var inError: Set<String> = []
@@ -136,7 +138,9 @@ public struct RecordState: Sendable {
         }
         guard let consumer = Self.consumer(of: event) else { return }
         var c = consumers[consumer] ?? Consumer()
-        c.events[id] = (type(of: event).typeName, data ?? (try? JSONValueEncoder().encode(event)) ?? .null)
+        let stored = (type(of: event).typeName, data ?? (try? JSONValueEncoder().encode(event)) ?? .null)
+        c.events[id] = stored
+        c.recorded[id] = stored
         c.order.append(id)
         if event is EntryMarkedInError || event is EntryAmended {
             c = Self.corrected(c)
@@ -151,21 +155,22 @@ public struct RecordState: Sendable {
     /// (a discharge in error leaves the consumer enrolled, an achievement in error leaves the
     /// goal open), and an amended entry counts with its amendments' fields over its own.
     static func corrected(_ history: Consumer) -> Consumer {
-        var inError = Set<String>()
-        var amendments: [String: [JSONValue]] = [:]
+        var corrections: [(id: String, event: any RecordEvent)] = []
         for id in history.order {
-            guard let (typeName, data) = history.events[id], let type = EventCatalog.byTypeName[typeName],
+            guard let (typeName, data) = history.recorded[id], let type = EventCatalog.byTypeName[typeName],
                 type == EntryMarkedInError.self || type == EntryAmended.self,
                 let e = try? JSONValueDecoder(rejectsUnknownKeys: false).decode(type, from: data)
             else { continue }
-            if let m = e as? EntryMarkedInError { inError.insert(m.targetEventId) }
-            if let a = e as? EntryAmended { amendments[a.targetEventId, default: []].append(a.content) }
+            corrections.append((id, e))
         }
+        let effective = EffectiveCorrections(corrections)
+        let inError = effective.inError, amendments = effective.amendments
         var c = Consumer()
         c.order = history.order
+        c.recorded = history.recorded
         let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
         for id in history.order {
-            guard let (typeName, before) = history.events[id] else { continue }
+            guard let (typeName, before) = history.recorded[id] else { continue }
             var data = before
             if !inError.contains(id), case .object(var fields) = data, let changes = amendments[id] {
                 for case .object(let change) in changes { for (k, v) in change { fields[k] = v } }
@@ -280,6 +285,30 @@ public struct RecordState: Sendable {
         case let e as AmendmentRequested: e.consumerId
         case let e as AmendmentRequestDecided: e.consumerId
         default: nil
+        }
+    }
+}
+
+/// The corrections of one stream that count, in the rules and in the projections alike.
+///
+/// A correction marked in error counts for nothing, like any entry: an amendment marked in
+/// error changes nothing, and a mark marked in error puts its target back. Marks only name
+/// earlier events, so walking the stream backwards settles every chain: a mark counts unless
+/// a later mark that counts names it.
+public struct EffectiveCorrections: Sendable {
+    /// Ids of the entries that count for nothing.
+    public private(set) var inError: Set<String> = []
+    /// Id of an amended entry → the contents of the amendments that count, in stream order.
+    public private(set) var amendments: [String: [JSONValue]] = [:]
+
+    /// From a stream's corrections (`EntryAmended`, `EntryMarkedInError`; other events are
+    /// ignored) with their event ids, in stream order.
+    public init(_ corrections: [(id: String, event: any RecordEvent)]) {
+        for (id, event) in corrections.reversed() where !inError.contains(id) {
+            if let mark = event as? EntryMarkedInError { inError.insert(mark.targetEventId) }
+        }
+        for (id, event) in corrections where !inError.contains(id) {
+            if let amendment = event as? EntryAmended { amendments[amendment.targetEventId, default: []].append(amendment.content) }
         }
     }
 }

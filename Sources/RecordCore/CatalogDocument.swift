@@ -43,7 +43,9 @@ public enum CatalogDocument {
         record corrected: an entry marked in error counts for nothing (a discharge in error leaves \
         the consumer enrolled, an achievement in error leaves the goal open, a note in error frees \
         its session for the right individual note; a group note is corrected by amendment), and an amended entry counts with the amendment's fields \
-        over its own. The entry itself can still be named (`entry.already-in-error`).
+        over its own. The entry itself can still be named (`entry.already-in-error`). A correction \
+        marked in error counts for nothing in turn: an amendment in error changes nothing, and a \
+        mark in error puts its target back.
 
         ## Rules
 

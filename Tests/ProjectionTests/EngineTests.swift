@@ -187,6 +187,43 @@ struct EngineTests {
         #expect(try reopened.digests() == digests)
     }
 
+    @Test("A correction marked in error counts for nothing in the projections, live and rebuilt")
+    func correctionsMarkedInError() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var scenario = Scenario(seed: 11)
+        let commands = scenario.commands(consumers: 6, weeks: 4)
+        try await record(commands, into: log)
+        let views = try ProjectionStore.open(store: tmp.path, log: log)
+        try views.catchUp()
+        let day = LocalDate("2026-12-31")!
+        let corrected = views.snapshot().participation(asOf: day).programs[0]
+        let corrections = commands.filter {
+            if case .record(let e) = $0.command { e is EntryAmended || e is EntryMarkedInError } else { false }
+        }
+        // Mark both corrections of the scenario in error: the amended session has its first
+        // minutes again and the session marked in error counts again.
+        var more: [CommandRequest] = []
+        for (i, c) in corrections.enumerated() {
+            guard case .record(let e) = c.command else { continue }
+            let consumer = (e as? EntryAmended)?.consumerId ?? (e as! EntryMarkedInError).consumerId
+            more.append(CommandRequest(command: .record(EntryMarkedInError(targetEventId: c.commandId! + ".0", consumerId: consumer,
+                                                                          reason: "wrong correction", author: "u1")),
+                                       occurredAt: c.occurredAt, commandId: "undo-\(i)"))
+        }
+        try await record(more, into: log)
+        try views.catchUp()
+        let undone = views.snapshot().participation(asOf: day).programs[0]
+        #expect(undone.sessions == corrected.sessions + 1)
+        #expect(undone.hours > corrected.hours)
+        // A rebuild (corrections gathered before the fold) gives the same records.
+        let live = try views.digests()
+        try views.rebuild()
+        #expect(try views.digests() == live)
+        #expect(try views.replay(through: try log.currentHead().treeSize).digests() == live)
+    }
+
     @Test("An amendment changes what the projections show; an entry in error disappears; the log keeps both originals")
     func corrections() async throws {
         let tmp = try TemporaryStore()

@@ -234,6 +234,24 @@ struct AmendmentTests {
                       rule: "entry.already-in-error", field: "target_event_id")
     }
 
+    @Test("A correction marked in error counts for nothing: an amendment in error changes nothing, a mark in error restores its target")
+    func correctionsInError() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session(date: day("2026-02-10")))
+        let amendment = h.apply(F.amend(note, content: ["date": "2026-03-13"]))
+        #expect(h.state.consumers[F.consumer]?.lastContact == day("2026-03-13"))
+        _ = h.apply(EntryMarkedInError(targetEventId: amendment, consumerId: F.consumer, reason: secret, author: F.user))
+        #expect(h.state.consumers[F.consumer]?.lastContact == day("2026-02-10"))
+        expectAccepted(when(h.state, F.discharge()))  // dated 2026-03-01, after the note's real day
+
+        let discharge = h.apply(F.discharge())
+        let mark = h.apply(EntryMarkedInError(targetEventId: discharge, consumerId: F.consumer, reason: secret, author: F.user))
+        expectAccepted(when(h.state, F.session("s2", date: day("2026-03-05"))))
+        // "The discharge stands": marking the mark in error puts the discharge back.
+        _ = h.apply(EntryMarkedInError(targetEventId: mark, consumerId: F.consumer, reason: secret, author: F.user))
+        expectRefused(when(h.state, F.session("s3", date: day("2026-03-06"))), rule: "record.discharged-only-amendments", field: "consumer_id")
+    }
+
     @Test("An amended entry counts with its amended fields: a goal-set date amended later moves the goal's last review")
     func amendedEntryCounts() {
         var h = History(F.enrolled())
