@@ -195,9 +195,13 @@ extension RecordState {
         return (c, enrollment)
     }
 
-    func requirePractitioner(_ id: PractitionerID, field: String) throws(RecordError) -> Practitioner {
+    /// The practitioner, who must be in the record and on staff: now, or on `date` for an
+    /// entry about that day (a late entry may name someone who has left since).
+    func requirePractitioner(_ id: PractitionerID, field: String, on date: LocalDate? = nil) throws(RecordError) -> Practitioner {
         guard let p = practitioners[id] else { throw .invariant("practitioner.unknown", "no such practitioner in the record", field: field) }
-        guard p.active else { throw .invariant("practitioner.inactive", "the practitioner has left the program", field: field) }
+        guard date.map(p.onStaff(on:)) ?? p.active else {
+            throw .invariant("practitioner.inactive", "the practitioner had left the program by then", field: field)
+        }
         return p
     }
 
@@ -236,7 +240,7 @@ extension RecordState {
             guard practitioners[e.practitionerId] != nil else { throw .invariant("practitioner.unknown", "no such practitioner in the record", field: "practitioner_id") }
         case let e as SupervisionHeld:
             guard teams[e.teamId] != nil else { throw .invariant("team.unknown", "no such team", field: "team_id") }
-            for (i, p) in e.practitioners.enumerated() { _ = try requirePractitioner(p, field: "practitioners[\(i)]") }
+            for (i, p) in e.practitioners.enumerated() { _ = try requirePractitioner(p, field: "practitioners[\(i)]", on: e.date) }
         case let e as FidelityReviewCompleted:
             guard let program = programs[e.programId] else { throw .invariant("program.unknown", "no such program", field: "program_id") }
             if program.reviews.contains(e.reviewId) { throw .invariant("fidelity.duplicate-review", "the review is already recorded", field: "review_id") }
@@ -267,8 +271,8 @@ extension RecordState {
             let c = consumers[e.consumerId] ?? Consumer()
             if c.discharged { throw .invariant("record.discharged-only-amendments", "the consumer is discharged: only amendments and error marks may be added", field: "consumer_id") }
             if c.enrollment != nil { throw .invariant("enrollment.already-active", "the consumer already has an active enrollment", field: "consumer_id") }
-            guard e.startDate >= referral.date else {
-                throw .invariant("enrollment.before-referral", "must not start before the referral's date", field: "start_date")
+            guard e.startDate >= (referral.decidedOn ?? referral.date) else {
+                throw .invariant("enrollment.before-referral", "must not start before the referral was accepted", field: "start_date")
             }
         case let e as PractitionerAssigned:
             let (_, enrollment) = try activeConsumer(e.consumerId, what: "assignment")
@@ -279,7 +283,7 @@ extension RecordState {
             if enrollment.primary != nil {
                 throw .invariant("assignment.one-primary", "the enrollment already has a primary practitioner: transfer instead", field: "practitioner_id")
             }
-            let p = try requirePractitioner(e.practitionerId, field: "practitioner_id")
+            let p = try requirePractitioner(e.practitionerId, field: "practitioner_id", on: e.effectiveDate)
             if p.trainings == 0 { warnings.append(.init(rule: "practitioner.no-training", message: "no IMR training is recorded for the practitioner")) }
         case let e as PractitionerTransferred:
             let (_, enrollment) = try activeConsumer(e.consumerId, what: "transfer")
@@ -287,7 +291,10 @@ extension RecordState {
             guard enrollment.primary == e.fromPractitionerId else {
                 throw .invariant("transfer.from-current-primary", "must be the enrollment's current primary practitioner", field: "from_practitioner_id")
             }
-            let p = try requirePractitioner(e.toPractitionerId, field: "to_practitioner_id")
+            guard e.effectiveDate >= enrollment.startDate else {
+                throw .invariant("transfer.before-enrollment", "must not be before the enrollment's start", field: "effective_date")
+            }
+            let p = try requirePractitioner(e.toPractitionerId, field: "to_practitioner_id", on: e.effectiveDate)
             if p.trainings == 0 { warnings.append(.init(rule: "practitioner.no-training", message: "no IMR training is recorded for the practitioner")) }
         case let e as ConsumerDischarged:
             let (c, enrollment) = try activeConsumer(e.consumerId, what: "discharge")
@@ -298,6 +305,9 @@ extension RecordState {
             }
             if c.goals.values.contains(where: { $0.status == .open }) {
                 throw .invariant("discharge.open-goals", "open goals must be achieved or withdrawn before discharge", field: "consumer_id")
+            }
+            if c.goals.values.contains(where: { ($0.closedOn.map { $0 > e.date } ?? false) || $0.lastReview > e.date }) {
+                throw .invariant("discharge.open-goals", "a goal was still open on that day: it was rated or closed later", field: "date")
             }
             try checkTopics(e.modulesCompleted, enrollment.curriculum, field: "modules_completed")
         case let e as SessionRecorded:
@@ -315,7 +325,7 @@ extension RecordState {
         case let e as GroupFormed:
             guard programs[e.programId] != nil else { throw .invariant("program.unknown", "no such program", field: "program_id") }
             if groups[e.groupId] != nil { throw .invariant("group.already-formed", "the group already exists", field: "group_id") }
-            try checkKnownPractitioners(e.facilitators, field: "facilitators")
+            try checkKnownPractitioners(e.facilitators, on: e.startDate, field: "facilitators")
             for (i, m) in e.members.enumerated() {
                 let (_, enrollment) = try activeConsumer(m, what: "group-membership", field: "members[\(i)]")
                 guard enrollment.programId == e.programId else {
@@ -525,15 +535,13 @@ extension RecordState {
         try checkTopics(e.topics, enrollment.curriculum, field: prefix + "topics")
         try checkGoalsOpen(e.goalsFollowedUp, c, on: e.date, field: prefix + "goals_followed_up")
         if let g = e.goalSet, c.goals[g] == nil { throw .invariant("goal.unknown", "no such goal for this consumer", field: prefix + "goal_set") }
-        try checkKnownPractitioners(e.practitioners, field: prefix + "practitioners")
+        try checkKnownPractitioners(e.practitioners, on: e.date, field: prefix + "practitioners")
     }
 
-    /// Every practitioner named must be in the record (one who has since left still counts:
-    /// a late note may name them).
-    func checkKnownPractitioners(_ ids: [PractitionerID], field: String) throws(RecordError) {
-        for (i, p) in ids.enumerated() where practitioners[p] == nil {
-            throw .invariant("practitioner.unknown", "no such practitioner in the record", field: "\(field)[\(i)]")
-        }
+    /// Every practitioner named must be in the record and on staff on `date` (one who has
+    /// left since still counts: a late note may name them).
+    func checkKnownPractitioners(_ ids: [PractitionerID], on date: LocalDate, field: String) throws(RecordError) {
+        for (i, p) in ids.enumerated() { _ = try requirePractitioner(p, field: "\(field)[\(i)]", on: date) }
     }
 
     func decideGroupSession(_ g: GroupSessionRecording, policy: RecordPolicy) throws(RecordError) -> Decision {
@@ -546,7 +554,7 @@ extension RecordState {
         try checks.finish()
         guard let group = groups[g.groupId] else { throw .invariant("group.unknown", "no such group", field: "group_id") }
         if group.sessions.contains(g.sessionId) { throw .invariant("group-session.duplicate", "the session is already recorded", field: "session_id") }
-        try checkKnownPractitioners(g.facilitators, field: "facilitators")
+        try checkKnownPractitioners(g.facilitators, on: g.date, field: "facilitators")
         let attended = Set(g.attendance.filter { $0.status == .attended }.map(\.consumerId))
         for (i, a) in g.attendance.enumerated() where !group.members.contains(a.consumerId) {
             throw .invariant("group-session.not-a-member", "not a member of the group", field: "attendance[\(i)].consumer_id")

@@ -15,6 +15,11 @@ public struct RecordState: Sendable {
         public var teamId: TeamID
         public var active: Bool
         public var trainings: Int = 0
+        /// The day they left the program, when they have.
+        public var left: LocalDate? = nil
+
+        /// Whether they were on the program's staff on `date` (had not left before it).
+        public func onStaff(on date: LocalDate) -> Bool { active || (left.map { date <= $0 } ?? false) }
     }
     public struct Referral: Sendable {
         public var consumerId: ConsumerID
@@ -22,6 +27,8 @@ public struct RecordState: Sendable {
         public var date: LocalDate
         /// `true` accepted, `false` declined, `nil` waiting.
         public var accepted: Bool?
+        /// The day of the decision.
+        public var decidedOn: LocalDate?
         public var formatOffered: Format?
     }
     public struct Enrollment: Sendable {
@@ -115,6 +122,7 @@ public struct RecordState: Sendable {
             practitioners[e.practitionerId] = Practitioner(programId: e.programId, teamId: e.teamId, active: true, trainings: trainings)
         case let e as PractitionerLeft:
             practitioners[e.practitionerId]?.active = false
+            practitioners[e.practitionerId]?.left = e.date
         case let e as TrainingCompleted:
             practitioners[e.practitionerId]?.trainings += 1
         case let e as FidelityReviewCompleted:
@@ -123,6 +131,7 @@ public struct RecordState: Sendable {
             referrals[e.referralId] = Referral(consumerId: e.consumerId, programId: e.programId, date: e.date)
         case let e as ReferralAccepted:
             referrals[e.referralId]?.accepted = true
+            referrals[e.referralId]?.decidedOn = e.date
             referrals[e.referralId]?.formatOffered = e.formatOffered
         case let e as ReferralDeclined:
             referrals[e.referralId]?.accepted = false

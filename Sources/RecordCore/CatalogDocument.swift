@@ -57,7 +57,7 @@ public enum CatalogDocument {
         | `field.not-empty`, `field.max-length`, `field.range`, `field.unique` | text empty or too long, a number out of range, a list repeating an entry |
         | `time.not-in-future` | `occurred_at` lies more than 5 minutes ahead of the recorder's clock |
         | `date.after-occurred-at` | the day something happened (a session's, a rating's, a discharge's `date`) is not after the day it occurred (`occurred_at`, with one day of slack for time zones) |
-        | `program.unknown`, `team.unknown`, `team.other-program`, `practitioner.unknown`, `practitioner.inactive` | a reference to something the record does not hold (or a practitioner who left); a note's practitioners and a group's facilitators must be in the record (one who has since left may still be named) |
+        | `program.unknown`, `team.unknown`, `team.other-program`, `practitioner.unknown`, `practitioner.inactive` | a reference to something the record does not hold, or a practitioner who had left by the day of the entry (notes, group facilitators, supervision, assignments and transfers are judged on their own day, so a late entry may name someone who has left since) |
         | `referral.one-decision` | a referral gets exactly one decision (accepted or declined) |
         | `enrollment.requires-accepted-referral` | enrollment needs an accepted referral for the same consumer and program |
         | `enrollment.already-active`, `enrollment.curriculum-of-program` | one active enrollment per consumer; its curriculum is the program's |
@@ -68,7 +68,7 @@ public enum CatalogDocument {
         | `session.one-note-per-attendee`, `attendance.one-status-per-session` | one note and one attendance status per consumer per session |
         | `session.consumer-signature-or-reason` | the consumer signs the note, or the reason is given |
         | `goal.unknown`, `goal.duplicate`, `goal.closed` | the goal state machine: open → achieved or withdrawn; nothing dated after the closure (a late note, rating or revision dated on or before the day of the closure is about an open goal), and a goal closes once |
-        | `discharge.open-goals` | open goals are closed explicitly before discharge |
+        | `discharge.open-goals` | open goals are closed explicitly before discharge, on or before its day |
         | `supporter.unknown`, `supporter.contact-needs-active-consent` | a supporter contact needs consent in force on its date and covering its purpose |
         | `relapse-plan.version-sequence` | plan versions go 1, 2, 3…; a new version supersedes, the old stays |
         | `module-review.module-not-taught` | a module's review follows its teaching |
@@ -93,7 +93,7 @@ public enum CatalogDocument {
         | `amendment.content-not-empty`, `amendment.content-object`, `amendment.patient-request-needs-request` | an amendment replaces at least one field, given as an object; a patient-requested one names its request |
         | `amendment-request.already-decided`, `amendment-request.denial-needs-reason` | a request is decided once; a denial gives its reason |
         | `entry.already-in-error` | an entry is marked in error once |
-        | `referral.decided-before-received`, `assignment.before-enrollment`, `goal.before-enrollment`, `goal.before-set`, `goal.closed-before-follow-up`, `discharge.before-last-session` | clinical dates keep their order: a referral is decided on or after it is received, a primary practitioner and goals start on or after the enrollment, a goal is followed up, rated, revised or closed on or after the day it was set, a goal is not closed before its last rating, revision or follow-up, and a discharge is not before the last attended session |
+        | `referral.decided-before-received`, `assignment.before-enrollment`, `transfer.before-enrollment`, `goal.before-enrollment`, `goal.before-set`, `goal.closed-before-follow-up`, `discharge.before-last-session` | clinical dates keep their order: a referral is decided on or after it is received, a primary practitioner and goals start on or after the enrollment, a goal is followed up, rated, revised or closed on or after the day it was set, a goal is not closed before its last rating, revision or follow-up, and a discharge is not before the last attended session |
         | `group.member-of-another-program` | a group's members are enrolled in the group's program |
 
         Warnings (the command is written): `entry.late`, `group.over-size` (more than 8), \

@@ -310,6 +310,37 @@ struct AmendmentTests {
         expectAccepted(when(h.state, F.discharge()))
     }
 
+    @Test("Practitioners are judged on the entry's day; enrollment follows acceptance; transfers follow the enrollment; discharge follows goal activity")
+    func staffAndDatesOnTheEntrysDay() {
+        var h = History(F.enrolled() + [PractitionerJoined(practitionerId: F.practitioner2, programId: F.program, teamId: F.team,
+                                                           role: .practitioner, startDate: day("2026-01-05"))])
+        _ = h.apply(PractitionerLeft(practitionerId: F.practitioner2, date: day("2026-02-20")))
+        // A late supervision dated before the departure may name them; one after may not.
+        let supervision = { (d: String) in
+            SupervisionHeld(teamId: F.team, kind: .group, leader: F.practitioner, practitioners: [F.practitioner, F.practitioner2],
+                            date: day(d), durationMinutes: 60, casesReviewed: [])
+        }
+        expectAccepted(when(h.state, supervision("2026-02-10")))
+        expectRefused(when(h.state, supervision("2026-02-25")), rule: "practitioner.inactive", field: "practitioners[1]")
+        var note = F.session("s5", date: day("2026-02-25"))
+        note.practitioners = [F.practitioner2]
+        expectRefused(when(h.state, note), rule: "practitioner.inactive", field: "practitioners[0]")
+        // A transfer dated before the enrollment started.
+        let start = h.state.consumers[F.consumer]!.enrollment!.startDate
+        expectRefused(when(h.state, PractitionerTransferred(enrollmentId: F.enrollment, consumerId: F.consumer, fromPractitionerId: F.practitioner,
+                                                            toPractitionerId: F.practitioner2, effectiveDate: start.adding(days: -1), reason: "x")),
+                      rule: "transfer.before-enrollment", field: "effective_date")
+        // A discharge dated before a goal's last rating, even once the goal is closed.
+        _ = h.apply(F.goal(date: day("2026-01-20")))
+        _ = h.apply(GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 4, ratedBy: F.user, date: day("2026-03-05")))
+        _ = h.apply(GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-03-06")))
+        expectRefused(when(h.state, F.discharge()), rule: "discharge.open-goals", field: "date")  // dated 2026-03-01
+
+        // Enrollment cannot start before the referral was accepted (F.accept is on 2026-01-12).
+        let referred = History(F.program() + [F.referral(), F.accept()])
+        expectRefused(when(referred.state, F.enroll(start: day("2026-01-11"))), rule: "enrollment.before-referral", field: "start_date")
+    }
+
     @Test("A note's practitioners and a group's facilitators must be in the record; group members must be in its program")
     func referencesChecked() {
         let h = History(F.enrolled())
