@@ -34,28 +34,41 @@ public struct CommandRequest: Sendable {
             commandName = s
         }
         guard let commandName else { throw .invalid("field.required", field: "command", "required field is missing") }
-        guard case .string(let occurred)? = members.removeValue(forKey: "occurred_at") else {
-            throw .invalid("field.required", field: "occurred_at", "required: RFC 3339 in UTC with Z")
+        guard CommandCatalog.eventType(of: commandName) != nil || commandName == CommandCatalog.groupSessionCommand else {
+            throw RecordError.invalid("command.unknown", field: "command", "not a command of the record (see `imr record --help`)")
         }
-        guard let occurredAt = Timestamp(occurred) else {
-            throw .invalid("time.format", field: "occurred_at", "must be RFC 3339 in UTC with Z, at most microseconds")
+        // The envelope's problems are collected with the payload's: every broken field at once.
+        var violations: [RecordError.Violation] = []
+        var occurredAt: Timestamp?
+        switch members.removeValue(forKey: "occurred_at") {
+        case .string(let occurred)?:
+            occurredAt = Timestamp(occurred)
+            if occurredAt == nil {
+                violations.append(.init(rule: "time.format", field: "occurred_at", message: "must be RFC 3339 in UTC with Z, at most microseconds"))
+            }
+        default:
+            violations.append(.init(rule: "field.required", field: "occurred_at", message: "required: RFC 3339 in UTC with Z"))
         }
         var commandId: String?
         if let id = members.removeValue(forKey: "command_id") {
-            guard case .string(let s) = id, !s.isEmpty, s.utf8.count <= 100,
-                s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-            else { throw .invalid("command.id", field: "command_id", "must be 1-100 printable ASCII characters without spaces") }
-            commandId = s
+            if case .string(let s) = id, !s.isEmpty, s.utf8.count <= 100, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+                commandId = s
+            } else {
+                violations.append(.init(rule: "command.id", field: "command_id", message: "must be 1-100 printable ASCII characters without spaces"))
+            }
         }
-        let command: Command
-        if commandName == CommandCatalog.groupSessionCommand {
-            command = .recordGroupSession(try decodeReportingAll(GroupSessionRecording.self, from: members))
-        } else if let type = CommandCatalog.eventType(of: commandName) {
-            func decode<T: RecordEvent>(_ type: T.Type) throws(RecordError) -> any RecordEvent { try decodeReportingAll(type, from: members) }
-            command = .record(try decode(type))
-        } else {
-            throw RecordError.invalid("command.unknown", field: "command", "not a command of the record (see `imr record --help`)")
+        var command: Command?
+        do throws(RecordError) {
+            if commandName == CommandCatalog.groupSessionCommand {
+                command = .recordGroupSession(try decodeReportingAll(GroupSessionRecording.self, from: members))
+            } else if let type = CommandCatalog.eventType(of: commandName) {
+                func decode<T: RecordEvent>(_ type: T.Type) throws(RecordError) -> any RecordEvent { try decodeReportingAll(type, from: members) }
+                command = .record(try decode(type))
+            }
+        } catch {
+            violations += error.violations
         }
+        guard violations.isEmpty, let command, let occurredAt else { throw RecordError(.invalid, violations) }
         return CommandRequest(command: command, occurredAt: occurredAt, commandId: commandId)
     }
 

@@ -114,6 +114,10 @@ struct RecordCLITests {
             #expect(r.stderr.contains("refused: " + field), "\(field) in \(r.stderr)")
         }
         #expect(!r.stderr.lowercased().contains("hears") && !r.stderr.contains("Doe"))
+        // So are the envelope's: a bad occurred_at or command_id no longer hides the payload's.
+        let envelope = try ToolRunner.run(["record", tmp.path, "set-goal", "--json", #"{"occurred_at":"2026-01-20","command_id":"has space","goal_id":5}"#])
+        #expect(envelope.stderr.contains("occurred_at: ") && envelope.stderr.contains("command_id: ") && envelope.stderr.contains("goal_id: "),
+                "\(envelope.stderr)")
         // A missing field is reported beside the others, and the command is refused whole.
         let missing = try ToolRunner.run(["record", tmp.path, "set-goal", "--json", #"{"occurred_at":"2026-01-20T10:00:00Z","goal_id":5}"#])
         #expect(missing.stderr.contains("goal_id: expected a string") && missing.stderr.contains("consumer_id: required field is missing"),
