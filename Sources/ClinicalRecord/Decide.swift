@@ -556,7 +556,7 @@ extension RecordState {
         if group.sessions.contains(g.sessionId) { throw .invariant("group-session.duplicate", "the session is already recorded", field: "session_id") }
         try checkKnownPractitioners(g.facilitators, on: g.date, field: "facilitators")
         let attended = Set(g.attendance.filter { $0.status == .attended }.map(\.consumerId))
-        for (i, a) in g.attendance.enumerated() where !group.members.contains(a.consumerId) {
+        for (i, a) in g.attendance.enumerated() where !group.wasMember(a.consumerId, on: g.date) {
             throw .invariant("group-session.not-a-member", "not a member of the group", field: "attendance[\(i)].consumer_id")
         }
         for (i, n) in g.notes.enumerated() where !attended.contains(n.consumerId) {

@@ -92,6 +92,14 @@ public struct RecordState: Sendable {
         public var programId: ProgramID
         public var members: Set<ConsumerID>
         public var sessions: Set<SessionID> = []
+        /// Each member's days in the group: from the day they joined until the day they left
+        /// (`nil`: still a member).
+        public var spans: [ConsumerID: [(from: LocalDate, until: LocalDate?)]] = [:]
+
+        /// Whether `consumer` was a member on `date` (a late group session is judged on its day).
+        public func wasMember(_ consumer: ConsumerID, on date: LocalDate) -> Bool {
+            spans[consumer]?.contains { $0.from <= date && ($0.until.map { date < $0 } ?? true) } ?? false
+        }
     }
 
     public var programs: [ProgramID: Program] = [:]
@@ -136,10 +144,17 @@ public struct RecordState: Sendable {
         case let e as ReferralDeclined:
             referrals[e.referralId]?.accepted = false
         case let e as GroupFormed:
-            groups[e.groupId] = Group(programId: e.programId, members: Set(e.members))
+            var group = Group(programId: e.programId, members: Set(e.members))
+            for m in e.members { group.spans[m] = [(e.startDate, nil)] }
+            groups[e.groupId] = group
         case let e as GroupMembershipChanged:
-            groups[e.groupId]?.members.formUnion(e.added)
-            groups[e.groupId]?.members.subtract(e.removed)
+            if var group = groups[e.groupId] {
+                group.members.formUnion(e.added)
+                group.members.subtract(e.removed)
+                for m in e.added { group.spans[m, default: []].append((e.effectiveDate, nil)) }
+                for m in e.removed where group.spans[m]?.isEmpty == false { group.spans[m]![group.spans[m]!.count - 1].until = e.effectiveDate }
+                groups[e.groupId] = group
+            }
         case let e as GroupSessionHeld:
             groups[e.groupId]?.sessions.insert(e.sessionId)
         default:

@@ -70,6 +70,21 @@ struct GroupSessionDecisionTests {
         expectRefused(when(h.state, review(G.c3)), rule: "module-review.module-not-taught", field: "module")
     }
 
+    @Test("Membership is judged on the session's day: a late session may list a member who has left since, not one who joined later")
+    func membershipOnTheSessionsDay() {
+        var h = History(G.enrolledThree + [G.formed])
+        _ = h.apply(GroupMembershipChanged(groupId: G.group, added: [], removed: [G.c3], effectiveDate: day("2026-02-01")))
+        expectAccepted(when(h.state, .recordGroupSession(G.session())))  // dated 2026-01-22, when c3 was a member
+        var later = G.session("gs2")
+        later.date = day("2026-02-05")
+        expectRefused(when(h.state, .recordGroupSession(later)), rule: "group-session.not-a-member", field: "attendance[2].consumer_id")
+        // Added on Feb 10: not a member of a session on Feb 5.
+        _ = h.apply(GroupMembershipChanged(groupId: G.group, added: [G.c3], removed: [], effectiveDate: day("2026-02-10")))
+        expectRefused(when(h.state, .recordGroupSession(later)), rule: "group-session.not-a-member", field: "attendance[2].consumer_id")
+        later.date = day("2026-02-12")
+        expectAccepted(when(h.state, .recordGroupSession(later)))
+    }
+
     @Test("Notes must match attendance: a note for an absentee or a missing note is refused")
     func notesMatchAttendance() {
         let h = History(G.enrolledThree + [G.formed])
