@@ -523,6 +523,49 @@ extension RecordState {
                 }
             }
         }
+        if changes["date"] != nil { try checkAmendedDate(amended, c) }
+    }
+
+    /// The order of clinical dates for an entry whose `date` an amendment changes: what the
+    /// same entry would have to keep if it were recorded with that date.
+    func checkAmendedDate(_ amended: any RecordEvent, _ c: Consumer) throws(RecordError) {
+        let field = "content.date"
+        func goal(_ id: GoalID) -> Goal? { c.goals[id] }
+        switch amended {
+        case let e as GoalProgressRated:
+            try checkGoalDay(goal(e.goalId), e.date, field: field)
+        case let e as GoalRevised:
+            try checkGoalDay(goal(e.goalId), e.date, field: field)
+        case let e as GoalAchieved:
+            if let g = goal(e.goalId), e.date < g.lastReview {
+                throw .invariant("goal.closed-before-follow-up", "must not be before the goal's last rating, revision or follow-up", field: field)
+            }
+        case let e as GoalWithdrawn:
+            if let g = goal(e.goalId), e.date < g.lastReview {
+                throw .invariant("goal.closed-before-follow-up", "must not be before the goal's last rating, revision or follow-up", field: field)
+            }
+        case let e as GoalSet:
+            if let enrollment = c.enrollment, e.date < enrollment.startDate {
+                throw .invariant("goal.before-enrollment", "must not be before the enrollment's start", field: field)
+            }
+        case let e as ConsumerDischarged:
+            if let last = c.lastContact, e.date < last {
+                throw .invariant("discharge.before-last-session", "must not be before the consumer's last recorded session", field: field)
+            }
+        case let e as AttendanceRecorded:
+            if let enrollment = c.enrollment, e.date < enrollment.startDate {
+                throw .invariant("attendance.before-enrollment", "must not be before the enrollment's start", field: field)
+            }
+        default:
+            break
+        }
+    }
+
+    /// A rating or revision of `goal` on `date`: on or after the day it was set, not after its closure.
+    func checkGoalDay(_ goal: Goal?, _ date: LocalDate, field: String) throws(RecordError) {
+        guard let goal else { return }
+        guard date >= goal.setOn else { throw .invariant("goal.before-set", "must not be before the goal was set", field: field) }
+        guard goal.wasOpen(on: date) else { throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: field) }
     }
 
     func checkNote(_ e: SessionRecorded, _ c: Consumer, _ enrollment: Enrollment, field prefix: String = "") throws(RecordError) {

@@ -75,7 +75,7 @@ public enum CatalogDocument {
         | `outcome.item-count` | the IMR Scale has 15 items |
         | `fidelity.thirteen-items`, `fidelity.items-1-to-13`, `fidelity.total-is-mean` | a rater's review scores items 1–13 once each, 1–5, total = mean |
         | `amendment.target-not-found` | an amendment or error mark references an event of the same consumer |
-        | `amendment.content-invalid` | the amended event must still be a valid event of its type; a note's date, topics and goals that an amendment changes keep a note's rules (`session.before-enrollment`, `session.topic-not-in-curriculum`, `goal.unknown`, with the field under `content.`) |
+        | `amendment.content-invalid` | the amended event must still be a valid event of its type; a note's date, topics and goals that an amendment changes keep a note's rules (`session.before-enrollment`, `session.topic-not-in-curriculum`, `goal.unknown`, with the field under `content.`), and a changed `date` of a rating, revision, closure, goal, attendance or discharge keeps the order of clinical dates (`content.date`) |
         | `amendment.request-not-accepted`, `amendment.request-other-target` | a patient-requested amendment needs an accepted request for the same event (45 CFR 164.526) |
         | `amendment.identifiers-fixed` | an amendment corrects content, never an identifier (`…_id`) of its target |
         | `group-session.not-a-member`, `group-session.one-note-per-attendee`, `group-session.note-only-for-attendees` | a group session lists members only (members on the session's day: a late session may list someone who has left since), with one note per attendee |

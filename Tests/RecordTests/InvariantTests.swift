@@ -405,6 +405,26 @@ struct AmendmentTests {
         expectAccepted(when(h.state, F.amend(note, content: ["homework": .string(secret), "duration_minutes": 55])))
     }
 
+    @Test("An amendment that changes a date keeps the order of clinical dates: ratings, closures, goals, discharges")
+    func amendedDatesKeepTheirOrder() {
+        var h = History(F.enrolled())
+        let start = h.state.consumers[F.consumer]!.enrollment!.startDate
+        let goal = h.apply(F.goal(date: day("2026-01-20")))
+        let rating = h.apply(GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, ratedBy: F.user, date: day("2026-02-10")))
+        let closure = h.apply(GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-12")))
+        _ = h.apply(F.session("s1", date: day("2026-02-20")))
+        let discharge = h.apply(F.discharge())  // 2026-03-01
+        expectRefused(when(h.state, F.amend(rating, content: ["date": "2026-01-10"])), rule: "goal.before-set", field: "content.date")
+        expectRefused(when(h.state, F.amend(rating, content: ["date": "2026-02-20"])), rule: "goal.closed", field: "content.date")
+        expectRefused(when(h.state, F.amend(closure, content: ["date": "2026-02-05"])), rule: "goal.closed-before-follow-up", field: "content.date")
+        expectRefused(when(h.state, F.amend(goal, content: ["date": .string(start.adding(days: -1).description)])), rule: "goal.before-enrollment",
+                      field: "content.date")
+        expectRefused(when(h.state, F.amend(discharge, content: ["date": "2026-02-15"])), rule: "discharge.before-last-session",
+                      field: "content.date")
+        expectAccepted(when(h.state, F.amend(rating, content: ["date": "2026-02-11"])))
+        expectAccepted(when(h.state, F.amend(discharge, content: ["date": "2026-02-21"])))
+    }
+
     @Test("An amended note keeps a note's rules: not before the enrollment, topics of the curriculum, the consumer's goals")
     func amendedNoteKeepsNoteRules() {
         var h = History(F.enrolled())
