@@ -84,13 +84,7 @@ final class ProjectionSet: @unchecked Sendable {
 
     /// `event` with the fields of each amendment's content put over its own, in order.
     func amend(_ event: any RecordEvent, with changes: [JSONValue], position: UInt64) throws -> any RecordEvent {
-        var data = try codec.encode(event)
-        for change in changes {
-            if case .object(var m) = data, case .object(let c) = change {
-                for (k, v) in c { m[k] = v }
-                data = .object(m)
-            }
-        }
+        let data = EffectiveCorrections.amend(try codec.encode(event), with: changes)
         let type = Swift.type(of: event)
         // An amendment that no longer decodes (impossible through the record core, which
         // checks it) leaves the original in place.

@@ -214,9 +214,8 @@ extension RecordState {
     func checkGoalsOpen(_ goals: [GoalID], _ c: Consumer, on date: LocalDate, field: String) throws(RecordError) {
         for (i, g) in goals.enumerated() {
             guard let goal = c.goals[g] else { throw .invariant("goal.unknown", "no such goal for this consumer", field: "\(field)[\(i)]") }
-            guard date >= goal.setOn else { throw .invariant("goal.before-set", "the goal was set after this session", field: "\(field)[\(i)]") }
             // A late note about a session before the goal's closure follows up an open goal.
-            guard goal.wasOpen(on: date) else { throw .invariant("goal.closed", "the goal is closed: no follow-up after closure", field: "\(field)[\(i)]") }
+            try checkGoalDay(goal, date, dateField: "\(field)[\(i)]", goalField: "\(field)[\(i)]")
         }
     }
 
@@ -337,17 +336,18 @@ extension RecordState {
             }
         case let e as GroupMembershipChanged:
             guard let g = groups[e.groupId] else { throw .invariant("group.unknown", "no such group", field: "group_id") }
+            let members = g.members
             for (i, m) in e.added.enumerated() {
-                if g.members.contains(m) { throw .invariant("group.already-member", "already a member of the group", field: "added[\(i)]") }
+                if members.contains(m) { throw .invariant("group.already-member", "already a member of the group", field: "added[\(i)]") }
                 let (_, enrollment) = try activeConsumer(m, what: "group-membership", field: "added[\(i)]")
                 guard enrollment.programId == g.programId else {
                     throw .invariant("group.member-of-another-program", "the consumer is enrolled in another program", field: "added[\(i)]")
                 }
             }
-            for (i, m) in e.removed.enumerated() where !g.members.contains(m) {
+            for (i, m) in e.removed.enumerated() where !members.contains(m) {
                 throw .invariant("group.not-a-member", "not a member of the group", field: "removed[\(i)]")
             }
-            let size = g.members.count + e.added.count - e.removed.count
+            let size = members.count + e.added.count - e.removed.count
             if size > policy.maxGroupSize { warnings.append(.init(rule: "group.over-size", message: "the group has more than \(policy.maxGroupSize) members")) }
         case let e as GoalSet:
             let (c, enrollment) = try activeConsumer(e.consumerId, what: "goal")
@@ -468,14 +468,24 @@ extension RecordState {
     func checkGoalOpen(_ consumer: ConsumerID, _ goal: GoalID, on date: LocalDate, lateEntry: Bool = false) throws(RecordError) {
         let (c, _) = try activeConsumer(consumer, what: "goal")
         guard let g = c.goals[goal] else { throw .invariant("goal.unknown", "no such goal for this consumer", field: "goal_id") }
+        if lateEntry { return try checkGoalDay(g, date, dateField: "date", goalField: "goal_id") }
         guard date >= g.setOn else { throw .invariant("goal.before-set", "must not be before the goal was set", field: "date") }
-        guard g.status == .open || (lateEntry && g.wasOpen(on: date)) else {
-            throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: "goal_id")
-        }
-        // A closure dated before the goal's last rating, revision or follow-up would leave
-        // those dated after it.
-        if !lateEntry, date < g.lastReview {
-            throw .invariant("goal.closed-before-follow-up", "must not be before the goal's last rating, revision or follow-up", field: "date")
+        guard g.status == .open else { throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: "goal_id") }
+        try checkClosureDay(g, date, field: "date")
+    }
+
+    /// An entry about `goal` on `date` (a rating, revision or follow-up): on or after the day
+    /// it was set, and not after its closure.
+    func checkGoalDay(_ goal: Goal, _ date: LocalDate, dateField: String, goalField: String) throws(RecordError) {
+        guard date >= goal.setOn else { throw .invariant("goal.before-set", "must not be before the goal was set", field: dateField) }
+        guard goal.wasOpen(on: date) else { throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: goalField) }
+    }
+
+    /// A closure of `goal` on `date`: not before its last rating, revision or follow-up, which
+    /// would then be dated after it.
+    func checkClosureDay(_ goal: Goal, _ date: LocalDate, field: String) throws(RecordError) {
+        if date < goal.lastReview {
+            throw .invariant("goal.closed-before-follow-up", "must not be before the goal's last rating, revision or follow-up", field: field)
         }
     }
 
@@ -488,7 +498,7 @@ extension RecordState {
     /// The amendment's fields must be fields of its target, and the amended target must still
     /// be a valid event of its type.
     func checkAmendmentContent(_ e: EntryAmended, _ c: Consumer) throws(RecordError) {
-        guard let target = c.events[e.targetEventId], case .object(var data) = target.data,
+        guard let target = c.events[e.targetEventId], case .object = target.data,
             case .object(let changes) = e.content, let type = EventCatalog.byTypeName[target.typeName]
         else { return }
         // Identifiers say what the entry is about (whose record, which session or goal); an
@@ -496,9 +506,8 @@ extension RecordState {
         for key in changes.keys.sorted() where key.hasSuffix("_id") {
             throw .invariant("amendment.identifiers-fixed", "an amendment may not change an identifier of its target", field: "content.\(key)")
         }
-        for (key, value) in changes { data[key] = value }
         let amended: any RecordEvent
-        do { amended = try JSONValueDecoder().decode(type, from: .object(data)) } catch let error as DecodingError {
+        do { amended = try JSONValueDecoder().decode(type, from: EffectiveCorrections.amend(target.data, with: [e.content])) } catch let error as DecodingError {
             throw .invariant("amendment.content-invalid", "the amended event would break its type's rules", field: "content." + error.path)
         } catch {
             throw .invariant("amendment.content-invalid", "the amended event would break its type's rules", field: "content")
@@ -530,20 +539,15 @@ extension RecordState {
     /// same entry would have to keep if it were recorded with that date.
     func checkAmendedDate(_ amended: any RecordEvent, _ c: Consumer) throws(RecordError) {
         let field = "content.date"
-        func goal(_ id: GoalID) -> Goal? { c.goals[id] }
         switch amended {
         case let e as GoalProgressRated:
-            try checkGoalDay(goal(e.goalId), e.date, field: field)
+            if let g = c.goals[e.goalId] { try checkGoalDay(g, e.date, dateField: field, goalField: field) }
         case let e as GoalRevised:
-            try checkGoalDay(goal(e.goalId), e.date, field: field)
+            if let g = c.goals[e.goalId] { try checkGoalDay(g, e.date, dateField: field, goalField: field) }
         case let e as GoalAchieved:
-            if let g = goal(e.goalId), e.date < g.lastReview {
-                throw .invariant("goal.closed-before-follow-up", "must not be before the goal's last rating, revision or follow-up", field: field)
-            }
+            if let g = c.goals[e.goalId] { try checkClosureDay(g, e.date, field: field) }
         case let e as GoalWithdrawn:
-            if let g = goal(e.goalId), e.date < g.lastReview {
-                throw .invariant("goal.closed-before-follow-up", "must not be before the goal's last rating, revision or follow-up", field: field)
-            }
+            if let g = c.goals[e.goalId] { try checkClosureDay(g, e.date, field: field) }
         case let e as GoalSet:
             if let enrollment = c.enrollment, e.date < enrollment.startDate {
                 throw .invariant("goal.before-enrollment", "must not be before the enrollment's start", field: field)
@@ -561,12 +565,6 @@ extension RecordState {
         }
     }
 
-    /// A rating or revision of `goal` on `date`: on or after the day it was set, not after its closure.
-    func checkGoalDay(_ goal: Goal?, _ date: LocalDate, field: String) throws(RecordError) {
-        guard let goal else { return }
-        guard date >= goal.setOn else { throw .invariant("goal.before-set", "must not be before the goal was set", field: field) }
-        guard goal.wasOpen(on: date) else { throw .invariant("goal.closed", "the goal is closed: nothing may follow its closure", field: field) }
-    }
 
     func checkNote(_ e: SessionRecorded, _ c: Consumer, _ enrollment: Enrollment, field prefix: String = "") throws(RecordError) {
         if c.notes.contains(e.sessionId) {

@@ -13,13 +13,15 @@ public struct RecordState: Sendable {
     public struct Practitioner: Sendable {
         public var programId: ProgramID
         public var teamId: TeamID
-        public var active: Bool
         public var trainings: Int = 0
         /// The day they left the program, when they have.
         public var left: LocalDate? = nil
 
+        /// Whether they are on the program's staff now (have not left).
+        public var active: Bool { left == nil }
+
         /// Whether they were on the program's staff on `date` (had not left before it).
-        public func onStaff(on date: LocalDate) -> Bool { active || (left.map { date <= $0 } ?? false) }
+        public func onStaff(on date: LocalDate) -> Bool { left.map { date <= $0 } ?? true }
     }
     public struct Referral: Sendable {
         public var consumerId: ConsumerID
@@ -90,11 +92,13 @@ public struct RecordState: Sendable {
     }
     public struct Group: Sendable {
         public var programId: ProgramID
-        public var members: Set<ConsumerID>
         public var sessions: Set<SessionID> = []
         /// Each member's days in the group: from the day they joined until the day they left
         /// (`nil`: still a member).
         public var spans: [ConsumerID: [(from: LocalDate, until: LocalDate?)]] = [:]
+
+        /// The members now: those whose last span is still open.
+        public var members: Set<ConsumerID> { Set(spans.compactMap { $0.value.last?.until == nil ? $0.key : nil }) }
 
         /// Whether `consumer` was a member on `date` (a late group session is judged on its day).
         public func wasMember(_ consumer: ConsumerID, on date: LocalDate) -> Bool {
@@ -127,9 +131,8 @@ public struct RecordState: Sendable {
             teams[e.teamId] = Team(programId: e.programId)
         case let e as PractitionerJoined:
             let trainings = practitioners[e.practitionerId]?.trainings ?? 0
-            practitioners[e.practitionerId] = Practitioner(programId: e.programId, teamId: e.teamId, active: true, trainings: trainings)
+            practitioners[e.practitionerId] = Practitioner(programId: e.programId, teamId: e.teamId, trainings: trainings)
         case let e as PractitionerLeft:
-            practitioners[e.practitionerId]?.active = false
             practitioners[e.practitionerId]?.left = e.date
         case let e as TrainingCompleted:
             practitioners[e.practitionerId]?.trainings += 1
@@ -144,13 +147,11 @@ public struct RecordState: Sendable {
         case let e as ReferralDeclined:
             referrals[e.referralId]?.accepted = false
         case let e as GroupFormed:
-            var group = Group(programId: e.programId, members: Set(e.members))
+            var group = Group(programId: e.programId)
             for m in e.members { group.spans[m] = [(e.startDate, nil)] }
             groups[e.groupId] = group
         case let e as GroupMembershipChanged:
             if var group = groups[e.groupId] {
-                group.members.formUnion(e.added)
-                group.members.subtract(e.removed)
                 for m in e.added { group.spans[m, default: []].append((e.effectiveDate, nil)) }
                 for m in e.removed where group.spans[m]?.isEmpty == false { group.spans[m]![group.spans[m]!.count - 1].until = e.effectiveDate }
                 groups[e.groupId] = group
@@ -196,10 +197,7 @@ public struct RecordState: Sendable {
         for id in history.order {
             guard let (typeName, before) = history.recorded[id] else { continue }
             var data = before
-            if !inError.contains(id), case .object(var fields) = data, let changes = amendments[id] {
-                for case .object(let change) in changes { for (k, v) in change { fields[k] = v } }
-                data = .object(fields)
-            }
+            if !inError.contains(id), let changes = amendments[id] { data = EffectiveCorrections.amend(before, with: changes) }
             guard !inError.contains(id), let type = EventCatalog.byTypeName[typeName] else {
                 c.events[id] = (typeName, data)
                 continue
@@ -334,5 +332,15 @@ public struct EffectiveCorrections: Sendable {
         for (id, event) in corrections where !inError.contains(id) {
             if let amendment = event as? EntryAmended { amendments[amendment.targetEventId, default: []].append(amendment.content) }
         }
+    }
+}
+
+extension EffectiveCorrections {
+    /// `data` with each amendment's fields put over its own, in order: what an amended entry
+    /// says. Data or contents that are not objects are left as they are.
+    public static func amend(_ data: JSONValue, with contents: [JSONValue]) -> JSONValue {
+        guard case .object(var fields) = data else { return data }
+        for case .object(let change) in contents { for (k, v) in change { fields[k] = v } }
+        return .object(fields)
     }
 }

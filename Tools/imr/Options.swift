@@ -69,10 +69,8 @@ func writeStandardOutput(_ out: FileHandle, _ bytes: [UInt8]) throws {
 
 /// Creates the folder at `path` and its parents; a failure as ``writeOutput(_:to:)`` reports it.
 func createOutputFolder(_ path: String) throws {
-    do {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    } catch {
-        printError("error: cannot create the folder \(path): \(OutputFile.systemReason(error))")
+    if let failure = makeDirectories(path, mode: 0o755) {
+        printError("error: cannot create the folder \(path): \(String(cString: strerror(failure)))")
         throw ExitCode(74)
     }
 }
