@@ -2,7 +2,8 @@
 ///
 /// The error carries only the violated ``rule``, the byte ``offset`` and the JSON ``path``;
 /// it never quotes string contents or number values from the input, because those may be
-/// patient data. Member names in ``path`` are taken as given (they are schema names).
+/// patient data. A member name appears in ``path`` only when it looks like a schema name
+/// (see ``withheldMember``); any other name could itself be patient data and is withheld.
 ///
 /// ```swift
 /// do {
@@ -20,9 +21,33 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var offset: Int
     /// The location of the offending value as a JSON path, e.g. `$.data.goals[2].text`.
     ///
-    /// `$` is the root; identifier-like member names appear as `.name`, others as `["name"]`
-    /// (escaped like a canonical JSON string), array elements as `[index]`.
+    /// `$` is the root; member names of at most 64 ASCII letters, digits, `_` and `-`, not
+    /// beginning with a digit or `-`, appear as `.name`; any other member appears as
+    /// ``withheldMember``; array elements appear as `[index]`.
     public var path: String
+
+    /// What ``path`` shows for a member whose name is not shown: `.<name withheld>`.
+    ///
+    /// A name with spaces, punctuation or non-ASCII letters, or a very long one, is not a
+    /// schema's field name, and it may be a person's name or a note (a client that keys an
+    /// object by patient names), so it never reaches an error message.
+    public static let withheldMember = ".<name withheld>"
+
+    /// Appends `.name`, or ``withheldMember`` when `name` is not shown, to a path.
+    static func appendMember(_ name: String, to path: inout String) {
+        var shown = !name.isEmpty && name.utf8.count <= 64
+        if shown {
+            for (n, b) in name.utf8.enumerated() {
+                let letter = (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || b == UInt8(ascii: "_")
+                let digitOrHyphen = (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-")
+                if !(letter || (digitOrHyphen && n > 0)) {
+                    shown = false
+                    break
+                }
+            }
+        }
+        path += shown ? "." + name : withheldMember
+    }
 
     /// Creates an error; the parser is the usual source, tests may build expected values.
     public init(rule: Rule, offset: Int, path: String) {

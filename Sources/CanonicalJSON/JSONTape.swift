@@ -885,7 +885,7 @@ struct TapeParser {
         for (depth, frame) in frames.enumerated() {
             if frame.isObject {
                 guard frame.key >= 0 else { break }
-                appendPathComponent(stringValue(frame.key), to: &path)
+                JSONParseError.appendMember(stringValue(frame.key), to: &path)
             } else {
                 var index = frame.count
                 if afterElement && depth == frames.count - 1 { index -= 1 }
@@ -893,24 +893,5 @@ struct TapeParser {
             }
         }
         return JSONParseError(rule: rule, offset: offset, path: path)
-    }
-
-    private func appendPathComponent(_ key: String, to path: inout String) {
-        var identifier = !key.isEmpty
-        for (n, b) in key.utf8.enumerated() {
-            let letter = (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || b == UInt8(ascii: "_")
-            let digit = b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
-            if !(letter || (digit && n > 0)) {
-                identifier = false
-                break
-            }
-        }
-        if identifier {
-            path += "." + key
-        } else {
-            var quoted: [UInt8] = []
-            JCS.writeString(key, into: &quoted)
-            path += "[" + String(decoding: quoted, as: UTF8.self) + "]"
-        }
     }
 }

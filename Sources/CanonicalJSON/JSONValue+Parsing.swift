@@ -506,7 +506,7 @@ struct JSONParser {
         for (depth, isObject) in kinds.enumerated() {
             if isObject {
                 guard let key = keys[objectIndex] else { break }
-                appendPathComponent(key, to: &path)
+                JSONParseError.appendMember(key, to: &path)
                 objectIndex += 1
             } else {
                 var index = arrays[arrayIndex].count
@@ -516,24 +516,5 @@ struct JSONParser {
             }
         }
         return JSONParseError(rule: rule, offset: offset, path: path)
-    }
-
-    private func appendPathComponent(_ key: String, to path: inout String) {
-        var identifier = !key.isEmpty
-        for (n, b) in key.utf8.enumerated() {
-            let letter = (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || b == UInt8(ascii: "_")
-            let digit = b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
-            if !(letter || (digit && n > 0)) {
-                identifier = false
-                break
-            }
-        }
-        if identifier {
-            path += "." + key
-        } else {
-            var quoted: [UInt8] = []
-            JCS.writeString(key, into: &quoted)
-            path += "[" + String(decoding: quoted, as: UTF8.self) + "]"
-        }
     }
 }

@@ -14,7 +14,9 @@ struct ErrorReportingTests {
         (#"{"data":{"goals":[{"text":"ok"},{"text":"\ud800"}]}}"#, "$.data.goals[1].text", 41),
         (#"{"a":1,"a":2}"#, "$.a", 7),
         (#"[1 2]"#, "$[0]", 3),
-        (#"{"x-y":[0,01]}"#, #"$["x-y"][1]"#, 10),
+        (#"{"x-y":[0,01]}"#, "$.x-y[1]", 10),
+        (#"{"Jane Doe":[0,01]}"#, "$.<name withheld>[1]", 15),
+        (#"{"data":{"Zoë":{"a":01}}}"#, "$.data.<name withheld>.a", 21),
         (#"{"a":{"b":"#, "$.a.b", 10),
         (#"{"ok":true,"#, "$", 11),
         ("[[[[1]]]] x", "$", 10),
@@ -45,6 +47,9 @@ struct ErrorReportingTests {
         #"{"mrn":1e999}"#,
         #"{"name":"SECRET-NAME"} trailing SECRET-NAME"#,
         #"{"name":"SECRET-NAME","name":"SECRET-NAME"}"#,
+        #"{"SECRET NAME":1,"SECRET NAME":2}"#,
+        #"{"data":{"SECRET NAME":{"x":01}}}"#,
+        #"{"data":{"SECRET-NAME-ÅÄÖ":[1,2,]}}"#,
     ]
 
     @Test("descriptions never contain input strings or numbers", arguments: secretCases)
