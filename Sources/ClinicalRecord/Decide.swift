@@ -372,8 +372,7 @@ extension RecordState {
         case let e as SupporterContactRecorded:
             let (c, _) = try activeConsumer(e.consumerId, what: "supporter")
             guard let s = c.supporters[e.supporterId] else { throw .invariant("supporter.unknown", "no such supporter for this consumer", field: "supporter_id") }
-            let active = s.consents.contains { $0.from <= e.date && ($0.until.map { e.date <= $0 } ?? true) && $0.scope.contains(e.purpose) }
-            guard active else {
+            guard s.consents(to: e.purpose, on: e.date) else {
                 throw .invariant("supporter.contact-needs-active-consent",
                                  "no consent covering this purpose was in force on the contact's date", field: "date")
             }
@@ -398,14 +397,13 @@ extension RecordState {
             guard e.planVersion == expected else {
                 throw .invariant("relapse-plan.version-sequence", "must be \(expected), the next version of this plan", field: "plan_version")
             }
-            for (i, s) in e.supportersInvolved.enumerated() where c.supporters[s] == nil {
-                throw .invariant("supporter.unknown", "no such supporter for this consumer", field: "supporters_involved[\(i)]")
-            }
+            try checkSupporterConsent(e, c)
         case let e as HandoutsProvided:
-            let (_, enrollment) = try activeConsumer(e.consumerId, what: "handouts")
+            let (c, enrollment) = try activeConsumer(e.consumerId, what: "handouts")
             if !enrollment.curriculum.contains(e.module) {
                 throw .invariant("handouts.module-not-in-curriculum", "the module is not part of the consumer's curriculum edition", field: "module")
             }
+            try checkSupporterConsent(e, c)
         case let e as ModuleReviewCompleted:
             let (c, _) = try activeConsumer(e.consumerId, what: "module-review")
             guard c.modulesTaught.contains(e.module) else {
@@ -533,6 +531,9 @@ extension RecordState {
             }
         }
         if changes["date"] != nil { try checkAmendedDate(amended, c) }
+        if ["date", "supporter_present", "supporters_involved", "recipient"].contains(where: { changes[$0] != nil }) {
+            try checkSupporterConsent(amended, c, field: "content.")
+        }
     }
 
     /// The order of clinical dates for an entry whose `date` an amendment changes: what the
@@ -577,6 +578,45 @@ extension RecordState {
         try checkGoalsOpen(e.goalsFollowedUp, c, on: e.date, field: prefix + "goals_followed_up")
         if let g = e.goalSet, c.goals[g] == nil { throw .invariant("goal.unknown", "no such goal for this consumer", field: prefix + "goal_set") }
         try checkKnownPractitioners(e.practitioners, on: e.date, field: prefix + "practitioners")
+        try checkSupporterConsent(e, c, field: prefix)
+    }
+
+    /// A supporter takes part in a consumer's care only "with consumers' permission" (S001):
+    /// a supporter present in a session, involved in a relapse prevention plan or given
+    /// handouts needs the consumer's consent covering that purpose in force on the entry's
+    /// day, as a recorded contact does. A note names the supporter present as text, and a
+    /// handout names no supporter, so for those some supporter of the consumer must hold it.
+    func checkSupporterConsent(_ event: any RecordEvent, _ c: Consumer, field prefix: String = "") throws(RecordError) {
+        func anyConsents(to purpose: SupporterPurpose, on date: LocalDate) -> Bool {
+            c.supporters.values.contains { $0.consents(to: purpose, on: date) }
+        }
+        switch event {
+        case let e as SessionRecorded where e.supporterPresent != nil:
+            guard anyConsents(to: .sessions, on: e.date) else {
+                throw .invariant("supporter.session-needs-active-consent",
+                                 "no supporter of this consumer had consent to take part in sessions in force on the session's date",
+                                 field: prefix + "supporter_present")
+            }
+        case let e as RelapsePreventionPlanRecorded:
+            for (i, s) in e.supportersInvolved.enumerated() {
+                guard let supporter = c.supporters[s] else {
+                    throw .invariant("supporter.unknown", "no such supporter for this consumer", field: prefix + "supporters_involved[\(i)]")
+                }
+                guard supporter.consents(to: .relapsePlan, on: e.date) else {
+                    throw .invariant("supporter.plan-needs-active-consent",
+                                     "the supporter had no consent covering the relapse plan in force on the plan's date",
+                                     field: prefix + "supporters_involved[\(i)]")
+                }
+            }
+        case let e as HandoutsProvided where e.recipient == .supporter:
+            guard anyConsents(to: .handouts, on: e.date) else {
+                throw .invariant("supporter.handouts-need-active-consent",
+                                 "no supporter of this consumer had consent to receive handouts in force on that date",
+                                 field: prefix + "recipient")
+            }
+        default:
+            break
+        }
     }
 
     /// Every practitioner named must be in the record and on staff on `date` (one who has

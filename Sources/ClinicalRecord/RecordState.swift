@@ -61,6 +61,12 @@ public struct RecordState: Sendable {
     }
     public struct Supporter: Sendable {
         public var consents: [Consent] = []
+
+        /// True when a consent covering `purpose` is in force on `date` (from its effective
+        /// date through its expiry or revocation, both days included).
+        public func consents(to purpose: SupporterPurpose, on date: LocalDate) -> Bool {
+            consents.contains { $0.from <= date && ($0.until.map { date <= $0 } ?? true) && $0.scope.contains(purpose) }
+        }
     }
     public struct AmendmentRequest: Sendable {
         public var date: LocalDate

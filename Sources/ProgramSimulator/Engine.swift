@@ -810,7 +810,7 @@ final class Engine {
                                            triggers: s.rng.sample(Phrases.triggers, s.rng.int(1...3)),
                                            warningSigns: s.rng.sample(Phrases.warningSigns, s.rng.int(2...4)),
                                            actions: s.rng.sample(Phrases.actions, s.rng.int(2...4)),
-                                           supportersInvolved: c.supporters.filter { $0.scope.contains(.relapsePlan) }.map(\.id),
+                                           supportersInvolved: c.supporters.filter { $0.scope.contains(.relapsePlan) && $0.from <= d && $0.until >= d }.map(\.id),
                                            sharedWith: s.rng.sample(Phrases.sharedWith, s.rng.int(1...2)), date: date(d)), d)
     }
 

@@ -70,6 +70,7 @@ public enum CatalogDocument {
         | `goal.unknown`, `goal.duplicate`, `goal.closed` | the goal state machine: open → achieved or withdrawn; nothing dated after the closure (a late note, rating or revision dated on or before the day of the closure is about an open goal), and a goal closes once |
         | `discharge.open-goals` | open goals are closed explicitly before discharge, on or before its day |
         | `supporter.unknown`, `supporter.contact-needs-active-consent` | a supporter contact needs consent in force on its date and covering its purpose |
+        | `supporter.session-needs-active-consent`, `supporter.plan-needs-active-consent`, `supporter.handouts-need-active-consent` | a supporter takes part only with the consumer's consent (S001): a note naming a supporter present needs some supporter's consent to `sessions`, each supporter involved in a relapse plan needs consent to `relapse-plan`, and handouts given to a supporter need some supporter's consent to `handouts`, in force on the entry's day (an amendment that changes the date, the supporter present, the supporters involved or the recipient is judged the same way, with the field under `content.`) |
         | `relapse-plan.version-sequence` | plan versions go 1, 2, 3…; a new version supersedes, the old stays |
         | `module-review.module-not-taught` | a module's review follows its teaching |
         | `outcome.item-count` | the IMR Scale has 15 items |

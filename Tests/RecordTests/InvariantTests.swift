@@ -187,6 +187,77 @@ struct SupporterTests {
         expectRefused(when(Self.given.state, F.contact("sp9", on: day("2026-02-10"))), rule: "supporter.unknown", field: "supporter_id")
     }
 
+    @Test("A supporter present in a session needs consent to sessions in force on the session's date")
+    func supporterInSession() {
+        var note = F.session(date: day("2026-02-10"))
+        note.supporterPresent = secret
+        // Consent to handouts and homework only: refused, naming the field, never the name.
+        let refused = when(Self.given.state, note)
+        expectRefused(refused, rule: "supporter.session-needs-active-consent", field: "supporter_present")
+        if case .failure(let error) = refused { #expect(!String(describing: error).contains(secret)) }
+        // No supporter at all.
+        expectRefused(when(History(F.enrolled()).state, note), rule: "supporter.session-needs-active-consent", field: "supporter_present")
+        // Consent to sessions, from 1 to 28 February: inside accepted, after it refused.
+        let sessions = History(F.enrolled() + [F.supporter(), F.consent(scope: [.sessions])])
+        expectAccepted(when(sessions.state, note))
+        var late = note
+        late.date = day("2026-03-01")
+        expectRefused(when(sessions.state, late), rule: "supporter.session-needs-active-consent", field: "supporter_present")
+        // A note without a supporter present needs no consent.
+        expectAccepted(when(History(F.enrolled()).state, F.session(date: day("2026-02-10"))))
+    }
+
+    @Test("A supporter present in a group session note needs consent too")
+    func supporterInGroupNote() {
+        let h = History(G.enrolledThree + [G.formed])
+        let notes = [GroupNote(consumerId: F.consumer), GroupNote(consumerId: F.other, supporterPresent: secret)]
+        expectRefused(when(h.state, .recordGroupSession(G.session(notes: notes))),
+                      rule: "supporter.session-needs-active-consent", field: "notes[1].supporter_present")
+    }
+
+    @Test("A supporter involved in a relapse plan needs consent to the relapse plan in force on the plan's date")
+    func supporterInPlan() {
+        func plan(on date: LocalDate) -> RelapsePreventionPlanRecorded {
+            RelapsePreventionPlanRecorded(planId: "pl1", planVersion: 1, consumerId: F.consumer, triggers: [secret], warningSigns: ["x"],
+                                          actions: ["y"], supportersInvolved: ["sp1"], date: date)
+        }
+        expectRefused(when(Self.given.state, plan(on: day("2026-02-10"))), rule: "supporter.plan-needs-active-consent",
+                      field: "supporters_involved[0]")
+        let h = History(F.enrolled() + [F.supporter(), F.consent(scope: [.relapsePlan])])
+        expectAccepted(when(h.state, plan(on: day("2026-02-10"))))
+        expectRefused(when(h.state, plan(on: day("2026-03-01"))), rule: "supporter.plan-needs-active-consent", field: "supporters_involved[0]")
+    }
+
+    @Test("Handouts given to a supporter need a supporter's consent to handouts in force on that date")
+    func handoutsToSupporter() {
+        func handouts(_ recipient: HandoutRecipient, on date: LocalDate) -> HandoutsProvided {
+            HandoutsProvided(consumerId: F.consumer, module: .recoveryStrategies, handoutIds: ["h1"], recipient: recipient, date: date)
+        }
+        expectAccepted(when(Self.given.state, handouts(.supporter, on: day("2026-02-10"))))
+        expectRefused(when(Self.given.state, handouts(.supporter, on: day("2026-03-01"))), rule: "supporter.handouts-need-active-consent",
+                      field: "recipient")
+        let sessionsOnly = History(F.enrolled() + [F.supporter(), F.consent(scope: [.sessions])])
+        expectRefused(when(sessionsOnly.state, handouts(.supporter, on: day("2026-02-10"))), rule: "supporter.handouts-need-active-consent",
+                      field: "recipient")
+        expectAccepted(when(sessionsOnly.state, handouts(.consumer, on: day("2026-02-10"))))
+    }
+
+    @Test("An amendment that puts a supporter into a note, or moves it out of the consent's period, is refused")
+    func amendedSupporter() {
+        var h = History(F.enrolled() + [F.supporter(), F.consent(scope: [.sessions])])
+        let plain = h.apply(F.session(date: day("2026-02-10")))
+        expectAccepted(when(h.state, F.amend(plain, content: ["supporter_present": .string(secret)])))
+        var withSupporter = F.session("s2", date: day("2026-02-12"))
+        withSupporter.supporterPresent = secret
+        let noted = h.apply(withSupporter)
+        expectRefused(when(h.state, F.amend(noted, content: ["date": "2026-03-02"])), rule: "supporter.session-needs-active-consent",
+                      field: "content.supporter_present")
+        var h2 = History(F.enrolled())
+        let plain2 = h2.apply(F.session(date: day("2026-02-10")))
+        expectRefused(when(h2.state, F.amend(plain2, content: ["supporter_present": .string(secret)])),
+                      rule: "supporter.session-needs-active-consent", field: "content.supporter_present")
+    }
+
     @Test("A second consent after a revocation makes contacts possible again")
     func consentAfterRevocation() {
         var h = History(F.enrolled() + [F.supporter(), F.consent(until: nil)])

@@ -308,7 +308,8 @@ struct HistoryGenerator {
             } else {
                 let k = pick(Array(existing))
                 consumers[i].plans[k].version += 1
-                let supporters = subset(consumers[i].supporters.map(\.id), max: 1)
+                // Only supporters with consent to the relapse plan in force today may be involved.
+                let supporters = subset(consumers[i].supporters.filter { $0.consents.contains { $0.covers(.relapsePlan, on: today) } }.map(\.id), max: 1)
                 emit(RelapsePreventionPlanRecorded(planId: consumers[i].plans[k].id, planVersion: consumers[i].plans[k].version,
                                                    consumerId: consumers[i].id, triggers: [], warningSigns: ["isolation"], actions: ["walk"],
                                                    supportersInvolved: supporters, date: date))
@@ -316,7 +317,8 @@ struct HistoryGenerator {
         case .handouts:
             let i = pick(active)
             emit(HandoutsProvided(consumerId: consumers[i].id, module: pick(curriculum(i).modules), handoutIds: ["h1", "h2"],
-                                  recipient: pick(HandoutRecipient.allCases), date: date))
+                                  recipient: consumers[i].supporters.contains { $0.consents.contains { $0.covers(.handouts, on: today) } }
+                                      ? pick(HandoutRecipient.allCases) : .consumer, date: date))
         case .moduleReview:
             let i = pick(active.filter { !consumers[$0].taught.isEmpty })
             let m = pick(Module.allCases.filter(consumers[i].taught.contains))
