@@ -93,6 +93,7 @@ public struct SupervisionHeld: RecordEvent {
     public var durationMinutes: Int
     public var casesReviewed: [ConsumerID]
     public var stream: String { teamId.stream }
+    public var consumersNamed: [ConsumerID] { casesReviewed }
     public init(teamId: TeamID, kind: SupervisionKind, leader: PractitionerID, practitioners: [PractitionerID], consultant: String? = nil,
                 date: LocalDate, durationMinutes: Int, casesReviewed: [ConsumerID]) {
         self.teamId = teamId; self.kind = kind; self.leader = leader; self.practitioners = practitioners; self.consultant = consultant

@@ -14,6 +14,7 @@ public struct ReferralReceived: RecordEvent {
     public var reason: String
     public var date: LocalDate
     public var stream: String { referralId.stream }
+    public var consumersNamed: [ConsumerID] { [consumerId] }
     public init(referralId: ReferralID, consumerId: ConsumerID, programId: ProgramID, source: ReferralSource, referrer: String? = nil,
                 reason: String, date: LocalDate) {
         self.referralId = referralId; self.consumerId = consumerId; self.programId = programId; self.source = source

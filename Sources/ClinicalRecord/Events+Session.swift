@@ -92,6 +92,7 @@ public struct GroupFormed: RecordEvent {
     public var members: [ConsumerID]
     public var startDate: LocalDate
     public var stream: String { groupId.stream }
+    public var consumersNamed: [ConsumerID] { members }
     public init(groupId: GroupID, programId: ProgramID, facilitators: [PractitionerID], members: [ConsumerID], startDate: LocalDate) {
         self.groupId = groupId; self.programId = programId; self.facilitators = facilitators; self.members = members; self.startDate = startDate
     }
@@ -108,6 +109,7 @@ public struct GroupMembershipChanged: RecordEvent {
     public var removed: [ConsumerID]
     public var effectiveDate: LocalDate
     public var stream: String { groupId.stream }
+    public var consumersNamed: [ConsumerID] { added + removed }
     public init(groupId: GroupID, added: [ConsumerID], removed: [ConsumerID], effectiveDate: LocalDate) {
         self.groupId = groupId; self.added = added; self.removed = removed; self.effectiveDate = effectiveDate
     }

@@ -19,9 +19,14 @@ public protocol RecordEvent: Codable, Sendable, Equatable {
     static var sudFields: [String] { get }
     /// The stream the event is appended to.
     var stream: String { get }
+    /// Consumers this event names although it is outside their own streams (a referral's
+    /// consumer, a group's members, the cases of a supervision): a read of the event is a
+    /// read of their data, and is accounted to each of them. Empty for most events.
+    var consumersNamed: [ConsumerID] { get }
 }
 
 extension RecordEvent {
+    public var consumersNamed: [ConsumerID] { [] }
     /// The stored CloudEvents `type`: `org.imr.session.recorded.v2`.
     public static var eventType: String { "\(typeName).v\(version)" }
     public static var sudFields: [String] { [] }

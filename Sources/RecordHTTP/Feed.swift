@@ -74,15 +74,41 @@ extension RecordServer {
         return (out, cursor)
     }
 
-    /// Writes the access events for the consumer streams among `events` (the feed is a read of their data).
+    /// Writes the access events for every consumer whose data `events` show (the feed is a
+    /// read of their data): the owners of consumer streams, the consumers that events of other
+    /// streams name (a referral's consumer, a group's members, the cases of a supervision),
+    /// and the consumer of each referral stream (a decision's reason is about them).
     func accountFeedRead(_ events: [FeedEvent], principal: Principal, purpose: String) async throws {
         var consumers: [String] = []
         var seen = Set<String>()
-        for e in events where e.stream.hasPrefix("consumer-") {
-            let id = String(e.stream.dropFirst("consumer-".count))
-            if seen.insert(id).inserted { consumers.append(id) }
+        func add(_ id: String) { if seen.insert(id).inserted { consumers.append(id) } }
+        var referrals = Set<String>()
+        for e in events {
+            if e.stream.hasPrefix("consumer-") {
+                add(String(e.stream.dropFirst("consumer-".count)))
+                continue
+            }
+            if e.stream.hasPrefix("referral-") { referrals.insert(e.stream) }
+            guard let named = try namedConsumers(e.bytes, position: e.position) else { continue }
+            for c in named { add(c.rawValue) }
+        }
+        // A referral's consumer is named by its first event, which the page may not hold.
+        for stream in referrals.sorted() {
+            guard let id = try? StreamID(stream), let first = try await log.readStream(id, from: 1, limit: 1).first,
+                let named = try namedConsumers(first.bytes, position: first.position)
+            else { continue }
+            for c in named { add(c.rawValue) }
         }
         try await logAccess(principal: principal, consumers: consumers, what: ["feed"], purpose: purpose)
+    }
+
+    /// The consumers a stored record event names outside their own streams; nil for an
+    /// integrator's raw event. A record event that does not decode fails the read: nothing
+    /// is shown without its access events.
+    private func namedConsumers(_ bytes: [UInt8], position: UInt64) throws -> [ConsumerID]? {
+        let stored = try StoredEvent(bytes: bytes, expectedPosition: position)
+        guard EventCatalog.parse(eventType: stored.type) != nil else { return nil }
+        return try core.codec.decode(stored)?.consumersNamed
     }
 
     /// `GET /v1/feed`: one page of the log as `application/cloudevents-batch+json`, the stored

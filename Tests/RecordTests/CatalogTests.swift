@@ -73,3 +73,19 @@ struct CatalogTests {
         #expect(missing.isEmpty, "rule codes missing from the rules table: \(missing)")
     }
 }
+
+@Suite("Consumers named outside their own streams")
+struct ConsumersNamedTests {
+    @Test("Referrals, groups and supervision name their consumers; events in a consumer's own stream name nobody else")
+    func named() {
+        let c1: ConsumerID = "c1", c2: ConsumerID = "c2", c3: ConsumerID = "c3"
+        #expect(ReferralReceived(referralId: "r1", consumerId: c1, programId: "p1", source: .self, reason: "x", date: LocalDate("2026-01-02")!)
+            .consumersNamed == [c1])
+        #expect(GroupFormed(groupId: "g1", programId: "p1", facilitators: ["pr1"], members: [c1, c2], startDate: LocalDate("2026-01-02")!)
+            .consumersNamed == [c1, c2])
+        #expect(GroupMembershipChanged(groupId: "g1", added: [c3], removed: [c1], effectiveDate: LocalDate("2026-01-02")!).consumersNamed == [c3, c1])
+        #expect(SupervisionHeld(teamId: "t1", kind: .group, leader: "pr1", practitioners: ["pr1"], date: LocalDate("2026-01-02")!,
+                                durationMinutes: 60, casesReviewed: [c2]).consumersNamed == [c2])
+        #expect(GoalSet(goalId: "g1", consumerId: c1, text: "x", date: LocalDate("2026-01-02")!).consumersNamed.isEmpty)
+    }
+}

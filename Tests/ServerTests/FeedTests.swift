@@ -47,6 +47,28 @@ struct FeedTests {
         }
     }
 
+    @Test("A feed page of referral events is a read of the referral's consumer, and is accounted to them")
+    func referralReadsAccounted() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        try await fx.withServer { client, _ in
+            let integrator = client.with(token: fx.tokens[.integrator])
+            func accesses(_ c: String) throws -> UInt64 { try fx.log.streamVersion(of: try StreamID("access-\(c)")) }
+            let (c1, c2, c9) = (try accesses("c1"), try accesses("c2"), try accesses("c9"))
+            // Only the acceptance of c9's referral: the consumer is named by the stream's first event.
+            let accepted = try await integrator.get("/v1/feed?type=org.imr.referral.accepted.v1&stream-prefix=referral-r-c9&purpose=billing")
+            #expect((accepted.json as? [[String: Any]])?.count == 1)
+            #expect(try accesses("c9") == c9 + 1)
+            // Referrals received name their consumers in their data.
+            let received = try await integrator.get("/v1/feed?type=org.imr.referral.received.v1&stream-prefix=referral-r-c&purpose=billing")
+            #expect((received.json as? [[String: Any]])?.count == 3)
+            #expect(try accesses("c1") == c1 + 1 && accesses("c2") == c2 + 1 && accesses("c9") == c9 + 2)
+            // A page without any consumer's data writes no access event.
+            _ = try await integrator.get("/v1/feed?type=org.imr.program.established.v1&purpose=billing")
+            #expect(try accesses("c1") == c1 + 1)
+        }
+    }
+
     @Test("Limits and cursors at the integer edges are refused with 400 naming the parameter, and the server keeps answering")
     func integerEdges() async throws {
         let fx = try await Fixture.make()
