@@ -531,6 +531,15 @@ extension RecordState {
             }
         }
         if changes["date"] != nil { try checkAmendedDate(amended, c) }
+        if changes["start_date"] != nil, let enrolled = amended as? ConsumerEnrolled {
+            if let first = c.firstEntry, enrolled.startDate > first {
+                throw .invariant("enrollment.start-after-entries",
+                                 "must not be after the consumer's first note, attendance, goal or practitioner assignment", field: "content.start_date")
+            }
+            if let referral = referrals[enrolled.referralId], enrolled.startDate < (referral.decidedOn ?? referral.date) {
+                throw .invariant("enrollment.before-referral", "must not start before the referral was accepted", field: "content.start_date")
+            }
+        }
         if ["date", "supporter_present", "supporters_involved", "recipient"].contains(where: { changes[$0] != nil }) {
             try checkSupporterConsent(amended, c, field: "content.")
         }
@@ -552,6 +561,9 @@ extension RecordState {
         case let e as GoalSet:
             if let enrollment = c.enrollment, e.date < enrollment.startDate {
                 throw .invariant("goal.before-enrollment", "must not be before the enrollment's start", field: field)
+            }
+            if let first = c.goals[e.goalId]?.firstFollowUp, e.date > first {
+                throw .invariant("goal.before-set", "must not be after the goal's first rating, revision, follow-up or closure", field: field)
             }
         case let e as ConsumerDischarged:
             if let last = c.lastContact, e.date < last {

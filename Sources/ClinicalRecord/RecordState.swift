@@ -49,6 +49,20 @@ public struct RecordState: Sendable {
         public var setOn: LocalDate
         /// The day it was achieved or withdrawn.
         public var closedOn: LocalDate?
+        /// The earliest day of a rating, revision, follow-up or closure: the latest day an
+        /// amendment may move the day it was set to.
+        public var firstFollowUp: LocalDate?
+
+        mutating func followedUp(on date: LocalDate) {
+            lastReview = max(lastReview, date)
+            firstFollowUp = min(firstFollowUp ?? date, date)
+        }
+
+        mutating func close(_ status: GoalStatus, on date: LocalDate) {
+            self.status = status
+            closedOn = date
+            firstFollowUp = min(firstFollowUp ?? date, date)
+        }
 
         /// Whether it was open on `date`: set by then, and not closed before it (a late entry
         /// about a day before the closure is about an open goal).
@@ -84,6 +98,11 @@ public struct RecordState: Sendable {
         public var sessionsAttended: [SessionID: LocalDate] = [:]
         /// The latest day of a session note or attendance record.
         public var lastContact: LocalDate?
+        /// The earliest day of a note, an attendance, a goal or a primary practitioner's
+        /// assignment or transfer: the latest day an amendment may move the enrollment's start to.
+        public var firstEntry: LocalDate?
+
+        mutating func entered(on date: LocalDate) { firstEntry = min(firstEntry ?? date, date) }
         public var modulesTaught: Set<Module> = []
         public var planVersions: [PlanID: Int] = [:]
         public var requests: [RequestID: AmendmentRequest] = [:]
@@ -230,8 +249,10 @@ public struct RecordState: Sendable {
             c.enrollment = Enrollment(id: e.enrollmentId, programId: e.programId, curriculum: e.curriculum, format: e.format, startDate: e.startDate)
         case let e as PractitionerAssigned:
             c.enrollment?.primary = e.practitionerId
+            c.entered(on: e.effectiveDate)
         case let e as PractitionerTransferred:
             c.enrollment?.primary = e.toPractitionerId
+            c.entered(on: e.effectiveDate)
         case is ConsumerDischarged:
             c.discharged = true
         case let e as SessionRecorded:
@@ -239,9 +260,11 @@ public struct RecordState: Sendable {
             c.sessionsAttended[e.sessionId] = e.date
             c.modulesTaught.formUnion(e.topics)
             c.lastContact = max(c.lastContact ?? e.date, e.date)
-            for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.lastReview = max(c.goals[g]!.lastReview, e.date) }
+            c.entered(on: e.date)
+            for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.followedUp(on: e.date) }
         case let e as AttendanceRecorded:
             c.attendance.insert(e.sessionId)
+            c.entered(on: e.date)
             // A no-show or a cancelled session is not contact: a discharge may precede it.
             if e.status == .attended {
                 c.sessionsAttended[e.sessionId] = e.date
@@ -249,16 +272,15 @@ public struct RecordState: Sendable {
             }
         case let e as GoalSet:
             c.goals[e.goalId] = Goal(status: .open, lastReview: e.date, setOn: e.date)
+            c.entered(on: e.date)
         case let e as GoalRevised:
-            if let g = c.goals[e.goalId] { c.goals[e.goalId]!.lastReview = max(g.lastReview, e.date) }
+            c.goals[e.goalId]?.followedUp(on: e.date)
         case let e as GoalProgressRated:
-            if let g = c.goals[e.goalId] { c.goals[e.goalId]!.lastReview = max(g.lastReview, e.date) }
+            c.goals[e.goalId]?.followedUp(on: e.date)
         case let e as GoalAchieved:
-            c.goals[e.goalId]?.status = .achieved
-            c.goals[e.goalId]?.closedOn = e.date
+            c.goals[e.goalId]?.close(.achieved, on: e.date)
         case let e as GoalWithdrawn:
-            c.goals[e.goalId]?.status = .withdrawn
-            c.goals[e.goalId]?.closedOn = e.date
+            c.goals[e.goalId]?.close(.withdrawn, on: e.date)
         case let e as SupporterRegistered:
             c.supporters[e.supporterId] = c.supporters[e.supporterId] ?? Supporter()
         case let e as SupporterConsentRecorded:

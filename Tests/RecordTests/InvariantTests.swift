@@ -496,6 +496,27 @@ struct AmendmentTests {
         expectAccepted(when(h.state, F.amend(discharge, content: ["date": "2026-02-21"])))
     }
 
+    @Test("An amendment may not move a goal's set day after its follow-ups, nor an enrollment's start after its entries or before the referral's acceptance")
+    func amendedStartsKeepTheirOrder() {
+        var h = History(F.program() + [F.referral(), F.accept()])  // accepted 2026-01-12
+        let enrollment = h.apply(F.enroll())  // starts 2026-01-15
+        let goal = h.apply(F.goal(date: day("2026-01-20")))
+        // Nothing else yet: the set day may move anywhere on or after the start.
+        expectAccepted(when(h.state, F.amend(goal, content: ["date": "2026-02-20"])))
+        h.apply(F.session("s1", date: day("2026-02-01"), goals: ["g1"]))
+        expectRefused(when(h.state, F.amend(goal, content: ["date": "2026-02-02"])), rule: "goal.before-set", field: "content.date")
+        expectAccepted(when(h.state, F.amend(goal, content: ["date": "2026-02-01"])))
+        h.apply(GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, ratedBy: F.user, date: day("2026-01-25")))
+        expectRefused(when(h.state, F.amend(goal, content: ["date": "2026-01-26"])), rule: "goal.before-set", field: "content.date")
+        // The enrollment's start: not after the first entry (the goal, 2026-01-20), not before the acceptance.
+        expectRefused(when(h.state, F.amend(enrollment, content: ["start_date": "2026-01-21"])), rule: "enrollment.start-after-entries",
+                      field: "content.start_date")
+        expectRefused(when(h.state, F.amend(enrollment, content: ["start_date": "2026-01-11"])), rule: "enrollment.before-referral",
+                      field: "content.start_date")
+        expectAccepted(when(h.state, F.amend(enrollment, content: ["start_date": "2026-01-20"])))
+        expectAccepted(when(h.state, F.amend(enrollment, content: ["start_date": "2026-01-12"])))
+    }
+
     @Test("An amended note keeps a note's rules: not before the enrollment, topics of the curriculum, the consumer's goals")
     func amendedNoteKeepsNoteRules() {
         var h = History(F.enrolled())
