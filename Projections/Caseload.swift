@@ -1,7 +1,8 @@
 public import ClinicalRecord
 
 /// Caseloads: who is active with whom, groups and their sizes, waiting referrals, and the
-/// seeds' staffing rules (≤ 4 individual consumers per practitioner in the first year,
+/// seeds' staffing rules (≤ 4 consumers with individual sessions per practitioner in the
+/// program's first year,
 /// groups ≤ 8, teams ≤ 8 practitioners, weekly group supervision).
 public struct CaseloadProjection: Projection {
     public static let name = "caseload"
@@ -154,8 +155,11 @@ public struct CaseloadReport: Codable, Sendable, Equatable {
         public var individual: Int
         public var group: Int
         public var combined: Int
+        /// The day falls in the first year of the practitioner's program (S001's first year of
+        /// implementation).
         public var firstYear: Bool
-        /// More than 4 individual consumers in the practitioner's first year.
+        /// More than 4 consumers with individual sessions (individual and combined formats) in
+        /// the program's first year.
         public var overFirstYearLimit: Bool
     }
     public struct TeamRow: Codable, Sendable, Equatable {
@@ -214,12 +218,18 @@ extension ProjectionSnapshot {
         }
         var byPractitioner: [PractitionerID: [Format: Int]] = [:]
         for c in consumers { if let p = c.primary(on: date) { byPractitioner[p, default: [:]][c.format, default: 0] += 1 } }
+        // S001: "no more than four consumers per practitioner (for individual sessions) in the
+        // first year" of implementation: the program's first year, counting every consumer who
+        // has individual sessions (individual and combined formats).
+        var programStart: [ProgramID: LocalDate] = [:]
+        for r in records { if let p = r.program { programStart[p.id] = p.start } }
         let practitionerRows = practitioners.map { p -> CaseloadReport.PractitionerRow in
             let counts = byPractitioner[p.id] ?? [:]
-            let firstYear = date.days(since: p.span.from) < 365
+            let firstYear = programStart[p.program].map { date >= $0 && date.days(since: $0) < 365 } ?? false
+            let individualSessions = (counts[.individual] ?? 0) + (counts[.combined] ?? 0)
             return .init(practitioner: p.id.rawValue, program: p.program.rawValue, team: p.team.rawValue, role: p.role.rawValue,
                          individual: counts[.individual] ?? 0, group: counts[.group] ?? 0, combined: counts[.combined] ?? 0,
-                         firstYear: firstYear, overFirstYearLimit: firstYear && (counts[.individual] ?? 0) > 4)
+                         firstYear: firstYear, overFirstYearLimit: firstYear && individualSessions > 4)
         }.sorted { $0.practitioner < $1.practitioner }
         let teamRows = teams.map { t -> CaseloadReport.TeamRow in
             let members = practitioners.filter { $0.team == t.id }

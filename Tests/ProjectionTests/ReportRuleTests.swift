@@ -27,14 +27,17 @@ struct ReportRuleTests {
             }
         }
 
-        /// Refers consumer `c` on `referred` and enrolls them two days later.
-        mutating func enroll(_ c: Int, referred: LocalDate) {
+        /// Refers consumer `c` on `referred` and enrolls them two days later, with `practitioner` as primary if given.
+        mutating func enroll(_ c: Int, referred: LocalDate, format: Format = .group, practitioner: PractitionerID? = nil) {
             let cid = ConsumerID("c\(c)")!, rid = ReferralID("r\(c)")!
             add(ReferralReceived(referralId: rid, consumerId: cid, programId: "p1", source: .treatmentTeam, reason: "r", date: referred), referred)
             add(ReferralAccepted(referralId: rid, decidedBy: "u1", formatOffered: .group, date: referred.adding(days: 1)), referred.adding(days: 1))
             let e = referred.adding(days: 2)
-            add(ConsumerEnrolled(enrollmentId: .init("e\(c)")!, consumerId: cid, programId: "p1", referralId: rid, format: .group,
+            add(ConsumerEnrolled(enrollmentId: .init("e\(c)")!, consumerId: cid, programId: "p1", referralId: rid, format: format,
                                  startDate: e, curriculum: .kit2009, scaleVersion: .kit2009), e)
+            if let practitioner {
+                add(PractitionerAssigned(enrollmentId: .init("e\(c)")!, consumerId: cid, practitionerId: practitioner, effectiveDate: e), e)
+            }
         }
 
         func snapshot() async throws -> (ProjectionSnapshot, TemporaryStore) {
@@ -57,6 +60,29 @@ struct ReportRuleTests {
             #expect(team.practitioners == practitioners)
             #expect(team.overTeamLimit == over, "\(practitioners) practitioners and a leader")
         }
+    }
+
+    @Test("The first-year limit is the program's first year, and counts individual and combined consumers")
+    func firstYearIsTheProgramsFirstYear() async throws {
+        var program = Program(practitioners: 2, leader: false)
+        // pr1: three individual and two combined consumers from the program's first weeks.
+        for c in 1...5 { program.enroll(c, referred: program.start.adding(days: c), format: c <= 3 ? .individual : .combined, practitioner: "pr1") }
+        // pr9 joins in the program's second year and takes five individual consumers.
+        let joined = program.start.adding(days: 400)
+        program.add(PractitionerJoined(practitionerId: "pr9", programId: "p1", teamId: "t1", role: .practitioner, startDate: joined), joined)
+        for c in 6...10 { program.enroll(c, referred: joined.adding(days: c), format: .individual, practitioner: "pr9") }
+        let (snapshot, tmp) = try await program.snapshot()
+        defer { tmp.remove() }
+        func row(_ p: String, _ d: LocalDate) throws -> CaseloadReport.PractitionerRow {
+            try #require(snapshot.caseload(asOf: d).practitioners.first { $0.practitioner == p })
+        }
+        let early = try row("pr1", program.start.adding(days: 60))
+        #expect(early.individual == 3 && early.combined == 2 && early.firstYear && early.overFirstYearLimit)
+        let second = try row("pr1", program.start.adding(days: 370))
+        #expect(!second.firstYear && !second.overFirstYearLimit)
+        // pr9's own first year is the program's second: no first-year limit applies.
+        let late = try row("pr9", joined.adding(days: 30))
+        #expect(late.individual == 5 && !late.firstYear && !late.overFirstYearLimit)
     }
 
     @Test("A group of nine is over the limit of eight until a member is discharged")
