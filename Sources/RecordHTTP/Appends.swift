@@ -66,7 +66,10 @@ extension RecordServer {
     /// `POST /v1/streams/{stream}/events`: raw CloudEvents for integrator imports; one
     /// object or an array, appended atomically with an expected version.
     func postEvents(_ request: Request, _ context: APIContext, _ principal: Principal) async throws -> Response {
-        let name = context.parameters.get("stream") ?? ""
+        // The router hands over the path segment as sent: a stream id holding `/` (allowed in
+        // stream ids) arrives percent-encoded as `%2F`.
+        let segment = context.parameters.get("stream") ?? ""
+        let name = segment.removingPercentEncoding ?? segment
         let stream: StreamID
         do { stream = try StreamID(name) } catch {
             throw Problem.badRequest("invalid-stream", field: "stream", rule: "stream.id", error.message)

@@ -84,6 +84,14 @@ struct AppendTests {
             #expect(try fx.size() == size)
             let ok = try await i.post("/v1/streams/ehr-import-1/events?expected-version=2", json: ["type": "com.example.ehr.visit.v1", "data": ["visit": 3]])
             #expect(ok.status == 201)
+            // A stream id holding `/` or `:` is sent percent-encoded in the path.
+            let slashed = try await i.post("/v1/streams/ehr%2Fimport%3A7/events?expected-version=no-stream",
+                                           json: ["type": "com.example.ehr.visit.v1", "data": ["visit": 1]])
+            #expect(slashed.status == 201, "\(slashed.text)")
+            #expect(slashed.object["stream"] as? String == "ehr/import:7")
+            #expect(try fx.log.streamVersion(of: try StreamID("ehr/import:7")) == 1)
+            // A percent sign that is not an escape stays a bad stream id.
+            #expect(try await i.post("/v1/streams/ehr%2/events?expected-version=any", json: ["type": "com.example.ehr.visit.v1", "data": [:] as [String: Any]]).status == 400)
         }
     }
 
