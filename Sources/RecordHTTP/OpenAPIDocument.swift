@@ -52,6 +52,8 @@ public enum OpenAPIDocument {
         [
             Operation(method: "get", path: "/healthz", id: "health", summary: "Liveness: 200 while the server runs.", capability: nil,
                       responses: [("200", "Running", "application/json", ["type": "object"])]),
+            Operation(method: "head", path: "/healthz", id: "healthHead", summary: "Liveness without a body, for probes that send HEAD.",
+                      capability: nil, responses: [("200", "Running", "application/json", ["type": "object"])]),
             Operation(method: "get", path: "/openapi.json", id: "openapi", summary: "This document.", capability: nil,
                       responses: [("200", "The OpenAPI 3.1 document", "application/json", ["type": "object"])]),
             Operation(method: "get", path: "/metrics", id: "metrics", summary: "Prometheus text exposition.", capability: "metrics",

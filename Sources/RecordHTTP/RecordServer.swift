@@ -232,6 +232,9 @@ public final class RecordServer: Sendable {
         add(router, .get, "/healthz", .anyone) { _, _, _ in
             jsonResponse(["status": "ok"])
         }
+        add(router, .head, "/healthz", .anyone) { _, _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"])
+        }
         add(router, .get, "/openapi.json", .anyone) { _, _, _ in
             var r = jsonResponse(OpenAPIDocument.document())
             r.headers[.cacheControl] = "no-cache"

@@ -89,6 +89,7 @@ struct AccessControlTests {
             #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
             // Public endpoints need no token.
             #expect(try await client.get("/healthz").status == 200)
+            #expect(try await client.send("HEAD", "/healthz").status == 200)
             #expect(try await client.get("/openapi.json").status == 200)
         }
     }
