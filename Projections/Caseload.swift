@@ -205,6 +205,12 @@ public struct CaseloadReport: Codable, Sendable, Equatable {
 }
 
 extension ProjectionSnapshot {
+    /// Whether the record holds the program (it was established at or before this snapshot's
+    /// position): a report for a program it does not hold is refused rather than empty.
+    public func hasProgram(_ id: ProgramID) -> Bool {
+        records(CaseloadProjection.self)[id.stream]?.program != nil
+    }
+
     /// The caseload report on `date`, for one program or all.
     public func caseload(asOf date: LocalDate, program: ProgramID? = nil) -> CaseloadReport {
         let records = self.records(CaseloadProjection.self).values

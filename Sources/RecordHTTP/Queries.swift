@@ -93,6 +93,9 @@ extension RecordServer {
     /// and the consumers whose rows it shows, in order, each once.
     func report(_ kind: QueryKind, snapshot: ProjectionSnapshot, program: String?, from: LocalDate?, day: LocalDate) throws -> ReportCache.Answer {
         let programID = program.flatMap(ProgramID.init)
+        if let programID, !snapshot.hasProgram(programID) {
+            throw Problem.notFound("program \(programID.rawValue) is not in the record at position \(snapshot.position)")
+        }
         let encoder = JSONValueEncoder()
         var report: JSONValue
         var consumers: [String] = []

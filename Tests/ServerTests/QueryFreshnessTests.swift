@@ -68,8 +68,12 @@ struct QueryFreshnessTests {
             let whole = try await auditor.get("/v1/participation?program=p1")
             #expect(whole.status == 200, "\(whole.text)")
             #expect(whole.object["from"] == nil, "\(whole.text)")
-            let none = try await auditor.get("/v1/participation?program=no-such-program")
-            #expect(none.status == 200 && none.object["from"] == nil, "\(none.text)")
+            // A program the record does not hold is a 404 for every report, not an empty answer.
+            for kind in ["participation", "caseload", "goals", "fidelity"] {
+                let none = try await auditor.get("/v1/\(kind)?program=no-such-program")
+                #expect(none.status == 404, "\(kind): \(none.text)")
+                #expect(none.text.contains("program no-such-program is not in the record"), "\(kind): \(none.text)")
+            }
             let since = try await auditor.get("/v1/participation?program=p1&from=\(Fixture.day(10))")
             #expect(since.object["from"] as? String == Fixture.day(10).description, "\(since.text)")
         }

@@ -34,6 +34,18 @@ struct QueryCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         // The amended session counts 45 minutes, not the 50 first recorded.
         #expect(r.stdout.contains("c-7f3a9c,north,active,1,0.75,"))
+        // An empty table in CSV is its header alone (nobody is active or enrolled in 2020).
+        for (kind, header) in [("caseload", "practitioner,program,team,role,"), ("participation", "consumer,program,status,")] {
+            r = try ToolRunner.run(["query", kind, tmp.path, "--to", "2020-01-31", "--format", "csv"])
+            #expect(r.status == 0, "\(kind): \(r.stderr)")
+            #expect(r.stdout.hasPrefix(header) && r.stdout.split(separator: "\n").count == 1, "\(kind): \(r.stdout)")
+        }
+        // A program the record does not hold is refused by every kind, not answered with empty tables.
+        for kind in ["caseload", "goals", "participation", "fidelity"] {
+            r = try ToolRunner.run(["query", kind, tmp.path, "--program", "nowhere", "--format", "csv"])
+            #expect(r.status == 1 && r.stdout.isEmpty, "\(kind): \(r.stdout)")
+            #expect(r.stderr.contains("program nowhere is not in the record"), "\(kind): \(r.stderr)")
+        }
         r = try ToolRunner.run(["query", "goals", tmp.path, "--to", "2026-03-31"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Overdue"))

@@ -81,8 +81,15 @@ enum TableRenderer {
         return "\(value)"
     }
 
-    static func render<T>(_ rows: [T], format: OutputFormat, title: String) -> String {
-        guard let first = rows.first else { return format == .table ? "\(title): none\n" : "" }
+    static func render<T: Decodable>(_ rows: [T], format: OutputFormat, title: String) -> String {
+        guard let first = rows.first else {
+            switch format {
+            case .table: return "\(title): none\n"
+            // An empty table in CSV is its header alone, so that a reader of the file sees the columns.
+            case .csv: return (try? T(from: BlankDecoder())).map { columns($0).map(\.0).joined(separator: ",") + "\n" } ?? ""
+            case .json: return ""
+            }
+        }
         let header = columns(first).map(\.0)
         let cells = rows.map { columns($0).map { text($0.1) } }
         switch format {
@@ -98,6 +105,56 @@ enum TableRenderer {
             }
             return "\(title)\n" + line(header) + "\n" + line(widths.map { String(repeating: "-", count: $0) }) + "\n"
                 + cells.map(line).joined(separator: "\n") + "\n"
+        }
+    }
+}
+
+/// A decoder that answers every request with an empty value (0, "", false, nil, no elements):
+/// it makes a placeholder row whose field names give an empty table its CSV header.
+struct BlankDecoder: Decoder {
+    var codingPath: [any CodingKey] = []
+    var userInfo: [CodingUserInfoKey: Any] = [:]
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedDecodingContainer<Key> { KeyedDecodingContainer(Keyed<Key>()) }
+    func unkeyedContainer() -> any UnkeyedDecodingContainer { Unkeyed() }
+    func singleValueContainer() -> any SingleValueDecodingContainer { Single() }
+
+    struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
+        var codingPath: [any CodingKey] = []
+        var allKeys: [Key] { [] }
+        func contains(_ key: Key) -> Bool { true }
+        func decodeNil(forKey key: Key) -> Bool { true }
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try Single().decode(type) }
+        func nestedContainer<N: CodingKey>(keyedBy type: N.Type, forKey key: Key) -> KeyedDecodingContainer<N> { KeyedDecodingContainer(Keyed<N>()) }
+        func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedDecodingContainer { Unkeyed() }
+        func superDecoder() -> any Decoder { BlankDecoder() }
+        func superDecoder(forKey key: Key) -> any Decoder { BlankDecoder() }
+    }
+
+    struct Unkeyed: UnkeyedDecodingContainer {
+        var codingPath: [any CodingKey] = []
+        var count: Int? { 0 }
+        var isAtEnd: Bool { true }
+        var currentIndex: Int { 0 }
+        func decodeNil() -> Bool { true }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath, debugDescription: "no elements"))
+        }
+        func nestedContainer<N: CodingKey>(keyedBy type: N.Type) -> KeyedDecodingContainer<N> { KeyedDecodingContainer(Keyed<N>()) }
+        func nestedUnkeyedContainer() -> any UnkeyedDecodingContainer { Unkeyed() }
+        func superDecoder() -> any Decoder { BlankDecoder() }
+    }
+
+    struct Single: SingleValueDecodingContainer {
+        var codingPath: [any CodingKey] = []
+        func decodeNil() -> Bool { false }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            switch type {
+            case is String.Type: return "" as! T
+            case is Bool.Type: return false as! T
+            case is Int.Type: return 0 as! T
+            case is Double.Type: return 0.0 as! T
+            default: return try T(from: BlankDecoder())
+            }
         }
     }
 }
@@ -162,6 +219,10 @@ extension Imr {
                 }
                 let (snapshot, _) = try openSnapshot(store.store, asOf: asOf, progress: format == .table)
                 let programID = program.flatMap(ProgramID.init)
+                if let programID, !snapshot.hasProgram(programID) {
+                    printError("error: program \(programID.rawValue) is not in the record" + (self.asOf == nil ? "" : " as of \(self.asOf!)"))
+                    throw ExitCode.failure
+                }
                 switch kind {
                 case .caseload:
                     let r = snapshot.caseload(asOf: day, program: programID)
@@ -181,7 +242,7 @@ extension Imr {
                                  TableRenderer.render(r.consumers, format: format, title: "Consumers")], csv: 1)
                 case .fidelity:
                     guard let r = snapshot.fidelity(program: programID!, window: start.map { $0...day }, asOf: day) else {
-                        printError("error: program \(programID!.rawValue) is not in the record" + (self.asOf == nil ? "" : " as of \(self.asOf!)"))
+                        printError("error: program \(programID!.rawValue) has no fidelity record" + (self.asOf == nil ? "" : " as of \(self.asOf!)"))
                         throw ExitCode.failure
                     }
                     try emit(r, [fidelityText(r), TableRenderer.render(r.items, format: format, title: "Items")], csv: 1)
