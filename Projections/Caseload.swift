@@ -6,7 +6,7 @@ public import ClinicalRecord
 /// groups ≤ 8, teams ≤ 8 practitioners, weekly group supervision).
 public struct CaseloadProjection: Projection {
     public static let name = "caseload"
-    public static let version = 1
+    public static let version = 2
     public static let eventTypes: [any RecordEvent.Type]? = [
         ProgramEstablished.self, TeamFormed.self, SupervisionHeld.self, PractitionerJoined.self, PractitionerLeft.self,
         ReferralReceived.self, ReferralAccepted.self, ReferralDeclined.self, ConsumerEnrolled.self, PractitionerAssigned.self,
@@ -48,6 +48,8 @@ public struct CaseloadProjection: Projection {
         public var name: String
         /// Dates of group supervision, in order recorded.
         public var groupSupervision: [LocalDate]
+        /// The day the team was formed: before it, the team is not in a report.
+        public var formed: LocalDate?
     }
 
     public struct PractitionerInfo: Codable, Sendable, Equatable {
@@ -103,7 +105,7 @@ public struct CaseloadProjection: Projection {
         case let x as ProgramEstablished:
             r.program = ProgramInfo(id: x.programId, name: x.name, start: x.startDate)
         case let x as TeamFormed:
-            r.team = TeamInfo(id: x.teamId, program: x.programId, name: x.name, groupSupervision: [])
+            r.team = TeamInfo(id: x.teamId, program: x.programId, name: x.name, groupSupervision: [], formed: x.date)
         case let x as SupervisionHeld where x.kind == .group:
             r.team?.groupSupervision.append(x.date)
         case let x as PractitionerJoined:
@@ -217,7 +219,8 @@ extension ProjectionSnapshot {
         func inProgram(_ p: ProgramID) -> Bool { program == nil || program == p }
         let consumers = records.compactMap(\.consumer).filter { inProgram($0.program) && $0.span.contains(date) }
         let practitioners = records.compactMap(\.practitioner).filter { inProgram($0.program) && $0.span.contains(date) }
-        let teams = records.compactMap(\.team).filter { inProgram($0.program) }
+        // Programs and teams from the day they were established and formed.
+        let teams = records.compactMap(\.team).filter { inProgram($0.program) && ($0.formed.map { $0 <= date } ?? true) }
         let groups = records.compactMap(\.group).filter { inProgram($0.program) && $0.start <= date }
         let waiting = records.compactMap(\.referral).filter {
             inProgram($0.program) && $0.received <= date && ($0.decided.map { $0 > date } ?? true)
@@ -244,8 +247,10 @@ extension ProjectionSnapshot {
             let practitionerCount = members.filter { $0.role == .practitioner }.count
             let active = consumers.filter { c in c.primary(on: date).map { memberIDs.contains($0) } ?? false }.count
             var missing = 0
+            // Of the last four weeks, those the team existed for in full.
             for week in 0..<4 {
                 let end = date.adding(days: -7 * week), start = end.adding(days: -6)
+                if let formed = t.formed, start < formed { continue }
                 if !t.groupSupervision.contains(where: { $0 >= start && $0 <= end }) { missing += 1 }
             }
             return .init(team: t.id.rawValue, program: t.program.rawValue, practitioners: practitionerCount, activeConsumers: active,
@@ -260,7 +265,7 @@ extension ProjectionSnapshot {
         let waitingRows = waiting.map {
             CaseloadReport.WaitingReferral(referral: $0.id.rawValue, program: $0.program.rawValue, received: $0.received, waitingDays: date.days(since: $0.received))
         }.sorted { ($0.waitingDays, $0.referral) > ($1.waitingDays, $1.referral) }
-        let programRows = records.compactMap(\.program).filter { inProgram($0.id) }.map { p -> CaseloadReport.ProgramRow in
+        let programRows = records.compactMap(\.program).filter { inProgram($0.id) && $0.start <= date }.map { p -> CaseloadReport.ProgramRow in
             let mine = consumers.filter { $0.program == p.id }
             let w = waitingRows.filter { $0.program == p.id.rawValue }
             return .init(program: p.id.rawValue, name: p.name, individual: mine.filter { $0.format == .individual }.count,

@@ -24,7 +24,8 @@ public struct FidelityProjection: Projection {
     public static let name = "fidelity"
     /// 2: views written under version 1 can hold empty fidelity records (stores whose views
     /// predate the complete fidelity fold); the bump makes every such store rebuild at open.
-    public static let version = 2
+    /// 3: notes and group sessions keep their session id (item 1's head-count).
+    public static let version = 3
     public static let eventTypes: [any RecordEvent.Type]? = [
         ProgramEstablished.self, FidelityReviewCompleted.self, ConsumerEnrolled.self, ConsumerDischarged.self,
         SessionRecorded.self, HandoutsProvided.self, SupporterContactRecorded.self, RelapsePreventionPlanRecorded.self,
@@ -99,6 +100,8 @@ public struct FidelityProjection: Projection {
         public var date: LocalDate
         public var format: Format
         public var group: GroupID?
+        /// The session's id: a group note names the group session it belongs to.
+        public var session: SessionID?
         public var practitioners: [PractitionerID]
         public var topics: Modules
         public var marks: Marks
@@ -133,11 +136,12 @@ public struct FidelityProjection: Projection {
         public var relapsePlans: [Fact] = []
     }
 
-    /// A group session (`GroupSessionHeld`): date and head-count of attendees.
+    /// A group session (`GroupSessionHeld`): date and head-count of attendees as recorded.
     public struct GroupSession: Codable, Sendable, Equatable {
         public var event: String
         public var date: LocalDate
         public var attended: Int
+        public var session: SessionID?
     }
 
     /// A group stream's part.
@@ -214,7 +218,7 @@ public struct FidelityProjection: Projection {
             if x.skills.contains(.behavioralTailoring) { marks.insert(.behavioralTailoring) }
             if x.supporterPresent != nil { marks.insert(.supporterPresent) }
             if x.handoutsGiven { marks.insert(.handoutsGiven) }
-            let session = Session(event: e.id, date: x.date, format: x.format, group: x.groupId, practitioners: x.practitioners,
+            let session = Session(event: e.id, date: x.date, format: x.format, group: x.groupId, session: x.sessionId, practitioners: x.practitioners,
                                   topics: Modules(modules: x.topics), marks: marks, goalsFollowedUp: x.goalsFollowedUp.count)
             updateConsumer(&record) { c in
                 c.sessions.append(session)
@@ -251,7 +255,7 @@ public struct FidelityProjection: Projection {
             record = nil
             var g = r.group ?? Group(id: x.groupId, program: nil)
             r.group = nil
-            g.sessions.append(GroupSession(event: e.id, date: x.date, attended: x.attended))
+            g.sessions.append(GroupSession(event: e.id, date: x.date, attended: x.attended, session: x.sessionId))
             r.group = g
             record = r
         case let x as PractitionerJoined:
@@ -630,10 +634,26 @@ private struct FidelityScorer {
     // MARK: Items 1–4: published anchors
 
     /// Item 1: the largest group-session head-count in the window; individual notes count as 1.
+    ///
+    /// A group session's head-count is its attendees' group notes as they stand: the rules
+    /// write one note per attendee, and an attendee's note marked in error (they were not
+    /// there) leaves the count, although the group stream's `attended` keeps the first figure.
     mutating func item1() {
         let groups = records.values.compactMap(\.group).filter { $0.program == programID }
-        let sessions = groups.flatMap { $0.sessions.filter { inWindow($0.date) } }
-            .sorted { ($1.attended, $0.date, $0.event) < ($0.attended, $1.date, $1.event) }
+        var notesPerSession: [GroupID: [SessionID: Int]] = [:]
+        for c in records.values.compactMap(\.consumer) where c.program == programID {
+            for s in c.sessions where s.format == .group {
+                if let g = s.group, let id = s.session { notesPerSession[g, default: [:]][id, default: 0] += 1 }
+            }
+        }
+        let sessions = groups.flatMap { g in
+            g.sessions.filter { inWindow($0.date) }.map { s in
+                var s = s
+                if let id = s.session { s.attended = notesPerSession[g.id]?[id] ?? 0 }
+                return s
+            }
+        }
+        .sorted { ($1.attended, $0.date, $0.event) < ($0.attended, $1.date, $1.event) }
         let individual = Self.ordered(windowNotes.joined().filter { $0.format != .group }.map { ($0.date, $0.event) })
         guard !sessions.isEmpty || !individual.isEmpty else {
             add(1, score: 1, value: nil, unit: "attendees", measure: "no IMR session in the window", note: Self.noData, evidence: [])
@@ -655,7 +675,8 @@ private struct FidelityScorer {
         var qualified = 0
         for c in roster {
             let discharged = c.discharged.map { $0 <= end } ?? false
-            guard discharged || end.days(since: c.enrolled) >= rule.days else { continue }
+            // Enrolled N calendar months by the end (2026-01-05 counts on 2026-07-05 for N = 6).
+            guard discharged || fidelityMonths(rule.months, after: c.enrolled) <= end else { continue }
             eligible += 1
             let notes = c.sessions.filter { $0.date <= end }
             guard notes.count >= rule.sessions, let first = notes.map(\.date).min(), let last = notes.map(\.date).max(),

@@ -4,10 +4,10 @@ public import ClinicalRecord
 /// compliance ("documented and assessed at least once a month") and the overdue list.
 public struct GoalsProjection: Projection {
     public static let name = "goals"
-    public static let version = 1
+    public static let version = 2
     public static let eventTypes: [any RecordEvent.Type]? = [
-        ConsumerEnrolled.self, GoalSet.self, GoalRevised.self, GoalProgressRated.self, GoalAchieved.self, GoalWithdrawn.self,
-        SessionRecorded.self,
+        ConsumerEnrolled.self, ConsumerDischarged.self, GoalSet.self, GoalRevised.self, GoalProgressRated.self, GoalAchieved.self,
+        GoalWithdrawn.self, SessionRecorded.self,
     ]
     public init() {}
 
@@ -40,6 +40,12 @@ public struct GoalsProjection: Projection {
     public struct Record: Codable, Sendable, Equatable {
         public var consumer: ConsumerID
         public var program: ProgramID?
+        /// The enrollment's start: before it the consumer has no row.
+        public var enrolled: LocalDate?
+        /// The discharge's day: from it on, goals still open are no longer open, overdue or
+        /// followed up (the rules close goals before a discharge; a closure marked in error
+        /// afterwards must not reopen them in the report).
+        public var discharged: LocalDate?
         public var goals: [Goal]
     }
 
@@ -53,6 +59,9 @@ public struct GoalsProjection: Projection {
         case let x as ConsumerEnrolled:
             if record == nil { record = Record(consumer: x.consumerId, goals: []) }
             record!.program = x.programId
+            record!.enrolled = x.startDate
+        case let x as ConsumerDischarged:
+            record?.discharged = x.date
         case let x as GoalSet:
             if record == nil { record = Record(consumer: x.consumerId, goals: []) }
             record!.goals.append(Goal(id: x.goalId, eventId: e.id, set: x.date, status: .open, reviews: [], measurable: x.measurableCriterion != nil,
@@ -114,30 +123,36 @@ extension ProjectionSnapshot {
         var overdue: [GoalsReport.Overdue] = []
         for r in records(GoalsProjection.self).values {
             guard let p = r.program, program == nil || program == p else { continue }
+            // Nobody before their enrollment; a consumer discharged before the period has no row.
+            guard r.enrolled.map({ $0 <= date }) ?? true, r.discharged.map({ $0 >= start }) ?? true else { continue }
+            // After a discharge nothing is open: the report runs to the discharge at the latest.
+            let end = min(date, r.discharged ?? date)
+            let discharged = r.discharged.map { $0 <= date } ?? false
             var row = GoalsReport.ConsumerRow(consumer: r.consumer.rawValue, program: p.rawValue, open: 0, achieved: 0, withdrawn: 0,
                                               monthsFollowedUp: 0, monthsOpen: 0)
             var last: LocalDate?
             for g in r.goals {
                 guard let status = g.status(on: date) else { continue }
                 switch status {
-                case .open: row.open += 1
+                case .open: if !discharged { row.open += 1 }
                 case .achieved: row.achieved += 1
                 case .withdrawn: row.withdrawn += 1
                 }
                 let f = g.lastFollowUp(on: date)
                 last = max(last ?? f, f)
-                if status == .open, date.days(since: f) > reviewDays {
+                if status == .open, !discharged, date.days(since: f) > reviewDays {
                     overdue.append(.init(consumer: r.consumer.rawValue, goal: g.id.rawValue, lastFollowUp: f, daysSince: date.days(since: f)))
                 }
-                // Calendar months of the period during which the goal was open at some point;
-                // each is followed up when a review (or the setting) falls inside it.
+                // Calendar months of the period (up to a discharge) during which the goal was
+                // open at some point; each is followed up when a review (or the setting) falls
+                // inside it.
                 var month = max(start, g.set).monthStart
-                while month <= date {
+                while month <= end {
                     let next = month.adding(days: 32).monthStart
-                    let end = min(next.adding(days: -1), date)
-                    if g.set <= end, g.closed.map({ $0 >= month }) ?? true {
+                    let monthEnd = min(next.adding(days: -1), end)
+                    if g.set <= monthEnd, g.closed.map({ $0 >= month }) ?? true {
                         row.monthsOpen += 1
-                        if g.set >= month || g.reviews.contains(where: { $0 >= month && $0 <= end }) { row.monthsFollowedUp += 1 }
+                        if g.set >= month || g.reviews.contains(where: { $0 >= month && $0 <= monthEnd }) { row.monthsFollowedUp += 1 }
                     }
                     month = next
                 }

@@ -76,7 +76,8 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public func days(since other: LocalDate) -> Int { dayNumber - other.dayNumber }
 
     /// The first day of this date's month.
-    public var monthStart: LocalDate { let c = components; return LocalDate(year: c.year, month: c.month, day: 1)! }
+    /// (Computed from the day number, so it holds past the years `init(year:month:day:)` accepts.)
+    public var monthStart: LocalDate { adding(days: 1 - components.day) }
 
     public var description: String {
         let c = components

@@ -131,6 +131,7 @@ extension RecordState {
         case let e as GroupMembershipChanged:
             c.require(!(e.added.isEmpty && e.removed.isEmpty), "added", "field.not-empty", "must add or remove at least one member")
             c.require(Set(e.added).isDisjoint(with: e.removed), "removed", "group.add-and-remove", "must not add and remove the same member")
+            c.unique(e.added, "added"); c.unique(e.removed, "removed")
         case let e as GoalSet:
             c.text(e.text, "text"); c.text(e.measurableCriterion, "measurable_criterion"); c.text(e.planProblem, "plan_problem")
             for (i, s) in e.steps.enumerated() { c.text(s, "steps[\(i)]") }

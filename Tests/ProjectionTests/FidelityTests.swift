@@ -55,6 +55,20 @@ struct FidelityFold {
         for w in 0..<weeks { note(c, on: first.adding(days: 7 * w)) }
     }
 
+    /// A group session of `g` on `day` attended by consumers `first..<first + attended`, as the
+    /// rules record it: one group note per attendee, then the group stream's `GroupSessionHeld`.
+    /// Consumers not yet folded are enrolled first. Returns the `GroupSessionHeld`'s id.
+    @discardableResult
+    mutating func groupSession(_ id: SessionID, group g: GroupID = "g1", on day: LocalDate, attended: Int, from first: Int = 1) -> String {
+        for c in first..<(first + attended) {
+            if records[consumer(c).stream]?.consumer == nil { enroll(c) }
+            add(SessionRecorded(sessionId: id, consumerId: consumer(c), format: .group, groupId: g, date: day, durationMinutes: 60,
+                                practitioners: ["pr1"]), day: day)
+        }
+        return add(GroupSessionHeld(sessionId: id, groupId: g, date: day, durationMinutes: 60, facilitators: ["pr1"], topics: [],
+                                    attended: attended, rosterSize: 30), day: day)
+    }
+
     func report(window: ClosedRange<LocalDate> = window, thresholds: FidelityThresholds = .init()) -> FidelityReport {
         FidelityProjection.report(records: records, program: "p1", window: window, asOf: window.upperBound, thresholds: thresholds)
     }
@@ -73,13 +87,10 @@ struct FidelityPublishedItemTests {
         var f = FidelityFold()
         f.program()
         f.add(GroupFormed(groupId: "g1", programId: "p1", facilitators: ["pr1"], members: [], startDate: FidelityFold.start))
-        let small = f.add(GroupSessionHeld(sessionId: "gs1", groupId: "g1", date: LocalDate("2025-02-03")!, durationMinutes: 60,
-                                           facilitators: ["pr1"], topics: [], attended: min(attended, 3), rosterSize: 30))
-        let big = f.add(GroupSessionHeld(sessionId: "gs2", groupId: "g1", date: LocalDate("2025-03-03")!, durationMinutes: 60,
-                                         facilitators: ["pr1"], topics: [], attended: attended, rosterSize: 30))
+        let small = f.groupSession("gs1", on: LocalDate("2025-02-03")!, attended: min(attended, 3))
+        let big = f.groupSession("gs2", on: LocalDate("2025-03-03")!, attended: attended)
         // A bigger session outside the window does not count.
-        f.add(GroupSessionHeld(sessionId: "gs0", groupId: "g1", date: LocalDate("2024-11-04")!, durationMinutes: 60,
-                               facilitators: ["pr1"], topics: [], attended: 30, rosterSize: 30))
+        f.groupSession("gs0", on: LocalDate("2024-11-04")!, attended: 30)
         let item = f.report().item(1)
         #expect(item.score == score)
         #expect(item.value == Double(attended))
@@ -96,13 +107,26 @@ struct FidelityPublishedItemTests {
         f.program()
         f.enroll(1)
         f.add(GroupFormed(groupId: "g9", programId: "p9", facilitators: ["pr1"], members: [], startDate: FidelityFold.start))
-        f.add(GroupSessionHeld(sessionId: "gs1", groupId: "g9", date: LocalDate("2025-02-03")!, durationMinutes: 60,
-                               facilitators: ["pr1"], topics: [], attended: 20, rosterSize: 20))
+        f.groupSession("gs1", group: "g9", on: LocalDate("2025-02-03")!, attended: 20, from: 2)
         let n = f.note(1, on: LocalDate("2025-02-04")!)
         let item = f.report().item(1)
         #expect(item.score == 5)
         #expect(item.value == 1)
         #expect(item.evidence == [n])
+    }
+
+    @Test("Item 2: a consumer enrolled exactly N calendar months by the window's end is eligible")
+    func itemTwoCalendarMonths() {
+        var f = FidelityFold()
+        f.program()
+        let enrolled = LocalDate("2025-01-05")!
+        f.enroll(1, on: enrolled)
+        f.weekly(1, from: enrolled, weeks: 26)  // 2025-01-05 … 2025-06-29
+        let end = LocalDate("2025-07-05")!  // six calendar months after the enrollment, 181 days
+        let item = f.report(window: LocalDate("2025-01-06")!...end).item(2)
+        #expect(item.value == 100, "\(item.measure)")
+        #expect(item.score == 5)
+        #expect(f.report(window: LocalDate("2025-01-06")!...end.adding(days: -1)).item(2).note?.contains("no data") == true)
     }
 
     @Test("Item 1: no session at all in the window is no data, scored 1 and said so")

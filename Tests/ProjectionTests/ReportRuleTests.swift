@@ -85,6 +85,30 @@ struct ReportRuleTests {
         #expect(late.individual == 5 && !late.firstYear && !late.overFirstYearLimit)
     }
 
+    @Test("Fidelity item 1: an attendee whose attendance and note are marked in error leaves the group's head-count")
+    func headCountFollowsCorrections() async throws {
+        var program = Program(practitioners: 1, leader: false)
+        for c in 1...9 { program.enroll(c, referred: program.start.adding(days: 1)) }
+        let formed = program.start.adding(days: 3)
+        let members = (1...9).map { ConsumerID("c\($0)")! }
+        program.add(GroupFormed(groupId: "g1", programId: "p1", facilitators: ["pr1"], members: members, startDate: formed), formed)
+        let day = formed.adding(days: 7)
+        program.commands.append(CommandRequest(command: .recordGroupSession(GroupSessionRecording(
+            sessionId: "gs1", groupId: "g1", date: day, durationMinutes: 60, facilitators: ["pr1"], topics: [.recoveryStrategies],
+            attendance: members.map { .init(consumerId: $0, status: .attended) }, notes: members.map { GroupNote(consumerId: $0) })),
+            occurredAt: Scenario.at(day), commandId: "gs1"))
+        // The group session's events: GroupSessionHeld, then each attendee's attendance and note.
+        let later = day.adding(days: 1)
+        for target in ["gs1.17", "gs1.18"] {
+            program.add(EntryMarkedInError(targetEventId: target, consumerId: "c9", reason: "was not there", author: "u1"), later)
+        }
+        let (snapshot, tmp) = try await program.snapshot()
+        defer { tmp.remove() }
+        let item = try #require(snapshot.fidelity(program: "p1", asOf: later)).items[0]
+        #expect(item.value == 8, "\(item.measure)")
+        #expect(item.score == 5)
+    }
+
     @Test("A group of nine is over the limit of eight until a member is discharged")
     func groupLimitCountsEnrolledMembers() async throws {
         var program = Program(practitioners: 2, leader: false)
@@ -100,6 +124,42 @@ struct ReportRuleTests {
         #expect(before.members == 9 && before.overGroupLimit)
         let after = try #require(snapshot.caseload(asOf: out.adding(days: 1)).groups.first)
         #expect(after.members == 8 && !after.overGroupLimit)
+    }
+
+    @Test("Goals: nothing is open or overdue after a discharge, even when a closure is marked in error afterwards")
+    func goalsStopAtDischarge() async throws {
+        var program = Program(practitioners: 1, leader: false)
+        program.enroll(1, referred: LocalDate("2025-02-01")!, format: .individual)  // enrolled 2025-02-03
+        program.add(GoalSet(goalId: "g1", consumerId: "c1", text: "walk", date: LocalDate("2025-02-04")!), LocalDate("2025-02-04")!)
+        program.commands.append(CommandRequest(command: .record(GoalAchieved(goalId: "g1", consumerId: "c1", date: LocalDate("2025-03-01")!)),
+                                               occurredAt: Scenario.at(LocalDate("2025-03-01")!), commandId: "ach"))
+        program.add(ConsumerDischarged(enrollmentId: "e1", consumerId: "c1", date: LocalDate("2025-03-02")!, reason: .completed,
+                                       modulesCompleted: []), LocalDate("2025-03-02")!)
+        program.add(EntryMarkedInError(targetEventId: "ach.0", consumerId: "c1", reason: "wrong goal", author: "u1"), LocalDate("2025-03-05")!)
+        let (snapshot, tmp) = try await program.snapshot()
+        defer { tmp.remove() }
+        let r = snapshot.goals(asOf: LocalDate("2025-06-30")!, from: LocalDate("2025-02-01")!)
+        let row = try #require(r.consumers.first)
+        #expect(row.open == 0 && r.overdue.isEmpty && r.programs.first?.overdue == 0, "\(r)")
+        // Goal-months February and March (up to the discharge), not April to June.
+        #expect(row.monthsOpen == 2, "\(row)")
+        // Before the enrollment the consumer has no row; a report far in the future does not trap.
+        #expect(snapshot.goals(asOf: LocalDate("2025-01-31")!).consumers.isEmpty)
+        #expect(snapshot.goals(asOf: LocalDate("9999-12-01")!, from: LocalDate("9999-11-01")!).consumers.isEmpty)
+    }
+
+    @Test("Caseload: programs and teams appear from the day they begin; weeks before a team was formed are not missed supervision")
+    func caseloadFromTheBeginning() async throws {
+        let program = Program(practitioners: 1, leader: false)  // program and team from 2025-01-06
+        let (snapshot, tmp) = try await program.snapshot()
+        defer { tmp.remove() }
+        let before = snapshot.caseload(asOf: LocalDate("2024-12-01")!)
+        #expect(before.programs.isEmpty && before.teams.isEmpty, "\(before)")
+        // Ten days after forming: one full week has passed without group supervision, not four.
+        let team = try #require(snapshot.caseload(asOf: LocalDate("2025-01-16")!).teams.first)
+        #expect(team.weeksWithoutGroupSupervision == 1)
+        let later = try #require(snapshot.caseload(asOf: LocalDate("2025-03-01")!).teams.first)
+        #expect(later.weeksWithoutGroupSupervision == 4)
     }
 
     @Test("Participation: the median of an even count of waits is the mean of the middle two; modules count only up to --to")

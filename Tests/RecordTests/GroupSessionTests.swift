@@ -85,6 +85,16 @@ struct GroupSessionDecisionTests {
         expectAccepted(when(h.state, .recordGroupSession(later)))
     }
 
+    @Test("A membership change that repeats a consumer is refused (a repeat left a member in the group for ever)")
+    func membershipChangeRepeats() {
+        var h = History(G.enrolledThree + [G.formed])
+        _ = h.apply(GroupMembershipChanged(groupId: G.group, added: [], removed: [G.c3], effectiveDate: day("2026-02-01")))
+        expectRefusedWith(when(h.state, GroupMembershipChanged(groupId: G.group, added: [G.c3, G.c3], removed: [], effectiveDate: day("2026-02-10"))),
+                          rule: "field.unique", field: "added")
+        expectRefusedWith(when(h.state, GroupMembershipChanged(groupId: G.group, added: [], removed: [F.other, F.other], effectiveDate: day("2026-02-10"))),
+                          rule: "field.unique", field: "removed")
+    }
+
     @Test("Notes must match attendance: a note for an absentee or a missing note is refused")
     func notesMatchAttendance() {
         let h = History(G.enrolledThree + [G.formed])
