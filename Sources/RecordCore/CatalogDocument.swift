@@ -37,6 +37,12 @@ public enum CatalogDocument {
         - **Late entries** (recorded more than the policy's limit, 24 h by default, after they \
         occurred) are written and flagged with the warning `entry.late`; the stored `time` and \
         `recordedat` let any reader apply its own policy.
+        - **Signers and recorders.** `author` (of a correction), `rated_by` and `decided_by` name \
+        the person who signs the entry; the envelope's `recordedby` and `recordedrole` name the \
+        account that entered it. They may differ (a clerk enters a clinician's rating; an import \
+        carries the original signer), so both are kept and neither is checked against the other. \
+        The record holds no register of user accounts: a signer is an identifier, checked for its \
+        form only.
         - **Corrections never erase.** `EntryAmended` and `EntryMarkedInError` reference the \
         original by its CloudEvents id; the original stays in the log and the audit view.
         - **Corrections count in the rules as in the projections.** The rules see a consumer's \
