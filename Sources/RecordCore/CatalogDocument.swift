@@ -69,7 +69,7 @@ public enum CatalogDocument {
         | `enrollment.already-active`, `enrollment.curriculum-of-program` | one active enrollment per consumer; its curriculum is the program's |
         | `assignment.one-primary`, `transfer.from-current-primary` | one primary practitioner at a time |
         | `<area>.requires-active-enrollment` | sessions, attendance, goals, supporters, handouts, inventories, plans and outcomes need an active enrollment |
-        | `record.discharged-only-amendments` | after discharge only `amend-entry`, `mark-entry-in-error` and amendment requests are accepted |
+        | `record.discharged-only-amendments` | after discharge only `amend-entry`, `mark-entry-in-error` and amendment requests are accepted (a new enrollment after a discharge, a readmission, is not supported yet: the projections keep one enrollment episode per consumer) |
         | `session.topic-not-in-curriculum`, `handouts.module-not-in-curriculum` | the module is not in the consumer's curriculum edition |
         | `session.one-note-per-attendee`, `attendance.one-status-per-session` | one note and one attendance status per consumer per session |
         | `session.consumer-signature-or-reason` | the consumer signs the note, or the reason is given |
