@@ -261,8 +261,11 @@ struct HistoryGenerator {
             let s = SessionID(newID("s"))!
             let topics = subset(curriculum(i).modules, max: 3)
             let goals = subset(consumers[i].openGoals, max: 2)
+            // A supporter may be present only with consent to sessions in force today.
+            let consented = consumers[i].supporters.contains { $0.consents.contains { $0.covers(.sessions, on: today) } }
             let k = emit(SessionRecorded(sessionId: s, consumerId: consumers[i].id, format: pick([.individual, .combined]), date: date,
                                          durationMinutes: int(15...90), practitioners: [programs[consumers[i].program].practitioners[0]],
+                                         supporterPresent: consented && chance(0.5) ? "a supporter" : nil,
                                          goalsFollowedUp: goals, motivational: subset(MotivationalStrategy.allCases, max: 2), topics: topics,
                                          educationalTechniques: subset(EducationalTechnique.allCases, max: 2), cbt: subset(CBTTechnique.allCases, max: 2),
                                          skills: subset(Skill.allCases, max: 1), homework: "homework", handoutsGiven: chance(0.5)))
@@ -524,6 +527,12 @@ struct HistoryGenerator {
                     options.append(Mutation(name: "contact outside consent scope or period", command: .record(SupporterContactRecorded(
                         consumerId: c.id, supporterId: s.id, date: date, mode: .video, purpose: p)), rules: ["supporter.contact-needs-active-consent"]))
                 }
+            }
+            if !c.supporters.contains(where: { $0.consents.contains { $0.covers(.sessions, on: today) } }) {
+                options.append(Mutation(name: "supporter present without consent to sessions", command: .record(SessionRecorded(
+                    sessionId: "s-z", consumerId: c.id, format: .individual, date: date, durationMinutes: 50,
+                    practitioners: [programs[c.program].practitioners[0]], supporterPresent: "someone")),
+                    rules: ["supporter.session-needs-active-consent"]))
             }
             if programs[c.program].curriculum != .thirdEdition {
                 options.append(Mutation(name: "topic outside the curriculum", command: .record(SessionRecorded(
