@@ -19,6 +19,8 @@ public struct IntegrityViolation: Sendable, Hashable, CustomStringConvertible {
         case merkleMismatch = "merkle-mismatch"
         /// The stored tree's root differs from the recomputed root.
         case rootMismatch = "root-mismatch"
+        /// The stored tree runs past the last event: events were removed from the end.
+        case truncated
     }
 
     /// The position of the event at fault; nil for whole-log findings.

@@ -121,9 +121,18 @@ extension LMDBEventLog {
     /// let (checkpoint, note) = try log.makeCheckpoint(signer: try log.loadSigner())
     /// print(note)   // origin, size, base64 root, blank line, "— origin <signature>"
     /// ```
+    ///
+    /// - Throws: `EventLogError` `.corruption` when the log is smaller than a checkpoint it
+    ///   already stores (signed tree heads only grow).
     @discardableResult
     public func makeCheckpoint(signer: NoteSigner) throws -> (checkpoint: Checkpoint, note: String) {
         let head = try currentHead()
+        // Signed tree heads only grow: a log smaller than a tree it has signed was truncated or
+        // rolled back, and signing it would give the rollback a valid signature.
+        if let signed = try latestCheckpoint()?.treeSize, signed > head.treeSize {
+            throw EventLogError.corrupt(
+                nil, "the log holds \(head.treeSize) events but has signed a checkpoint of \(signed): it was truncated or rolled back, so no smaller tree is signed")
+        }
         let checkpoint = Checkpoint(origin: origin, size: head.treeSize, rootHash: head.rootHash)
         let note = try SignedCheckpoint.sign(checkpoint, with: signer)
         try storeCheckpoint(note, size: head.treeSize)
@@ -167,11 +176,22 @@ extension LMDBEventLog {
     /// The position of the event with CloudEvents `source` and `id`, or nil when none is stored.
     public func position(ofEventID id: String, source: String) throws -> LogIndex? {
         let key = Array(source.utf8) + [0] + Array(id.utf8)
-        return try storage {
+        let found: (LogIndex, [UInt8]?)? = try storage {
             try env.read { txn in
-                guard let v = try txn.get(dbs.ids, key: key), v.count == 16 else { return nil }
-                return UInt64(bigEndianBytes: Array(v[0..<8]))
+                guard let v = try txn.get(dbs.ids, key: key), v.count == 16, let position = UInt64(bigEndianBytes: Array(v[0..<8])) else {
+                    return nil
+                }
+                return (position, try txn.get(dbs.events, key: position))
             }
         }
+        guard let (position, bytes) = found else { return nil }
+        // The index is not covered by the chain or the tree: the event it names must be the one
+        // asked for, or a proof "of this event" would prove another.
+        guard let bytes else { throw EventLogError.corrupt(position, "the id index points at a missing event") }
+        let stored = try StoredEvent(bytes: bytes, expectedPosition: position)
+        guard stored.id == id, stored.source == source else {
+            throw EventLogError.corrupt(position, "the id index names this position for another event")
+        }
+        return position
     }
 }

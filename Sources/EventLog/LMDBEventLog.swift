@@ -457,6 +457,18 @@ extension LMDBEventLog {
                         }
                     }
                 }
+                // A tree of n leaves holds 2n − popcount(n) nodes, keyed 0 … in post-order: a key
+                // at or past that count belongs to an event no longer stored. Both counts are
+                // read in this one transaction, so appends during the pass are not mistaken.
+                let storedEvents = try WriterState.size(txn: txn, dbs: dbs)
+                let nodeCount = 2 * storedEvents - UInt64(storedEvents.nonzeroBitCount)
+                let lastKey = try txn.withCursor(dbs.merkle) { c in try c.last() ? c.withCurrent { k, _ in UInt64(bigEndianBytes: k) } : nil }
+                if let lastKey, lastKey >= nodeCount {
+                    merkleViolations.append(
+                        .init(position: storedEvents, kind: .truncated,
+                              expected: "no stored Merkle node past the last event (\(storedEvents) events, \(nodeCount) nodes)",
+                              found: "a stored node with key \(lastKey): events were removed from the end"))
+                }
                 if verifier.count > 0, merkleViolations.isEmpty {
                     // The root from the stored perfect-subtree nodes, as proofs will use it, at
                     // the size checked (this transaction may see later appends than the reader's).

@@ -56,9 +56,14 @@ struct AuditStore: Sendable {
 
     /// Runs `body` in a raw write transaction on the log's `events` database.
     func writeEvents(_ body: (borrowing Transaction, Database) throws -> Void) throws {
+        try write(database: "events", body)
+    }
+
+    /// Runs `body` in a raw write transaction on one of the log's databases (`ids`, `merkle`, …).
+    func write(database name: String, _ body: (borrowing Transaction, Database) throws -> Void) throws {
         let env = try Environment.shared(path: LMDBEventLog.logDirectory(of: path))
-        let events = try env.openDatabase("events")
-        try env.write { txn in try body(txn, events) }
+        let db = try env.openDatabase(name)
+        try env.write { txn in try body(txn, db) }
     }
 
     /// The stored bytes of every event, read raw.

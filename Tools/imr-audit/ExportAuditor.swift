@@ -26,7 +26,9 @@ struct ExportAuditor {
     /// - Throws: ``AuditError`` `.io` when the file cannot be read.
     func run() throws -> AuditResult {
         var checkpoints = held
-        for i in checkpoints.indices { checkpoints[i].open(verifier: verifier, expectedOrigin: nil) }
+        // The key's name is the log's origin (docs/INTEGRITY.md): a checkpoint naming another
+        // log is not this log's, however well it is signed.
+        for i in checkpoints.indices { checkpoints[i].open(verifier: verifier, expectedOrigin: verifier.name) }
         let origins = Set(checkpoints.compactMap { $0.checkpoint?.origin })
         if origins.count > 1 {
             for i in checkpoints.indices where checkpoints[i].checkpoint != nil {

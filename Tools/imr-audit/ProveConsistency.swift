@@ -8,9 +8,10 @@ struct ProveConsistency: ParsableCommand {
         commandName: "consistency",
         abstract: "Prove that the log extends a checkpoint you hold (RFC 9162 consistency proof, JSON).",
         discussion: """
-            Verifies the checkpoint's signature (with --key, or the store's own key), then prints \
-            {"oldSize","newSize","oldRoot","newRoot","proof"}, checked before it is printed. Exits 1 when \
-            the log does not extend the checkpoint (rewritten, or truncated below its size).
+            Verifies the checkpoint's signature (with --key, or the store's own key), re-hashes the \
+            events up to the newer size, then prints {"oldSize","newSize","oldRoot","newRoot","proof"}, \
+            checked before it is printed. Exits 1 when the log does not extend the checkpoint (its \
+            events rewritten, or truncated below its size).
             """)
 
     @Argument(help: "The store directory.")
@@ -52,9 +53,31 @@ struct ProveConsistency: ParsableCommand {
                 throw AuditError.violation(
                     "\(status.label): the checkpoint's size \(old.size) exceeds the tree size \(newSize) of the log: the log was truncated or rolled back")
             }
-            guard old.size > 0 else { throw AuditError.usage("a checkpoint of the empty tree needs no consistency proof") }
+            guard old.size > 0 else {
+                // Every tree extends the empty one, whose root is fixed (RFC 9162 §2.1.1).
+                guard old.rootHash == RFC6962.emptyRoot else {
+                    throw AuditError.violation("\(status.label): a checkpoint of the empty tree must carry the empty tree's root \(RFC6962.emptyRoot.hex), not \(old.rootHash.hex)")
+                }
+                throw AuditError.usage("a checkpoint of the empty tree needs no consistency proof")
+            }
+            // The proof is made of stored nodes; the events must still give those roots, or a
+            // rewritten log would "extend" the checkpoint through its old nodes.
+            var scan = ChainScan(checkpointSizes: [old.size, newSize])
+            for position in stride(from: UInt64(0), to: newSize, by: 4096) {
+                for stored in try log.readRaw(from: position, limit: Int(min(4096, newSize - position))) {
+                    stored.bytes.withUnsafeBytes { _ = scan.add(position: stored.position, bytes: $0) }
+                }
+            }
+            guard scan.roots[old.size] == old.rootHash else {
+                throw AuditError.violation(
+                    "the events at size \(old.size) no longer give \(status.label)'s root (recomputed \(scan.roots[old.size]?.hex ?? "none")): the log was rewritten")
+            }
             let proof = try log.consistencyProof(from: old.size, to: newSize)
             let newRoot = try log.rootHash(treeSize: newSize)
+            guard scan.roots[newSize] == newRoot else {
+                throw AuditError.violation(
+                    "the stored tree at size \(newSize) (root \(newRoot.hex)) differs from the events' (\(scan.roots[newSize]?.hex ?? "none")): run imr-audit verify")
+            }
             do {
                 try Proofs.verifyConsistency(
                     oldSize: old.size, newSize: newSize, oldRoot: old.rootHash, newRoot: newRoot, proof: proof)

@@ -61,7 +61,9 @@ struct VerifyProof: ParsableCommand {
     private func heldCheckpoint() throws -> CheckpointStatus? {
         guard let checkpoint, let key else { return nil }
         var status = CheckpointStatus(source: checkpoint, storedSize: nil, note: try readText(checkpoint, what: "checkpoint file"))
-        status.open(verifier: try? NoteVerifier(verifierKey: key), expectedOrigin: nil)
+        let verifier = try? NoteVerifier(verifierKey: key)
+        // The key's name is the log's origin: a checkpoint of another log proves nothing here.
+        status.open(verifier: verifier, expectedOrigin: verifier?.name)
         return status
     }
 }
