@@ -72,6 +72,22 @@ struct TamperTests {
         #expect(run.stderr.contains("has signed a checkpoint of 8"), "\(run.stderr)")
     }
 
+    @Test("A signed checkpoint of the empty tree with a root other than the empty tree's is a violation for prove consistency")
+    func emptyTreeWithAnotherRoot() async throws {
+        let store = try await AuditStore.make(count: 5, checkpoints: [5])
+        defer { store.remove() }
+        let log = try LMDBEventLog.open(at: store.path)
+        let bogus = try SignedCheckpoint.sign(Checkpoint(origin: log.origin, size: 0, rootHash: Hash([UInt8](repeating: 0x11, count: 32))), with: try log.loadSigner())
+        let file = store.path + "-cp0.txt"
+        try bogus.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try AuditRunner.audit(["prove", "consistency", store.path, "--from", file, "--key", store.key])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("must carry the empty tree's root"), "\(run.stderr)")
+        let good = try SignedCheckpoint.sign(Checkpoint(origin: log.origin, size: 0, rootHash: RFC6962.emptyRoot), with: try log.loadSigner())
+        try good.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try AuditRunner.audit(["prove", "consistency", store.path, "--from", file, "--key", store.key]).status == 64)
+    }
+
     @Test("verify-export and verify-proof refuse a checkpoint of another origin signed with the log's key")
     func checkpointOfAnotherOrigin() async throws {
         let store = try await AuditStore.make(count: 10, checkpoints: [10])
