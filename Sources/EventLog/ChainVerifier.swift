@@ -21,6 +21,9 @@ public struct IntegrityViolation: Sendable, Hashable, CustomStringConvertible {
         case rootMismatch = "root-mismatch"
         /// The stored tree runs past the last event: events were removed from the end.
         case truncated
+        /// A stored value is larger than an event may be: it was not read, and it is hashed
+        /// as empty, so the chain and the tree flag it too.
+        case oversized
     }
 
     /// The position of the event at fault; nil for whole-log findings.

@@ -392,6 +392,7 @@ extension LMDBEventLog {
                                 // A damaged page may claim a value of any length: past the
                                 // format's limit it is not read, and fails the checks as empty.
                                 let v = value.count <= EventLimits.maxEventBytes ? value : UnsafeRawBufferPointer(start: nil, count: 0)
+                                if value.count > EventLimits.maxEventBytes { chunk.oversized.append((position ?? UInt64.max, value.count)) }
                                 chunk.events.append((position ?? UInt64.max, RFC6962.leafHash(v)))
                                 chunk.storage.append(contentsOf: v)
                                 chunk.ends.append(chunk.storage.count)
@@ -426,6 +427,11 @@ extension LMDBEventLog {
                         case .end: break receiving
                         case .failure(let error): throw error
                         case .chunk(let chunk):
+                            for big in chunk.oversized where merkleViolations.count < 100 {
+                                merkleViolations.append(
+                                    .init(position: big.position, kind: .oversized,
+                                          expected: "at most \(EventLimits.maxEventBytes) bytes", found: "\(big.size) bytes (not read; hashed as empty)"))
+                            }
                             for (i, event) in chunk.events.enumerated() {
                                 let leafIndex = verifier.count
                                 func visit(_ node: NodeID, _ hash: Hash) {

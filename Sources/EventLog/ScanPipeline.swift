@@ -61,6 +61,9 @@ struct ScanChunk {
     var storage: [UInt8] = []
     /// Where each event's bytes end in `storage`.
     var ends: [Int] = []
+    /// Events whose stored value is larger than a stored event may be, with that size: their
+    /// bytes were not read (and count as empty in `storage`).
+    var oversized: [(position: LogIndex, size: Int)] = []
 
     static let size = 4096
 

@@ -110,6 +110,20 @@ struct TamperTests {
         #expect(verified.status == 1, "\(verified.stdout)\(verified.stderr)")
     }
 
+    @Test("A stored value larger than an event may be is reported as oversized, with its size")
+    func oversizedValue() async throws {
+        let store = try await AuditStore.make(count: 10, checkpoints: [10])
+        defer { store.remove() }
+        try store.writeEvents { txn, events in
+            let big = [UInt8](repeating: UInt8(ascii: "a"), count: 70_000)
+            try big.withUnsafeBytes { try txn.put(events, key: UInt64(3), value: $0) }
+        }
+        let run = try verify(store)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("position 3: oversized: expected at most"), "\(run.stdout)")
+        #expect(run.stdout.contains("found 70000 bytes"), "\(run.stdout)")
+    }
+
     @Test("A deleted event is found at its position")
     func deletedEvent() async throws {
         let store = try await AuditStore.make(count: 120, checkpoints: [100])
