@@ -78,7 +78,7 @@ extension RecordServer {
     /// read of their data): the owners of consumer streams, the consumers that events of other
     /// streams name (a referral's consumer, a group's members, the cases of a supervision),
     /// and the consumer of each referral stream (a decision's reason is about them).
-    func accountFeedRead(_ events: [FeedEvent], principal: Principal, purpose: String) async throws {
+    func accountFeedRead(_ events: [FeedEvent], principal: Principal, purpose: String, what: String = "feed") async throws {
         var consumers: [String] = []
         var seen = Set<String>()
         func add(_ id: String) { if seen.insert(id).inserted { consumers.append(id) } }
@@ -99,7 +99,7 @@ extension RecordServer {
             else { continue }
             for c in named { add(c.rawValue) }
         }
-        try await logAccess(principal: principal, consumers: consumers, what: ["feed"], purpose: purpose)
+        try await logAccess(principal: principal, consumers: consumers, what: [what], purpose: purpose)
     }
 
     /// The consumers a stored record event names outside their own streams; nil for an

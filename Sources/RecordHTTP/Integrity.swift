@@ -43,11 +43,19 @@ extension RecordServer {
             "rootHash": .string(root.hex),
             "proof": .array(proof.map { .string($0.hex) }),
         ]
-        var showEvent = principal.program == nil
-        if let program = principal.program {
+        // The event's text is a read of the record: shown only to roles that may read the log
+        // (the feed gives the same bytes), within their program, and accounted like a feed read.
+        // Others get the proof of the leaf, which verifies the event they already hold.
+        var showEvent = principal.role.capabilities.contains(.feed)
+        if showEvent, let program = principal.program {
             showEvent = try await scopeResolver().program(ofStream: event.stream.rawValue) == program
         }
-        if showEvent { body["event"] = .string(String(decoding: event.bytes, as: UTF8.self)) }
+        if showEvent {
+            let purpose = try purpose(request, params)
+            try await accountFeedRead([FeedEvent(position: position, stream: event.stream.rawValue, bytes: event.bytes)],
+                                      principal: principal, purpose: purpose, what: "proof")
+            body["event"] = .string(String(decoding: event.bytes, as: UTF8.self))
+        }
         return jsonResponse(.object(body))
     }
 

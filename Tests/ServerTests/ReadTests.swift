@@ -76,13 +76,27 @@ struct ReadTests {
                 try Proofs.verifyInclusion(leafHash: leaf, index: position, size: old.size, proof: proof, root: old.rootHash)
             }
 
+            // A consumer's event is a read of their record: an administrator (no feed, no
+            // consumer record) gets the proof without the event, and nothing is accounted; an
+            // auditor's read of it is accounted to the consumer.
+            let goal = try #require(try fx.log.readEvents(from: 0, limit: 1000).first { $0.stream.rawValue == "consumer-c1" })
+            let accessed = try fx.log.streamVersion(of: try StreamID("access-c1"))
+            let admin = try await client.with(token: fx.tokens[.administrator]).get("/v1/proofs/inclusion?position=\(goal.position)")
+            #expect(admin.status == 200 && admin.object["event"] == nil && admin.object["leafHash"] as? String == goal.leafHash.hex)
+            #expect(try fx.log.streamVersion(of: try StreamID("access-c1")) == accessed)
+            let audited = try await a.get("/v1/proofs/inclusion?position=\(goal.position)&purpose=audit")
+            #expect(audited.object["event"] as? String == String(decoding: goal.bytes, as: UTF8.self))
+            let access = try fx.log.readStreamEvents(try StreamID("access-c1"), from: accessed + 1, limit: 10)
+            #expect(access.count == 1 && access.first?.data["what"] == ["proof"], "\(access.map(\.data))")
+
             // The log grows; the consistency proof shows it extends the checkpoint held.
             let i = client.with(token: fx.tokens[.integrator])
+            let before = try fx.size()  // the accounted reads above appended access events
             for k in 0..<5 {
                 #expect(try await i.post("/v1/streams/ehr-grow/events?expected-version=\(k)", json: ["type": "com.example.grow.v1", "data": ["k": k]]).status == 201)
             }
             let newer = try SignedCheckpoint.open(try await a.get("/v1/checkpoint").text, verifier: verifier)
-            #expect(newer.size == old.size + 5)
+            #expect(newer.size == before + 5)
             let c = try await a.get("/v1/proofs/consistency?from=\(old.size)&to=\(newer.size)")
             #expect(c.status == 200)
             let o = c.object
