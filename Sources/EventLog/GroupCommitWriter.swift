@@ -281,7 +281,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                         if conflict == nil && !e.isSameContent(as: original) {
                             var err = EventLogError(
                                 code: .idempotencyConflict,
-                                message: "event id \(e.id) from \(e.source) is already stored at position \(record.position) with other content")
+                                message: "an event with this id and source is already stored at position \(record.position) with other content")
                             err.field = "id"
                             err.eventIndex = index
                             err.position = record.position

@@ -82,6 +82,8 @@ struct AppendTests {
                                          json: ["type": "com.example.ehr.visit.v1", "id": "v-1", "time": "2025-03-01T10:00:00Z", "data": ["visit": 99]])
             #expect(other.status == 409)
             #expect(try fx.size() == size)
+            // The conflict names the field, never the id (an EHR's ids may hold a record number).
+            #expect(other.text.contains("an event with this id and source is already stored") && !other.text.contains("v-1"), "\(other.text)")
             let ok = try await i.post("/v1/streams/ehr-import-1/events?expected-version=2", json: ["type": "com.example.ehr.visit.v1", "data": ["visit": 3]])
             #expect(ok.status == 201)
             // A stream id holding `/` or `:` is sent percent-encoded in the path.
