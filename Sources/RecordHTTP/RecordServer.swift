@@ -65,15 +65,22 @@ public final class RecordServer: Sendable {
         public var tlsKey: String?
         /// The server log's level (requests are never logged with patient data).
         public var logLevel: Logger.Level
+        /// Seconds a connection may go without sending a whole request part (a request head, a
+        /// piece of body) before it is closed: idle keep-alive connections and requests sent a
+        /// byte at a time cannot hold the server's connections. A response being written (a
+        /// live feed) is not idle.
+        public var idleTimeoutSeconds: Double
 
         public init(host: String = "127.0.0.1", port: Int = 8080, source: String = "/agencies/local/programs/imr",
                     maxBodyBytes: Int = 1 << 20, heartbeatSeconds: Double = 5, pollSeconds: Double = 1,
                     defaultPageSize: Int = 100, maxPageSize: Int = 1000,
-                    tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info) {
+                    tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info,
+                    idleTimeoutSeconds: Double = 30) {
             self.host = host; self.port = port; self.source = source; self.maxBodyBytes = maxBodyBytes
             self.heartbeatSeconds = heartbeatSeconds; self.pollSeconds = pollSeconds
             self.defaultPageSize = defaultPageSize; self.maxPageSize = maxPageSize
             self.tlsCertificate = tlsCertificate; self.tlsKey = tlsKey; self.logLevel = logLevel
+            self.idleTimeoutSeconds = idleTimeoutSeconds
         }
     }
 
@@ -139,6 +146,7 @@ public final class RecordServer: Sendable {
         registered.withLock { $0 = [] }
         addRoutes(to: router)
         let server: HTTPServerBuilder
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(options.idleTimeoutSeconds * 1000)))
         if let cert = options.tlsCertificate, let key = options.tlsKey {
             try ServerStartError.checkReadable(cert, "the TLS certificate chain")
             try ServerStartError.checkReadable(key, "the TLS private key")
@@ -155,9 +163,9 @@ public final class RecordServer: Sendable {
                 throw ServerStartError(description: "the TLS private key \(key) is not a PEM private key (\(error))")
             }
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
         } else {
-            server = .http1()
+            server = .http1(configuration: http1)
         }
         return Application(
             router: router,

@@ -199,3 +199,32 @@ struct FeedTests {
         }
     }
 }
+
+@Suite("Idle connections")
+struct IdleConnectionTests {
+    @Test("A connection that sends half a request and stops is closed after the idle timeout; a live feed being written is not")
+    func idleClosed() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        var options = Fixture.options
+        options.idleTimeoutSeconds = 1
+        try await fx.withServer(options: options) { client, _ in
+            let fd = try RawHTTP.connect(port: client.port, timeoutSeconds: 10)
+            defer { close(fd) }
+            let partial = Array("GET /healthz HTTP/1.1\r\nHost: x\r\n".utf8)
+            _ = partial.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            let started = Date()
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, 0)  // 0: the server closed it
+            #expect(n == 0, "recv returned \(n)")
+            #expect(Date().timeIntervalSince(started) < 8)
+            // A live feed outlives the timeout: heartbeats are written to it.
+            let live = try SSEReader(port: client.port, path: "/v1/feed/live?from=0&purpose=test",
+                                     headers: ["Authorization": "Bearer \(fx.tokens[.integrator]!)"])
+            defer { live.disconnect() }
+            try await Task.sleep(for: .seconds(2.5))
+            #expect(try await client.get("/healthz").status == 200)
+            #expect(live.waitForComments(5), "the live feed was closed")
+        }
+    }
+}

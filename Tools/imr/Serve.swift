@@ -37,18 +37,22 @@ extension Imr {
         @Option(help: "Seconds between heartbeat comments on idle live feeds.")
         var heartbeat: Double = 5
 
+        @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may wait between request parts before it is closed.")
+        var idleTimeout: Double = 30
+
         func validate() throws {
             if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
             if !(0...65_535).contains(port) { throw ValidationError("--port must be 0-65535") }
             if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
             if heartbeat <= 0 { throw ValidationError("--heartbeat must be positive") }
+            if !(idleTimeout >= 1 && idleTimeout <= 86_400) { throw ValidationError("--idle-timeout must be 1 to 86400 seconds") }
         }
 
         func run() async throws {
             try await runReporting {
                 let options = RecordServer.Options(
                     host: host, port: port, source: source, maxBodyBytes: maxBodyBytes, heartbeatSeconds: heartbeat,
-                    tlsCertificate: tlsCert, tlsKey: tlsKey)
+                    tlsCertificate: tlsCert, tlsKey: tlsKey, idleTimeoutSeconds: idleTimeout)
                 let server = try RecordServer(store: store.store, options: options)
                 let scheme = tlsCert == nil ? "http" : "https"
                 let (path, address) = (store.store, host)
