@@ -177,6 +177,8 @@ extension RecordServer {
         let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
         let wakeups = LogWakeups(log: log, options: options)
         let start = from
+        // The token is checked again at each wake-up: revoking it ends a stream already open.
+        let bearer = request.headers[.authorization].flatMap { TokenStore.bearerToken(fromAuthorization: $0) }.map(String.init)
         let body = ResponseBody { [self] writer in
             metrics.subscribers(1)
             defer { metrics.subscribers(-1) }
@@ -186,9 +188,15 @@ extension RecordServer {
             var cursor = start
             var lastWrite = ContinuousClock.now
             var iterator = wakes.makeAsyncIterator()
+            func stillValid() -> Bool { bearer.flatMap { tokens.authenticate($0) } != nil }
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                guard stillValid() else {
+                    try await writer.write(ByteBuffer(string: ": token revoked\n\n"))
+                    break
+                }
                 let size = try log.size()
                 while cursor < size {
+                    guard stillValid() else { break }
                     let (events, next) = try await scan(from: cursor, limit: 500, head: size, filter: filter, maxScan: 2000)
                     if !events.isEmpty {
                         try await accountFeedRead(events, principal: principal, purpose: purpose)

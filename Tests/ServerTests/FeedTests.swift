@@ -228,3 +228,27 @@ struct IdleConnectionTests {
         }
     }
 }
+
+@Suite("Revocation on open streams")
+struct RevokedStreamTests {
+    @Test("Revoking a token ends a live feed already open with it: later events are not sent")
+    func revokedLiveFeed() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        let store = TokenStore(store: fx.tmp.path)
+        let (token, record) = try store.create(role: .integrator, user: "integ-revoked")
+        try await fx.withServer { client, _ in
+            let size = try fx.size()
+            let live = try SSEReader(port: client.port, path: "/v1/feed/live?from=\(size)&purpose=test", headers: ["Authorization": "Bearer \(token)"])
+            defer { live.disconnect() }
+            #expect(live.waitForComments(1))
+            #expect(try store.revoke(id: record.id))
+            let i = client.with(token: fx.tokens[.integrator])
+            #expect(try await i.post("/v1/streams/ehr-after/events?expected-version=any", json: ["type": "com.example.after.v1", "data": ["k": 1]]).status == 201)
+            // The stream ends (next() gives nil at its end) without the event appended after the revocation.
+            var delivered: [String] = []
+            while let e = live.next() { if !e.heartbeat { delivered.append(e.data) } }
+            #expect(delivered.isEmpty, "\(delivered)")
+        }
+    }
+}
