@@ -12,7 +12,7 @@ extension Command {
             switch event {
             case let e as TeamFormed: out.append(e.programId.stream)
             case let e as PractitionerJoined: out += [e.programId.stream, e.teamId.stream]
-            case let e as SupervisionHeld: out += e.practitioners.map(\.stream)
+            case let e as SupervisionHeld: out += [e.leader.stream] + e.practitioners.map(\.stream) + e.casesReviewed.map(\.stream)
             case let e as ReferralReceived: out.append(e.programId.stream)
             case let e as ConsumerEnrolled: out += [e.referralId.stream, e.programId.stream]
             case let e as PractitionerAssigned: out.append(e.practitionerId.stream)
@@ -95,6 +95,7 @@ extension RecordState {
             c.require(e.hours > 0 && e.hours <= 200, "hours", "field.range", "must be more than 0 and at most 200")
         case let e as SupervisionHeld:
             c.nonEmpty(e.practitioners, "practitioners"); c.unique(e.practitioners, "practitioners")
+            c.unique(e.casesReviewed, "cases_reviewed")
             c.range(e.durationMinutes, 1...600, "duration_minutes"); c.text(e.consultant, "consultant", max: 200)
         case let e as FidelityReviewCompleted:
             c.nonEmpty(e.raters, "raters"); c.nonEmpty(e.visitDates, "visit_dates")
@@ -239,8 +240,13 @@ extension RecordState {
         case let e as TrainingCompleted:
             guard practitioners[e.practitionerId] != nil else { throw .invariant("practitioner.unknown", "no such practitioner in the record", field: "practitioner_id") }
         case let e as SupervisionHeld:
-            guard teams[e.teamId] != nil else { throw .invariant("team.unknown", "no such team", field: "team_id") }
+            guard let team = teams[e.teamId] else { throw .invariant("team.unknown", "no such team", field: "team_id") }
+            _ = try requirePractitioner(e.leader, field: "leader", on: e.date)
             for (i, p) in e.practitioners.enumerated() { _ = try requirePractitioner(p, field: "practitioners[\(i)]", on: e.date) }
+            // The cases are the team's program's consumers: a supervision names no one else.
+            for (i, c) in e.casesReviewed.enumerated() where consumers[c]?.enrollment?.programId != team.programId {
+                throw .invariant("supervision.case-not-in-program", "not a consumer enrolled in the team's program", field: "cases_reviewed[\(i)]")
+            }
         case let e as FidelityReviewCompleted:
             guard let program = programs[e.programId] else { throw .invariant("program.unknown", "no such program", field: "program_id") }
             if program.reviews.contains(e.reviewId) { throw .invariant("fidelity.duplicate-review", "the review is already recorded", field: "review_id") }

@@ -64,6 +64,7 @@ public enum CatalogDocument {
         | `time.not-in-future` | `occurred_at` lies more than 5 minutes ahead of the recorder's clock |
         | `date.after-occurred-at` | the day something happened (a session's, a rating's, a discharge's `date`) is not after the day it occurred (`occurred_at`, with one day of slack for time zones) |
         | `program.unknown`, `team.unknown`, `team.other-program`, `practitioner.unknown`, `practitioner.inactive` | a reference to something the record does not hold, or a practitioner who had left by the day of the entry (notes, group facilitators, supervision, assignments and transfers are judged on their own day, so a late entry may name someone who has left since) |
+        | `supervision.case-not-in-program` | the cases a supervision reviews are consumers enrolled in the team's program (each named once; its leader and practitioners on staff on its day) |
         | `referral.one-decision` | a referral gets exactly one decision (accepted or declined) |
         | `enrollment.requires-accepted-referral` | enrollment needs an accepted referral for the same consumer and program |
         | `enrollment.already-active`, `enrollment.curriculum-of-program` | one active enrollment per consumer; its curriculum is the program's |

@@ -393,6 +393,18 @@ struct AmendmentTests {
         }
         expectAccepted(when(h.state, supervision("2026-02-10")))
         expectRefused(when(h.state, supervision("2026-02-25")), rule: "practitioner.inactive", field: "practitioners[1]")
+        // The cases are consumers enrolled in the team's program, each named once; the leader is on staff.
+        var withCases = supervision("2026-02-10")
+        withCases.casesReviewed = [F.consumer]
+        expectAccepted(when(h.state, withCases))
+        withCases.casesReviewed = [F.consumer, "nobody"]
+        expectRefused(when(h.state, withCases), rule: "supervision.case-not-in-program", field: "cases_reviewed[1]")
+        withCases.casesReviewed = [F.consumer, F.consumer]
+        expectRefusedWith(when(h.state, withCases), rule: "field.unique", field: "cases_reviewed")
+        var otherLeader = supervision("2026-02-25")
+        otherLeader.practitioners = [F.practitioner]
+        otherLeader.leader = F.practitioner2
+        expectRefused(when(h.state, otherLeader), rule: "practitioner.inactive", field: "leader")
         var note = F.session("s5", date: day("2026-02-25"))
         note.practitioners = [F.practitioner2]
         expectRefused(when(h.state, note), rule: "practitioner.inactive", field: "practitioners[0]")

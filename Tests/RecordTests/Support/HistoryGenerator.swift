@@ -437,7 +437,8 @@ struct HistoryGenerator {
             emit(fidelityReview(p, id: ReviewID(newID("rv"))!, items: 13))
         case .supervision:
             let p = pick(programs)
-            let cases = subset(consumers.map(\.id), max: 3)
+            // The cases are consumers enrolled in the team's program.
+            let cases = subset(consumers.filter { programs[$0.program].id == p.id && $0.enrollment != nil }.map(\.id), max: 3)
             emit(SupervisionHeld(teamId: p.team, kind: pick(SupervisionKind.allCases), leader: p.practitioners[0], practitioners: p.practitioners,
                                  date: date, durationMinutes: 60, casesReviewed: cases))
         case .access:
