@@ -163,6 +163,19 @@ struct QueryCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "target.html")
         #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
+        // A link to a file not there yet: the file is created, the link stays.
+        let dangling = tmp.path + "/dangling.html"
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: "new-target.html")
+        r = try ToolRunner.run(["report", tmp.path, "--out", dangling])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dangling) == "new-target.html")
+        #expect(try String(contentsOfFile: tmp.path + "/new-target.html", encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
+        // A private file stays private when replaced.
+        #expect(chmod(target, 0o600) == 0)
+        r = try ToolRunner.run(["report", tmp.path, "--out", target])
+        #expect(r.status == 0, "\(r.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "mode \(String(mode ?? 0, radix: 8))")
 
         let fifo = tmp.path + "/pipe.html"
         #expect(mkfifo(fifo, 0o600) == 0)
