@@ -209,22 +209,27 @@ struct IdleConnectionTests {
         var options = Fixture.options
         options.idleTimeoutSeconds = 1
         try await fx.withServer(options: options) { client, _ in
-            let fd = try RawHTTP.connect(port: client.port, timeoutSeconds: 10)
-            defer { close(fd) }
-            let partial = Array("GET /healthz HTTP/1.1\r\nHost: x\r\n".utf8)
-            _ = partial.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            let started = Date()
-            var byte: UInt8 = 0
-            let n = recv(fd, &byte, 1, 0)  // 0: the server closed it
+            // Blocking socket calls run off the concurrency pool, which the server needs.
+            let port = client.port
+            let (n, seconds) = try await offPool { () -> (Int, Double) in
+                let fd = try RawHTTP.connect(port: port, timeoutSeconds: 10)
+                defer { close(fd) }
+                let partial = Array("GET /healthz HTTP/1.1\r\nHost: x\r\n".utf8)
+                _ = partial.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+                let started = Date()
+                var byte: UInt8 = 0
+                let n = recv(fd, &byte, 1, 0)  // 0: the server closed it
+                return (n, Date().timeIntervalSince(started))
+            }
             #expect(n == 0, "recv returned \(n)")
-            #expect(Date().timeIntervalSince(started) < 8)
+            #expect(seconds < 8)
             // A live feed outlives the timeout: heartbeats are written to it.
-            let live = try SSEReader(port: client.port, path: "/v1/feed/live?from=0&purpose=test",
-                                     headers: ["Authorization": "Bearer \(fx.tokens[.integrator]!)"])
+            let token = fx.tokens[.integrator]!
+            let live = try await offPool { try SSEReader(port: port, path: "/v1/feed/live?from=0&purpose=test", headers: ["Authorization": "Bearer \(token)"]) }
             defer { live.disconnect() }
             try await Task.sleep(for: .seconds(2.5))
             #expect(try await client.get("/healthz").status == 200)
-            #expect(live.waitForComments(5), "the live feed was closed")
+            #expect(try await offPool { live.waitForComments(5) }, "the live feed was closed")
         }
     }
 }
@@ -239,15 +244,19 @@ struct RevokedStreamTests {
         let (token, record) = try store.create(role: .integrator, user: "integ-revoked")
         try await fx.withServer { client, _ in
             let size = try fx.size()
-            let live = try SSEReader(port: client.port, path: "/v1/feed/live?from=\(size)&purpose=test", headers: ["Authorization": "Bearer \(token)"])
+            let port = client.port
+            let live = try await offPool { try SSEReader(port: port, path: "/v1/feed/live?from=\(size)&purpose=test", headers: ["Authorization": "Bearer \(token)"]) }
             defer { live.disconnect() }
-            #expect(live.waitForComments(1))
+            #expect(try await offPool { live.waitForComments(1) })
             #expect(try store.revoke(id: record.id))
             let i = client.with(token: fx.tokens[.integrator])
             #expect(try await i.post("/v1/streams/ehr-after/events?expected-version=any", json: ["type": "com.example.after.v1", "data": ["k": 1]]).status == 201)
             // The stream ends (next() gives nil at its end) without the event appended after the revocation.
-            var delivered: [String] = []
-            while let e = live.next() { if !e.heartbeat { delivered.append(e.data) } }
+            let delivered = try await offPool { () -> [String] in
+                var out: [String] = []
+                while let e = live.next() { if !e.heartbeat { out.append(e.data) } }
+                return out
+            }
             #expect(delivered.isEmpty, "\(delivered)")
         }
     }
