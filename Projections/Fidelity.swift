@@ -642,7 +642,7 @@ private struct FidelityScorer {
         let groups = records.values.compactMap(\.group).filter { $0.program == programID }
         var notesPerSession: [GroupID: [SessionID: Int]] = [:]
         for c in records.values.compactMap(\.consumer) where c.program == programID {
-            for s in c.sessions where s.format == .group {
+            for s in c.sessions where s.format == .group && inWindow(s.date) {
                 if let g = s.group, let id = s.session { notesPerSession[g, default: [:]][id, default: 0] += 1 }
             }
         }

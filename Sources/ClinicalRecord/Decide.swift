@@ -277,9 +277,7 @@ extension RecordState {
             let c = consumers[e.consumerId] ?? Consumer()
             if c.discharged { throw .invariant("record.discharged-only-amendments", "the consumer is discharged: only amendments and error marks may be added", field: "consumer_id") }
             if c.enrollment != nil { throw .invariant("enrollment.already-active", "the consumer already has an active enrollment", field: "consumer_id") }
-            guard e.startDate >= (referral.decidedOn ?? referral.date) else {
-                throw .invariant("enrollment.before-referral", "must not start before the referral was accepted", field: "start_date")
-            }
+            try checkEnrollmentStart(e.startDate, referral: referral, field: "start_date")
         case let e as PractitionerAssigned:
             let (_, enrollment) = try activeConsumer(e.consumerId, what: "assignment")
             try checkEnrollment(e.enrollmentId, enrollment)
@@ -543,12 +541,20 @@ extension RecordState {
                 throw .invariant("enrollment.start-after-entries",
                                  "must not be after the consumer's first note, attendance, goal or practitioner assignment", field: "content.start_date")
             }
-            if let referral = referrals[enrolled.referralId], enrolled.startDate < (referral.decidedOn ?? referral.date) {
-                throw .invariant("enrollment.before-referral", "must not start before the referral was accepted", field: "content.start_date")
+            if let referral = referrals[enrolled.referralId] {
+                try checkEnrollmentStart(enrolled.startDate, referral: referral, field: "content.start_date")
             }
         }
         if ["date", "supporter_present", "supporters_involved", "recipient"].contains(where: { changes[$0] != nil }) {
             try checkSupporterConsent(amended, c, field: "content.")
+        }
+    }
+
+    /// An enrollment starts on or after its referral's acceptance (for an enrollment, and for an
+    /// amendment of its `start_date`).
+    func checkEnrollmentStart(_ start: LocalDate, referral: Referral, field: String) throws(RecordError) {
+        guard start >= (referral.decidedOn ?? referral.date) else {
+            throw .invariant("enrollment.before-referral", "must not start before the referral was accepted", field: field)
         }
     }
 

@@ -168,7 +168,17 @@ extension LMDBEventLog {
 
     /// The newest stored checkpoint, if any.
     public func latestCheckpoint() throws -> (treeSize: UInt64, note: String)? {
-        try storedCheckpoints().last
+        // The last key only: signing a checkpoint asks for it, and a long log stores many.
+        try storage {
+            try env.read { txn in
+                try txn.withCursor(dbs.checkpoints) { cursor -> (treeSize: UInt64, note: String)? in
+                    guard try cursor.last() else { return nil }
+                    let (k, v) = cursor.current()
+                    guard let size = UInt64(bigEndianBytes: k) else { throw EventLogError.corrupt(nil, "a checkpoint key is not 8 bytes") }
+                    return (size, String(decoding: v, as: UTF8.self))
+                }
+            }
+        }
     }
 }
 
