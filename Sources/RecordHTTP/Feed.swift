@@ -106,9 +106,7 @@ extension RecordServer {
     /// integrator's raw event. A record event that does not decode fails the read: nothing
     /// is shown without its access events.
     private func namedConsumers(_ bytes: [UInt8], position: UInt64) throws -> [ConsumerID]? {
-        let stored = try StoredEvent(bytes: bytes, expectedPosition: position)
-        guard EventCatalog.parse(eventType: stored.type) != nil else { return nil }
-        return try core.codec.decode(stored)?.consumersNamed
+        try core.codec.decode(try StoredEvent(bytes: bytes, expectedPosition: position))?.consumersNamed
     }
 
     /// `GET /v1/feed`: one page of the log as `application/cloudevents-batch+json`, the stored
