@@ -63,10 +63,9 @@ struct ProveConsistency: ParsableCommand {
             // The proof is made of stored nodes; the events must still give those roots, or a
             // rewritten log would "extend" the checkpoint through its old nodes.
             var scan = ChainScan(checkpointSizes: [old.size, newSize])
-            for position in stride(from: UInt64(0), to: newSize, by: 4096) {
-                for stored in try log.readRaw(from: position, limit: Int(min(4096, newSize - position))) {
-                    stored.bytes.withUnsafeBytes { _ = scan.add(position: stored.position, bytes: $0) }
-                }
+            try log.forEachRaw(from: 0, limit: Int(newSize)) { position, bytes in
+                scan.add(position: position, bytes: bytes)
+                return true
             }
             guard scan.roots[old.size] == old.rootHash else {
                 throw AuditError.violation(
