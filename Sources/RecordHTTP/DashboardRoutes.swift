@@ -106,7 +106,7 @@ extension RecordServer {
             guard principal.role.capabilities.contains(.dashboard) else {
                 throw Problem.forbidden("the \(principal.role.rawValue) role may not use \(Capability.dashboard.rawValue)")
             }
-            return dashboardLive()
+            return dashboardLive { [self] in dashboardPrincipal(request) != nil }
         }
     }
 
@@ -171,7 +171,10 @@ extension RecordServer {
     /// `GET /dashboard/live`: Server-Sent Events telling the page the projections' position
     /// (`event: position`) each time it moves, woken by this server's commits and by polls for
     /// other processes' appends, with heartbeat comments. It carries no record data.
-    func dashboardLive() -> Response {
+    ///
+    /// `stillSignedIn` is asked at each wake-up: a token revoked, a sign-out or an expired
+    /// session ends a stream already open (with a `: session ended` comment).
+    func dashboardLive(stillSignedIn: @escaping @Sendable () -> Bool) -> Response {
         let heartbeat = Duration.milliseconds(Int64(options.heartbeatSeconds * 1000))
         let wakeups = LogWakeups(log: log, options: options)
         let body = ResponseBody { [self] writer in
@@ -182,6 +185,10 @@ extension RecordServer {
             var lastWrite = ContinuousClock.now
             var iterator = wakes.makeAsyncIterator()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                guard stillSignedIn() else {
+                    try await writer.write(ByteBuffer(string: ": session ended\n\n"))
+                    break
+                }
                 try await catchUpViews()
                 let position = views.position
                 if position != sent {

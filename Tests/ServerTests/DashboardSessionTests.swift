@@ -113,4 +113,37 @@ struct DashboardSessionTests {
             #expect(gone.text.contains("<title>Sign in · IMR Ledger</title>"))
         }
     }
+
+    @Test("revoking the token or signing out ends a /dashboard/live stream already open: no later position is sent")
+    func liveStreamEnds() async throws {
+        let f = try await Fixture.make()
+        defer { f.tmp.remove() }
+        try await f.withServer { c, server in
+            let port = c.port
+            let admin = try server.tokens.create(role: .administrator, user: "admin-live")
+            for ending in ["revoke", "sign-out"] {
+                let token = ending == "revoke" ? admin.token : f.tokens[.administrator]!
+                let signIn = try await c.send("POST", "/session", headers: Self.formType, body: Self.form(token))
+                let cookie = try #require(Self.cookie(signIn))
+                let reader = try await offPool { try SSEReader(port: port, path: "/dashboard/live", headers: ["Cookie": cookie], timeoutSeconds: 10) }
+                defer { reader.disconnect() }
+                #expect(try await offPool { reader.next() }?.data == String(try f.size()))
+                if ending == "revoke" {
+                    #expect(try server.tokens.revoke(id: admin.record.id))
+                } else {
+                    #expect(try await c.send("POST", "/session/end", headers: ["Cookie": cookie]).status == 303)
+                }
+                // An append wakes the stream; it must end instead of sending the new position.
+                let i = c.with(token: f.tokens[.integrator])
+                #expect(try await i.post("/v1/streams/ehr-\(ending)/events?expected-version=any", json: ["type": "com.example.after.v1", "data": ["k": 1]]).status == 201)
+                let later = try await offPool { () -> [String] in
+                    var out: [String] = []
+                    // Until the stream ends, or the first position after the ending.
+                    while out.isEmpty, let e = reader.next() { if !e.heartbeat { out.append(e.data) } }
+                    return out
+                }
+                #expect(later.isEmpty, "\(ending): \(later)")
+            }
+        }
+    }
 }
