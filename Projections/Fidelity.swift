@@ -513,7 +513,9 @@ func fidelityMonths(_ n: Int, after d: LocalDate) -> LocalDate {
     let month = index - year * 12 + 1
     var day = c.day
     while day > 28, LocalDate(year: year, month: month, day: day) == nil { day -= 1 }
-    return LocalDate(year: year, month: month, day: day) ?? d
+    // Past the calendar's ends (1900-01-01, 9999-12-31) the result stops at the end it passed:
+    // going back from 1900-03-31 by six months is 1900-01-01, never a day after `d`.
+    return LocalDate(year: year, month: month, day: day) ?? (index < 1900 * 12 ? LocalDate(year: 1900, month: 1, day: 1)! : LocalDate(year: 9999, month: 12, day: 31)!)
 }
 
 extension FidelityProjection {

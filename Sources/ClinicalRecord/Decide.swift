@@ -103,7 +103,8 @@ extension RecordState {
             c.require(Set(e.items.map(\.item)) == Set(1...13), "items", "fidelity.items-1-to-13", "must score each item 1–13 once")
             for (i, item) in e.items.enumerated() { c.range(item.score, 1...5, "items[\(i)].score") }
             if !e.items.isEmpty {
-                let mean = Double(e.items.map(\.score).reduce(0, +)) / Double(e.items.count)
+                // Summed as doubles: a score out of range (already reported) must not overflow.
+                let mean = e.items.reduce(0.0) { $0 + Double($1.score) } / Double(e.items.count)
                 c.require(abs(mean - e.total) < 0.005, "total", "fidelity.total-is-mean", "must equal the mean of the item scores")
             }
         case let e as ReferralReceived: c.text(e.reason, "reason"); c.text(e.referrer, "referrer", max: 200)
@@ -371,15 +372,17 @@ extension RecordState {
         case let e as SupporterConsentRevoked:
             let (c, _) = try activeConsumer(e.consumerId, what: "supporter")
             guard let s = c.supporters[e.supporterId] else { throw .invariant("supporter.unknown", "no such supporter for this consumer", field: "supporter_id") }
-            guard s.consents.contains(where: { $0.until.map { $0 >= e.effectiveDate } ?? true }) else {
+            guard s.consents.contains(where: { $0.from <= e.effectiveDate && $0.until.map { $0 >= e.effectiveDate } ?? true }) else {
                 throw .invariant("consent.nothing-to-revoke", "no consent of this supporter is in force on that date", field: "effective_date")
             }
         case let e as SupporterContactRecorded:
             let (c, _) = try activeConsumer(e.consumerId, what: "supporter")
             guard let s = c.supporters[e.supporterId] else { throw .invariant("supporter.unknown", "no such supporter for this consumer", field: "supporter_id") }
             guard s.consents(to: e.purpose, on: e.date) else {
+                // A consent in force that does not cover the purpose: the purpose is what is wrong.
+                let inForce = s.consents.contains { $0.from <= e.date && ($0.until.map { $0 >= e.date } ?? true) }
                 throw .invariant("supporter.contact-needs-active-consent",
-                                 "no consent covering this purpose was in force on the contact's date", field: "date")
+                                 "no consent covering this purpose was in force on the contact's date", field: inForce ? "purpose" : "date")
             }
         case let e as StrengthsInventoryCompleted:
             let (c, _) = try activeConsumer(e.consumerId, what: "inventory")
@@ -411,14 +414,23 @@ extension RecordState {
             try checkSupporterConsent(e, c)
         case let e as ModuleReviewCompleted:
             let (c, _) = try activeConsumer(e.consumerId, what: "module-review")
-            guard c.modulesTaught.contains(e.module) else {
+            guard let taught = c.firstTaught[e.module] else {
                 throw .invariant("module-review.module-not-taught", "the module has not been taught to this consumer", field: "module")
+            }
+            guard e.date >= taught else {
+                throw .invariant("module-review.before-taught", "must not be before the module was first taught", field: "date")
             }
         case let e as OutcomeMeasureRecorded:
             _ = try activeConsumer(e.consumerId, what: "outcome")
         case let e as EntryAmended:
             let c = consumers[e.consumerId] ?? Consumer()
             try checkTarget(e.targetEventId, c)
+            if let type = c.events[e.targetEventId].flatMap({ EventCatalog.byTypeName[$0.typeName] }),
+                type == EntryAmended.self || type == EntryMarkedInError.self
+            {
+                throw .invariant("amendment.target-is-correction",
+                                 "a correction is not amended: mark it in error and amend the entry itself", field: "target_event_id")
+            }
             if let r = e.requestId {
                 guard let request = c.requests[r] else { throw .invariant("amendment-request.unknown", "no such amendment request", field: "request_id") }
                 guard request.decision == .accepted else {
@@ -429,10 +441,12 @@ extension RecordState {
                 }
             }
             try checkAmendmentContent(e, c)
+            try checkCorrectedHistory(adding: e, consumer: e.consumerId, target: e.targetEventId, policy: policy)
         case let e as EntryMarkedInError:
             let c = consumers[e.consumerId] ?? Consumer()
             try checkTarget(e.targetEventId, c)
             if c.inError.contains(e.targetEventId) { throw .invariant("entry.already-in-error", "the entry is already marked in error", field: "target_event_id") }
+            try checkCorrectedHistory(adding: e, consumer: e.consumerId, target: e.targetEventId, policy: policy)
         case let e as AmendmentRequested:
             let c = consumers[e.consumerId] ?? Consumer()
             if c.requests[e.requestId] != nil { throw .invariant("amendment-request.duplicate", "the request is already recorded", field: "request_id") }
@@ -548,6 +562,93 @@ extension RecordState {
         if ["date", "supporter_present", "supporters_involved", "recipient"].contains(where: { changes[$0] != nil }) {
             try checkSupporterConsent(amended, c, field: "content.")
         }
+    }
+
+    /// A correction (an amendment, or a mark in error) may not leave the consumer's record in
+    /// a state the rules refuse.
+    ///
+    /// The consumer's history as it would stand with `correction` (every entry with its
+    /// amendments' fields, entries in error left out, as the rules and the projections fold it)
+    /// is judged entry by entry, in log order, by the rules each entry met when it was
+    /// recorded: a note's date after the discharge, a discharge with a goal left open by a mark
+    /// in error, a handout's module outside the curriculum, a contact outside its consent all
+    /// break it. Other streams (programs, practitioners, referrals, groups) are judged as they
+    /// stand; their rules compare days, so a late entry's day still decides. A record that
+    /// already breaks a rule without this correction is not judged (a correction may be what
+    /// repairs it).
+    func checkCorrectedHistory(adding correction: any RecordEvent, consumer id: ConsumerID, target: String,
+                               policy: RecordPolicy) throws(RecordError) {
+        guard var history = consumers[id], let data = try? JSONValueEncoder().encode(correction) else { return }
+        let before = history
+        let pending = "\u{0}correction"
+        history.recorded[pending] = (Swift.type(of: correction).typeName, data)
+        history.order.append(pending)
+        guard let (entry, error) = replayBreak(history, consumer: id, target: target, policy: policy) else { return }
+        // Judged only when the record stood without this correction.
+        if replayBreak(before, consumer: id, target: target, policy: policy) != nil { return }
+        let changed: Set<String>
+        if let amendment = correction as? EntryAmended, case .object(let m) = amendment.content { changed = Set(m.keys) } else { changed = [] }
+        throw RecordError(.invariant, error.violations.map { v in
+            // The changed member the violation is about (`modules_completed[0]` is about `modules_completed`).
+            let member = v.field.map { String($0.prefix { $0 != "[" && $0 != "." }) }
+            let field = entry == target && member.map(changed.contains) == true ? "content." + v.field! : "target_event_id"
+            let which = entry == target ? "the corrected entry" : "another entry of the record"
+            return .init(rule: "correction.breaks-record", field: field,
+                         message: "with this correction \(which) would break its rule (\(v.rule)): \(v.message)")
+        })
+    }
+
+    /// Rules an entry other than the corrected one may break by naming something an entry in
+    /// error recorded (a rating of a goal whose setting was entered in error, a review of a
+    /// module taught only in a note in error). Such a reference counts for nothing, as its
+    /// target does, and the fold ignores it.
+    static let referencesToEntriesInError: Set<String> = [
+        "goal.unknown", "supporter.unknown", "module-review.module-not-taught", "module-review.before-taught",
+    ]
+
+    /// The first entry of `history` (corrected) that its rules refuse, replayed in order on
+    /// this state without the consumer; nil when every entry passes.
+    private func replayBreak(_ history: Consumer, consumer id: ConsumerID, target: String, policy: RecordPolicy) -> (String, RecordError)? {
+        let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
+        func decoded(_ entry: String) -> (any RecordEvent.Type, any RecordEvent)? {
+            guard let (typeName, data) = history.recorded[entry], let type = EventCatalog.byTypeName[typeName],
+                let event = try? decoder.decode(type, from: data) else { return nil }
+            return (type, event)
+        }
+        var corrections: [(id: String, event: any RecordEvent)] = []
+        for entry in history.order {
+            if let (type, event) = decoded(entry), type == EntryAmended.self || type == EntryMarkedInError.self { corrections.append((entry, event)) }
+        }
+        let effective = EffectiveCorrections(corrections)
+        var replay = self
+        replay.consumers[id] = nil
+        var warnings: [RecordWarning] = []
+        for entry in history.order {
+            guard let (typeName, original) = history.recorded[entry], let type = EventCatalog.byTypeName[typeName] else { continue }
+            // Corrections are already in the entries they correct; entries in error count for
+            // nothing, but stay in the record (a later request may name them).
+            if type == EntryAmended.self || type == EntryMarkedInError.self || effective.inError.contains(entry) {
+                replay.consumers[id, default: Consumer()].events[entry] = (typeName, original)
+                continue
+            }
+            var data = original
+            if let changes = effective.amendments[entry] { data = EffectiveCorrections.amend(original, with: changes) }
+            guard let event = (try? decoder.decode(type, from: data)) ?? (try? decoder.decode(type, from: original)) else { continue }
+            do {
+                if let note = event as? SessionRecorded, note.format == .group {
+                    // A group note is written by record-group-session, which checks it as a note.
+                    let (c, enrollment) = try replay.activeConsumer(note.consumerId, what: "session")
+                    try replay.checkNote(note, c, enrollment)
+                } else {
+                    try replay.checkInvariants(event, policy: policy, warnings: &warnings)
+                }
+            } catch {
+                let dangling = entry != target && error.violations.allSatisfy { Self.referencesToEntriesInError.contains($0.rule) }
+                if !dangling { return (entry, error) }
+            }
+            replay.apply(event, id: entry, data: data)
+        }
+        return nil
     }
 
     /// An enrollment starts on or after its referral's acceptance (for an enrollment, and for an
@@ -683,6 +784,9 @@ extension RecordState {
             let (c, enrollment) = try activeConsumer(a.consumerId, what: "session", field: "attendance[\(i)].consumer_id")
             if c.attendance.contains(g.sessionId) {
                 throw .invariant("attendance.one-status-per-session", "attendance for this session is already recorded", field: "attendance[\(i)]")
+            }
+            guard g.date >= enrollment.startDate else {
+                throw .invariant("attendance.before-enrollment", "must not be before the enrollment's start", field: "attendance[\(i)].consumer_id")
             }
             events.append(AttendanceRecorded(sessionId: g.sessionId, consumerId: a.consumerId, groupId: g.groupId, date: g.date,
                                              status: a.status, reason: a.reason))

@@ -64,3 +64,8 @@ extension StrengthsInventoryCompleted: ClinicalDated {}
 extension HandoutsProvided: ClinicalDated {}
 extension TrainingCompleted: ClinicalDated {}
 extension PractitionerLeft: ClinicalDated {}
+extension TeamFormed: ClinicalDated {}
+extension SupporterRegistered: ClinicalDated {}
+extension RelapsePreventionPlanRecorded: ClinicalDated {}
+extension AmendmentRequested: ClinicalDated {}
+extension AmendmentRequestDecided: ClinicalDated {}

@@ -103,7 +103,9 @@ public struct RecordState: Sendable {
         public var firstEntry: LocalDate?
 
         mutating func entered(on date: LocalDate) { firstEntry = min(firstEntry ?? date, date) }
-        public var modulesTaught: Set<Module> = []
+        public var modulesTaught: Set<Module> { Set(firstTaught.keys) }
+        /// Each module taught in a note, with the day it was first taught.
+        public var firstTaught: [Module: LocalDate] = [:]
         public var planVersions: [PlanID: Int] = [:]
         public var requests: [RequestID: AmendmentRequest] = [:]
         /// Every event of the stream by CloudEvents id: its type name and data (amended data
@@ -258,7 +260,7 @@ public struct RecordState: Sendable {
         case let e as SessionRecorded:
             c.notes.insert(e.sessionId)
             c.sessionsAttended[e.sessionId] = e.date
-            c.modulesTaught.formUnion(e.topics)
+            for m in e.topics where c.firstTaught[m].map({ $0 > e.date }) ?? true { c.firstTaught[m] = e.date }
             c.lastContact = max(c.lastContact ?? e.date, e.date)
             c.entered(on: e.date)
             for g in e.goalsFollowedUp where c.goals[g] != nil { c.goals[g]!.followedUp(on: e.date) }

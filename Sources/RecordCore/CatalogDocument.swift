@@ -62,7 +62,7 @@ public enum CatalogDocument {
         | `field.required`, `field.type`, `field.unknown`, `field.vocabulary`, `field.identifier`, `field.date` | a field is missing, of the wrong type, not part of the command, not a term of its vocabulary, not a valid identifier or date |
         | `field.not-empty`, `field.max-length`, `field.range`, `field.unique` | text empty or too long, a number out of range, a list repeating an entry |
         | `time.not-in-future` | `occurred_at` lies more than 5 minutes ahead of the recorder's clock |
-        | `date.after-occurred-at` | the day something happened (a session's, a rating's, a discharge's `date`) is not after the day it occurred (`occurred_at`, with one day of slack for time zones) |
+        | `date.after-occurred-at` | the day something happened (the `date` of every event that has one: a session's, a rating's, a discharge's, a relapse plan's, a supporter's registration, an amendment request and its decision) is not after the day it occurred (`occurred_at`, with one day of slack for time zones); effective and start dates may be planned ahead |
         | `program.unknown`, `team.unknown`, `team.other-program`, `practitioner.unknown`, `practitioner.inactive` | a reference to something the record does not hold, or a practitioner who had left by the day of the entry (notes, group facilitators, supervision, assignments and transfers are judged on their own day, so a late entry may name someone who has left since) |
         | `supervision.case-not-in-program` | the cases a supervision reviews are consumers enrolled in the team's program (each named once; its leader and practitioners on staff on its day) |
         | `referral.one-decision` | a referral gets exactly one decision (accepted or declined) |
@@ -79,7 +79,7 @@ public enum CatalogDocument {
         | `supporter.unknown`, `supporter.contact-needs-active-consent` | a supporter contact needs consent in force on its date and covering its purpose |
         | `supporter.session-needs-active-consent`, `supporter.plan-needs-active-consent`, `supporter.handouts-need-active-consent` | a supporter takes part only with the consumer's consent (S001): a note naming a supporter present needs some supporter's consent to `sessions`, each supporter involved in a relapse plan needs consent to `relapse-plan`, and handouts given to a supporter need some supporter's consent to `handouts`, in force on the entry's day (an amendment that changes the date, the supporter present, the supporters involved or the recipient is judged the same way, with the field under `content.`) |
         | `relapse-plan.version-sequence` | plan versions go 1, 2, 3…; a new version supersedes, the old stays |
-        | `module-review.module-not-taught` | a module's review follows its teaching |
+        | `module-review.module-not-taught`, `module-review.before-taught` | a module's review follows its teaching: the module was taught in a note on or before the review's day |
         | `outcome.item-count` | the IMR Scale has 15 items |
         | `fidelity.thirteen-items`, `fidelity.items-1-to-13`, `fidelity.total-is-mean` | a rater's review scores items 1–13 once each, 1–5, total = mean |
         | `amendment.target-not-found` | an amendment or error mark references an event of the same consumer |
@@ -87,7 +87,7 @@ public enum CatalogDocument {
         | `amendment.request-not-accepted`, `amendment.request-other-target` | a patient-requested amendment needs an accepted request for the same event (45 CFR 164.526) |
         | `amendment.identifiers-fixed` | an amendment corrects content, never an identifier (`…_id`) of its target |
         | `group-session.not-a-member`, `group-session.one-note-per-attendee`, `group-session.note-only-for-attendees` | a group session lists members only (members on the session's day: a late session may list someone who has left since), with one note per attendee |
-        | `command.id-reused`, `command.concurrent-change` | a command id reused for another command; the record kept changing under a command |
+        | `command.id-reused`, `command.concurrent-change` | a command id reused for another command, or twice in one batch (an import, a batch request: the later line is refused on its own); the record kept changing under a command |
         | `json.syntax`, `command.object`, `command.unknown`, `command.name-mismatch`, `command.id`, `time.format`, `field.invalid` | the input is a JSON object naming a command of the record (the same as the one on the command line), `command_id` is 1–100 printable ASCII characters without spaces, `occurred_at` is RFC 3339 in UTC, and the payload decodes |
         | `program.already-established`, `team.already-formed`, `practitioner.already-active`, `referral.duplicate`, `supporter.duplicate`, `group.already-formed`, `group-session.duplicate`, `fidelity.duplicate-review`, `amendment-request.duplicate` | an id names one thing: a second establishment, formation, registration or review under the same id |
         | `referral.unknown`, `group.unknown`, `amendment-request.unknown` | a reference to a referral, group or amendment request the record does not hold |
@@ -97,10 +97,12 @@ public enum CatalogDocument {
         | `transfer.different-practitioner` | a transfer goes to another practitioner |
         | `goal.target-after-set` | a goal's target date is not before the day it is set |
         | `group.add-and-remove`, `group.already-member`, `group.not-a-member` | a membership change adds non-members and removes members, never the same consumer both ways |
-        | `consent.expiry-after-start`, `consent.nothing-to-revoke` | a consent ends after it starts; a revocation needs a consent in force |
+        | `consent.expiry-after-start`, `consent.nothing-to-revoke` | a consent ends after it starts; a revocation needs a consent in force on its effective date (started, not yet expired) |
         | `amendment.content-not-empty`, `amendment.content-object`, `amendment.patient-request-needs-request` | an amendment replaces at least one field, given as an object; a patient-requested one names its request |
         | `amendment-request.already-decided`, `amendment-request.denial-needs-reason` | a request is decided once; a denial gives its reason |
         | `entry.already-in-error` | an entry is marked in error once |
+        | `amendment.target-is-correction` | an amendment or error mark is not amended: mark it in error, and amend the entry itself |
+        | `correction.breaks-record` | a correction leaves the record as the rules would accept it: the consumer's history as corrected (amended fields over the originals, entries in error left out) passes each entry's rules in log order, so an amendment cannot date a note after the discharge or move a handout's module out of the curriculum, and a mark in error cannot leave a discharged consumer with an open goal. The field is `content.<field>` when the corrected entry breaks a rule on a field the amendment changes, else `target_event_id`; the message names the rule broken. Another entry may still name what an entry in error recorded (a rating of a goal set in error, a review of a module taught only in a note in error): such a reference counts for nothing, like its target. A record that already broke a rule before the correction is not judged, so that a correction can repair it |
         | `referral.decided-before-received`, `assignment.before-enrollment`, `transfer.before-enrollment`, `goal.before-enrollment`, `goal.before-set`, `goal.closed-before-follow-up`, `discharge.before-last-session` | clinical dates keep their order: a referral is decided on or after it is received, a primary practitioner and goals start on or after the enrollment, a goal is followed up, rated, revised or closed on or after the day it was set (and an amendment of the day it was set keeps it on or before all of those), a goal is not closed before its last rating, revision or follow-up, and a discharge is not before the last attended session |
         | `group.member-of-another-program` | a group's members are enrolled in the group's program |
 

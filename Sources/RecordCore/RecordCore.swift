@@ -163,9 +163,16 @@ public final class RecordCore: Sendable {
             var state = loaded
             var lines: [Result<CommandResult, RecordError>?] = Array(repeating: nil, count: requests.count)
             var planned: [(line: Int, decision: Decision, ids: [String])] = []
+            var commandIDs = Set<String>()
             for (i, request) in requests.enumerated() {
                 if let p = previous[i] { lines[i] = .success(p); continue }
                 do throws(RecordError) {
+                    // Two commands of one batch under one id would store two events under one
+                    // event id: the second is refused on its own line.
+                    if let id = request.commandId, !commandIDs.insert(id).inserted {
+                        throw RecordError(.conflict, [.init(rule: "command.id-reused", field: "command_id",
+                                                            message: "an earlier command of this batch has the same command id")])
+                    }
                     if request.occurredAt.seconds(since: clock) > options.lateEntries.futureToleranceSeconds {
                         throw RecordError.invalid("time.not-in-future", field: "occurred_at", "must not lie in the future")
                     }
@@ -290,9 +297,10 @@ public final class RecordCore: Sendable {
                         && stored.data["session_id"] == .string(g.sessionId.rawValue)
                         && stored.data["group_id"] == .string(g.groupId.rawValue)
                 }
-                guard sameCommand else {
+                // The clinical time is part of the command: a retry that moves it is another command.
+                guard sameCommand, stored.time == request.occurredAt.description else {
                     throw RecordError(.conflict, [.init(rule: "command.id-reused", field: "command_id",
-                                                        message: "this command id was already used for a different command")])
+                                                        message: "this command id was already used for a different command (another type, payload or occurred_at)")])
                 }
             }
             events.append((stored.id, stored.type, stored.stream.rawValue, p))

@@ -11,7 +11,8 @@ import RecordCore
 extension RecordServer {
     /// `POST /v1/commands/{command}`: one command, the same JSON as `imr record`.
     func postCommand(_ request: Request, _ context: APIContext, _ principal: Principal) async throws -> Response {
-        let name = context.parameters.get("command") ?? ""
+        let segment = context.parameters.get("command") ?? ""
+        let name = segment.removingPercentEncoding ?? segment
         guard let capability = Capability.forCommand(name) else {
             if name == "record-access" {
                 throw Problem.forbidden("access events are written by the server itself")
@@ -110,7 +111,10 @@ extension RecordServer {
                 violations.append(.init(rule: "event.object", field: at.isEmpty ? nil : String(at.dropLast()), message: "an event is a JSON object")); continue
             }
             for key in o.keys.sorted() where !Self.rawEventMembers.contains(key) {
-                violations.append(.init(rule: "field.unknown", field: at + key, message: "not a member of a raw event (type, data, id, time, source, datacontenttype, specversion)"))
+                // The name is the client's text and may be patient data: repeated only when
+                // it looks like a field name.
+                let shown = DecodingError.looksLikeFieldName(key) ? key : "<name withheld>"
+                violations.append(.init(rule: "field.unknown", field: at + shown, message: "not a member of a raw event (type, data, id, time, source, datacontenttype, specversion)"))
             }
             func text(_ key: String) -> String? {
                 guard let v = o[key] else { return nil }

@@ -38,7 +38,7 @@ extension RecordServer {
             let through: UInt64
             if let n = UInt64(asOf) {
                 let size = try log.size()
-                guard n < size else { throw Problem.parameter("as-of", "as-of position \(n) is beyond the end of the log (\(size) events)") }
+                guard n < size else { throw Problem.parameter("as-of", "as-of position must be less than the log size (\(size) events)") }
                 through = n + 1
             } else if let t = Timestamp(asOf) ?? LocalDate(asOf).map({ Timestamp(microseconds: Int64($0.dayNumber + 1) * 86_400_000_000 - 1) }) {
                 through = try views.position(recordedAtOrBefore: t)
@@ -94,7 +94,7 @@ extension RecordServer {
     func report(_ kind: QueryKind, snapshot: ProjectionSnapshot, program: String?, from: LocalDate?, day: LocalDate) throws -> ReportCache.Answer {
         let programID = program.flatMap(ProgramID.init)
         if let programID, !snapshot.hasProgram(programID) {
-            throw Problem.notFound("program \(programID.rawValue) is not in the record at position \(snapshot.position)")
+            throw Problem.notFound("the program is not in the record at position \(snapshot.position)")
         }
         let encoder = JSONValueEncoder()
         var report: JSONValue
@@ -112,7 +112,7 @@ extension RecordServer {
             report = try encoder.encode(r)
         case .fidelity:
             guard let r = snapshot.fidelity(program: programID!, window: from.map { $0...day }, asOf: day) else {
-                throw Problem.notFound("program \(programID!.rawValue) is not in the record at position \(snapshot.position)")
+                throw Problem.notFound("the program is not in the record at position \(snapshot.position)")
             }
             report = try encoder.encode(r)
         }
@@ -182,7 +182,9 @@ extension RecordServer {
     /// entries in error hidden; with `audit=true` (auditors) every event, originals beside
     /// amended data. The read is accounted before the answer is sent.
     func consumerRecord(_ request: Request, _ context: APIContext, _ principal: Principal) async throws -> Response {
-        let idText = context.parameters.get("id") ?? ""
+        // The router hands over the segment as sent: `p01%2Dc7` is `p01-c7` (RFC 3986).
+        let segment = context.parameters.get("id") ?? ""
+        let idText = segment.removingPercentEncoding ?? segment
         guard let consumer = ConsumerID(idText) else {
             throw Problem.badRequest("invalid-consumer-id", field: "id", rule: "field.identifier",
                                      "a consumer id is 1-64 letters, digits, '.', '_' or '-'")

@@ -89,9 +89,12 @@ extension RecordServer {
         // scalar by scalar.
         // The access event's rules (Decide) are checked here too, so that a purpose it would
         // refuse is the client's 400 and not a failed accounting (503).
+        // Bytes that are not UTF-8 reach us as U+FFFD (the HTTP layer decodes header values
+        // leniently): refused, so that the access event never keeps a purpose the client did
+        // not write.
         let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
         guard text.contains(where: { !$0.isWhitespace }), text.utf8.count <= 400,
-              plain || !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+              plain || !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{FFFD}" }) else {
             throw Problem.parameter("purpose", "purpose must be text of 1-400 UTF-8 bytes, not only spaces, without control characters")
         }
         return text

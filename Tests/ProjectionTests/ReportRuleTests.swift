@@ -1,4 +1,5 @@
 import ClinicalRecord
+import EventLog
 import EventLogTesting
 import Projections
 import RecordCore
@@ -10,6 +11,9 @@ struct ReportRuleTests {
     /// A program, a team and its staff, and consumers referred, accepted and enrolled.
     struct Program {
         var commands: [CommandRequest] = []
+        /// Events appended to the log after the commands without the record's rules: what a
+        /// store may hold from before a rule existed, which the reports must still read.
+        var unchecked: [(event: any RecordEvent, id: String, day: LocalDate)] = []
         let start = LocalDate("2025-01-06")!
 
         mutating func add(_ e: any RecordEvent, _ d: LocalDate) {
@@ -44,6 +48,11 @@ struct ReportRuleTests {
             let tmp = try TemporaryStore()
             let log = try tmp.create()
             try await record(commands, into: log)
+            for (event, id, day) in unchecked {
+                let draft = EventDraft(id: id, source: RecordCore.Options().source, type: type(of: event).eventType, time: Scenario.at(day).description,
+                                       data: try EventCodec().encode(event), recordedBy: "u-test", recordedRole: "practitioner")
+                _ = try await log.append([draft], to: try StreamID(event.stream), expecting: .any)
+            }
             let views = try ProjectionStore.open(store: tmp.path, log: log)
             try views.catchUp()
             return (views.snapshot(), tmp)
@@ -126,7 +135,7 @@ struct ReportRuleTests {
         #expect(after.members == 8 && !after.overGroupLimit)
     }
 
-    @Test("Goals: nothing is open or overdue after a discharge, even when a closure is marked in error afterwards")
+    @Test("Goals: nothing is open or overdue after a discharge, even when a closure is marked in error afterwards (a log from before correction.breaks-record)")
     func goalsStopAtDischarge() async throws {
         var program = Program(practitioners: 1, leader: false)
         program.enroll(1, referred: LocalDate("2025-02-01")!, format: .individual)  // enrolled 2025-02-03
@@ -135,7 +144,10 @@ struct ReportRuleTests {
                                                occurredAt: Scenario.at(LocalDate("2025-03-01")!), commandId: "ach"))
         program.add(ConsumerDischarged(enrollmentId: "e1", consumerId: "c1", date: LocalDate("2025-03-02")!, reason: .completed,
                                        modulesCompleted: []), LocalDate("2025-03-02")!)
-        program.add(EntryMarkedInError(targetEventId: "ach.0", consumerId: "c1", reason: "wrong goal", author: "u1"), LocalDate("2025-03-05")!)
+        // The rules now refuse this mark (it leaves a discharged consumer with an open goal);
+        // a log written before that rule may hold it, so it is appended without them.
+        program.unchecked.append((EntryMarkedInError(targetEventId: "ach.0", consumerId: "c1", reason: "wrong goal", author: "u1"), "mark-ach",
+                                  LocalDate("2025-03-05")!))
         let (snapshot, tmp) = try await program.snapshot()
         defer { tmp.remove() }
         let r = snapshot.goals(asOf: LocalDate("2025-06-30")!, from: LocalDate("2025-02-01")!)
@@ -146,6 +158,21 @@ struct ReportRuleTests {
         // Before the enrollment the consumer has no row; a report far in the future does not trap.
         #expect(snapshot.goals(asOf: LocalDate("2025-01-31")!).consumers.isEmpty)
         #expect(snapshot.goals(asOf: LocalDate("9999-12-01")!, from: LocalDate("9999-11-01")!).consumers.isEmpty)
+    }
+
+    @Test("Fidelity at the calendar's first days: the default window stops at 1900-01-01 instead of trapping")
+    func fidelityAtTheCalendarsStart() async throws {
+        for text in ["1900-01-01", "1900-03-31", "1900-06-29"] {
+            let end = LocalDate(text)!
+            let window = FidelityProjection.defaultWindow(endingAt: end)
+            #expect(window.lowerBound == LocalDate("1900-01-01")! && window.upperBound == end)
+        }
+        #expect(FidelityProjection.defaultWindow(endingAt: LocalDate("2025-06-30")!) == LocalDate("2025-01-01")!...LocalDate("2025-06-30")!)
+        let program = Program(practitioners: 1, leader: false)
+        let (snapshot, tmp) = try await program.snapshot()
+        defer { tmp.remove() }
+        let report = try #require(snapshot.fidelity(program: "p1", asOf: LocalDate("1900-01-01")!))
+        #expect(report.window == LocalDate("1900-01-01")!...LocalDate("1900-01-01")!)
     }
 
     @Test("Caseload: programs and teams appear from the day they begin; weeks before a team was formed are not missed supervision")

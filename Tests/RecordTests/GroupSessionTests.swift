@@ -56,6 +56,17 @@ struct GroupSessionDecisionTests {
         #expect(!"\(groupData)".contains("SECRET"))
     }
 
+    @Test("A group session does not record a member's attendance before that member's enrollment starts")
+    func attendanceBeforeEnrollment() {
+        let late = F.twoEnrolled() + [F.referral("r3", consumer: G.c3), F.accept("r3"),
+                                      F.enroll(G.c3, referral: "r3", enrollment: "e3", start: day("2026-02-01"))]
+        let h = History(late + [G.formed])
+        expectRefused(when(h.state, .recordGroupSession(G.session())), rule: "attendance.before-enrollment", field: "attendance[2].consumer_id")
+        var after = G.session()
+        after.date = day("2026-02-05")
+        expectAccepted(when(h.state, .recordGroupSession(after)))
+    }
+
     @Test("Applying the decision records attendance and notes: the same session cannot be recorded twice")
     func afterwards() {
         var h = History(G.enrolledThree + [G.formed])

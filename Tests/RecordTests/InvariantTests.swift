@@ -172,11 +172,11 @@ struct SupporterTests {
         expectRefused(when(h.state, F.contact(on: day("2026-06-01"))), rule: "supporter.contact-needs-active-consent", field: "date")
     }
 
-    @Test("A contact for a purpose outside the consent's scope is refused")
+    @Test("A contact for a purpose outside the scope of the consent in force is refused on its purpose")
     func wrongPurpose() {
         for p in [SupporterPurpose.sessions, .relapsePlan, .goals] {
             expectRefused(when(Self.given.state, F.contact(on: day("2026-02-10"), purpose: p)),
-                          rule: "supporter.contact-needs-active-consent", field: "date")
+                          rule: "supporter.contact-needs-active-consent", field: "purpose")
         }
     }
 
@@ -265,7 +265,7 @@ struct SupporterTests {
         h.apply(F.consent(scope: [.sessions], from: day("2026-03-01"), until: nil))
         expectAccepted(when(h.state, F.contact(on: day("2026-03-02"), purpose: .sessions)))
         expectRefused(when(h.state, F.contact(on: day("2026-03-02"), purpose: .handouts)),
-                      rule: "supporter.contact-needs-active-consent", field: "date")
+                      rule: "supporter.contact-needs-active-consent", field: "purpose")
     }
 }
 
@@ -859,5 +859,134 @@ struct ProgramRuleTests {
         var wrongFrom = transfer
         wrongFrom.fromPractitionerId = "pr9"
         expectRefused(when(h.state, wrongFrom), rule: "transfer.from-current-primary", field: "from_practitioner_id")
+    }
+}
+
+/// Corrections judged on the record they leave: the consumer's history as corrected must pass
+/// each entry's rules (`correction.breaks-record`), and dates the direct rules missed.
+@Suite("Corrections keep the record's rules")
+struct CorrectionRuleTests {
+    static let dischargeDay = day("2026-03-01")
+
+    /// An enrolled consumer with a goal set and achieved, a note and a discharge on 2026-03-01.
+    static func discharged() -> (History, note: String, achieved: String, discharge: String) {
+        var h = History(F.enrolled() + [F.goal()])
+        let note = h.apply(F.session(date: day("2026-02-10")))
+        let achieved = h.apply(GoalAchieved(goalId: "g1", consumerId: F.consumer, date: day("2026-02-20")))
+        let discharge = h.apply(F.discharge())
+        return (h, note, achieved, discharge)
+    }
+
+    static func mark(_ target: String) -> EntryMarkedInError {
+        EntryMarkedInError(targetEventId: target, consumerId: F.consumer, reason: secret, author: F.user)
+    }
+
+    @Test("An amendment cannot move a note or a goal's achievement after the discharge")
+    func amendedAfterDischarge() {
+        let (h, note, achieved, _) = Self.discharged()
+        expectRefused(when(h.state, F.amend(note, content: ["date": "2026-03-05"])), rule: "correction.breaks-record", field: "target_event_id")
+        expectRefused(when(h.state, F.amend(achieved, content: ["date": "2026-03-05"])), rule: "correction.breaks-record", field: "target_event_id")
+        // Within the enrollment both still move.
+        expectAccepted(when(h.state, F.amend(note, content: ["date": "2026-02-12"])))
+        expectAccepted(when(h.state, F.amend(achieved, content: ["date": "2026-02-25"])))
+    }
+
+    @Test("An amended discharge keeps a discharge's rules: not before the enrollment or a goal's closure, modules of the curriculum")
+    func amendedDischarge() {
+        let (h, _, _, discharge) = Self.discharged()
+        // (The direct date rule speaks first here; the replay catches the rest.)
+        expectRefused(when(h.state, F.amend(discharge, content: ["date": "2025-06-01"])), rule: "discharge.before-last-session", field: "content.date")
+        expectRefused(when(h.state, F.amend(discharge, content: ["date": "2026-02-15"])), rule: "correction.breaks-record", field: "content.date")
+        expectRefused(when(h.state, F.amend(discharge, content: ["modules_completed": ["healthy-lifestyle"]])),
+                      rule: "correction.breaks-record", field: "content.modules_completed[0]")
+        expectAccepted(when(h.state, F.amend(discharge, content: ["modules_completed": ["recovery-strategies"]])))
+    }
+
+    @Test("A mark in error cannot leave a discharged consumer with an open goal, nor restore a discharge before later care")
+    func marksThatBreakTheRecord() {
+        let (h, _, achieved, discharge) = Self.discharged()
+        expectRefused(when(h.state, Self.mark(achieved)), rule: "correction.breaks-record", field: "target_event_id")
+        // A discharge in error, care after it, then the mark itself in error: the discharge would come back before that care.
+        var h2 = h
+        let mark = h2.apply(Self.mark(discharge))
+        h2.apply(F.session("s9", date: day("2026-03-10")))
+        expectRefused(when(h2.state, Self.mark(mark)), rule: "correction.breaks-record", field: "target_event_id")
+        // An enrollment in error and a second one from the same referral: restoring the first would make two.
+        // An enrollment that later entries stand on is not marked in error while they do.
+        let h4 = History(F.enrolled())
+        expectRefused(when(h4.state, Self.mark(h4.ids[h4.ids.count - 2])), rule: "correction.breaks-record", field: "target_event_id")
+        var h3 = History(F.program() + [F.referral(), F.accept()])
+        let enrollment = h3.apply(F.enroll())
+        expectAccepted(when(h3.state, Self.mark(enrollment)))
+        let mark3 = h3.apply(Self.mark(enrollment))
+        expectAccepted(when(h3.state, F.enroll(enrollment: "e2")))
+        h3.apply(F.enroll(enrollment: "e2"))
+        expectRefused(when(h3.state, Self.mark(mark3)), rule: "correction.breaks-record", field: "target_event_id")
+    }
+
+    @Test("Amendments keep the rules of handouts, module reviews, relapse plans, contacts, enrollments and assignments")
+    func amendedContentKeepsItsRules() {
+        var h = History(F.enrolled() + [F.supporter(), F.consent(scope: [.homework], from: day("2026-01-20"), until: day("2026-02-28"))])
+        h.apply(F.session(date: day("2026-01-20")))
+        let handout = h.apply(HandoutsProvided(consumerId: F.consumer, module: .recoveryStrategies, handoutIds: ["h1"], recipient: .consumer,
+                                               date: day("2026-01-21")))
+        let review = h.apply(ModuleReviewCompleted(consumerId: F.consumer, module: .recoveryStrategies, score: 80, date: day("2026-01-27")))
+        let plan = h.apply(RelapsePreventionPlanRecorded(planId: "pl1", planVersion: 1, consumerId: F.consumer, triggers: ["stress"],
+                                                         warningSigns: ["sleep"], actions: ["call"], date: day("2026-01-28")))
+        let contact = h.apply(F.contact(on: day("2026-02-02"), purpose: .homework))
+        let enrollment = h.ids[6], assignment = h.ids[7]
+        for (target, content, field) in [
+            (handout, ["module": "healthy-lifestyle"] as JSONValue, "content.module"),
+            (review, ["module": "drug-and-alcohol-use"], "content.module"),
+            (plan, ["plan_version": 7], "content.plan_version"),
+            (contact, ["purpose": "goals"], "content.purpose"),
+            (contact, ["date": "2026-01-02"], "content.date"),
+            (enrollment, ["curriculum": "imr-third-edition"], "content.curriculum"),
+            (assignment, ["effective_date": "2025-01-01"], "content.effective_date"),
+        ] as [(String, JSONValue, String)] {
+            let result = when(h.state, F.amend(target, content: content))
+            guard case .failure(let e) = result else { Issue.record("accepted: \(content)"); continue }
+            #expect(e.violations.map(\.rule).contains { $0 == "correction.breaks-record" || $0.hasPrefix("amendment.") || $0.hasPrefix("supporter.") },
+                    "\(content): \(e)")
+            #expect(e.violations.first?.field == field || e.violations.first?.field == "content.date", "\(content): \(e)")
+            expectNoSecret(e)
+        }
+    }
+
+    @Test("A correction is not amended; a mark of a goal's setting leaves its later ratings counting for nothing")
+    func correctionsOfCorrections() {
+        var h = History(F.enrolled())
+        let note = h.apply(F.session())
+        let amendment = h.apply(F.amend(note, content: ["date": "2026-01-22"]))
+        expectRefused(when(h.state, F.amend(amendment, content: ["content": ["date": "2026-01-25"]])),
+                      rule: "amendment.target-is-correction", field: "target_event_id")
+        // A goal set in error after it was rated: the rating names it, and counts for nothing with it.
+        let goal = h.apply(F.goal(date: day("2026-01-22")))
+        h.apply(GoalProgressRated(goalId: "g1", consumerId: F.consumer, rating: 3, ratedBy: F.user, date: day("2026-01-29")))
+        expectAccepted(when(h.state, Self.mark(goal)))
+    }
+
+    @Test("A module review is not dated before the module was first taught")
+    func reviewAfterTeaching() {
+        var h = History(F.enrolled())
+        h.apply(F.session(date: day("2026-03-01")))
+        expectRefused(when(h.state, ModuleReviewCompleted(consumerId: F.consumer, module: .recoveryStrategies, score: 70, date: day("2026-02-01"))),
+                      rule: "module-review.before-taught", field: "date")
+        expectAccepted(when(h.state, ModuleReviewCompleted(consumerId: F.consumer, module: .recoveryStrategies, score: 70, date: day("2026-03-01"))))
+    }
+
+    @Test("A revocation needs a consent in force on its effective date, not one that starts later")
+    func revocationBeforeConsent() {
+        let h = History(F.enrolled() + [F.supporter(), F.consent(from: day("2026-03-01"), until: nil)])
+        expectRefused(when(h.state, SupporterConsentRevoked(supporterId: "sp1", consumerId: F.consumer, effectiveDate: day("2026-01-20"))),
+                      rule: "consent.nothing-to-revoke", field: "effective_date")
+        expectAccepted(when(h.state, SupporterConsentRevoked(supporterId: "sp1", consumerId: F.consumer, effectiveDate: day("2026-03-05"))))
+    }
+
+    @Test("A rater's review with scores far out of range is refused, not a crash")
+    func hugeFidelityScores() {
+        let h = History(F.program())
+        let review = F.fidelity(scores: Array(repeating: 9_007_199_254_740_991, count: 1100), total: 1)
+        expectRefusedWith(when(h.state, review), rule: "fidelity.thirteen-items", field: "items")
     }
 }

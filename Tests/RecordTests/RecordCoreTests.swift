@@ -130,6 +130,29 @@ struct RecordCoreTests {
         }
     }
 
+    @Test("Two commands of one batch under one command id: the second is refused on its own line, the others are written")
+    func commandIdTwiceInOneBatch() async throws {
+        let fx = try CoreFixture()
+        defer { fx.remove() }
+        try await Script.run(fx, Script.setup)
+        func request(_ name: String, _ json: String) throws -> CommandRequest { try CommandRequest.parse(name: name, json: try JSONValue(parsing: json)) }
+        let goal = try request("set-goal", #"{"occurred_at":"2026-01-20T10:00:00Z","command_id":"dup-1","goal_id":"g1","consumer_id":"c1","text":"walk","in_consumers_words":true,"steps":[],"date":"2026-01-20"}"#)
+        let other = try request("set-goal", #"{"occurred_at":"2026-01-20T10:00:00Z","command_id":"dup-1","goal_id":"g2","consumer_id":"c1","text":"read","in_consumers_words":true,"steps":[],"date":"2026-01-20"}"#)
+        let valid = try request("set-goal", #"{"occurred_at":"2026-01-20T10:00:00Z","command_id":"ok-1","goal_id":"g3","consumer_id":"c1","text":"cook","in_consumers_words":true,"steps":[],"date":"2026-01-20"}"#)
+        let before = try await fx.size()
+        let outcome = try await fx.core.executeBatch([goal, other, valid], by: CoreFixture.actor, mode: .commitValid)
+        guard case .failure(let e) = outcome.lines[1] else { Issue.record("the second dup-1 was accepted"); return }
+        #expect(e.violations.map(\.rule) == ["command.id-reused"] && e.violations.first?.field == "command_id")
+        #expect(outcome.refused == 1 && outcome.wrote)
+        #expect(try await fx.size() == before + 2)
+        // All or nothing: the repeat refuses the batch, and nothing is written.
+        let again = try await fx.core.executeBatch([try request("set-goal", #"{"occurred_at":"2026-01-20T10:00:00Z","command_id":"dup-2","goal_id":"g4","consumer_id":"c1","text":"swim","in_consumers_words":true,"steps":[],"date":"2026-01-20"}"#),
+                                                    try request("set-goal", #"{"occurred_at":"2026-01-20T10:00:00Z","command_id":"dup-2","goal_id":"g5","consumer_id":"c1","text":"run","in_consumers_words":true,"steps":[],"date":"2026-01-20"}"#)],
+                                                   by: CoreFixture.actor, mode: .allOrNothing)
+        #expect(!again.wrote && again.refused == 1)
+        #expect(try await fx.size() == before + 2)
+    }
+
     @Test("A command id reused for a different payload is refused with command.id-reused and writes nothing")
     func reusedCommandId() async throws {
         let fx = try CoreFixture()
@@ -137,6 +160,10 @@ struct RecordCoreTests {
         try await Script.run(fx, Script.setup + [Script.care[0]])
         try await fx.expectRefusedWritingNothing(rule: "command.id-reused", field: "command_id") {
             try await fx.run("set-goal", #"{"occurred_at":"2026-01-20T10:00:00Z","command_id":"cmd-goal-1","goal_id":"g2","consumer_id":"c1","text":"SECRET-TEXT-123","in_consumers_words":true,"steps":[],"date":"2026-01-20"}"#)
+        }
+        // The same command at another clinical time is another command.
+        try await fx.expectRefusedWritingNothing(rule: "command.id-reused", field: "command_id") {
+            try await fx.run("set-goal", Script.care[0].1.replacingOccurrences(of: "2026-01-20T10:00:00Z", with: "2026-01-20T17:45:00Z"))
         }
         // Another command type under the same id.
         try await fx.expectRefusedWritingNothing(rule: "command.id-reused", field: "command_id") {
@@ -169,6 +196,18 @@ struct RecordCoreTests {
         }
         let slack = try await fx.run(.record(F.session("s-slack", date: day("2026-03-02"))), at: "2026-03-01T23:30:00Z")
         #expect(slack.events.count == 1)
+        // Every event with a clinical `date` is held to it: a relapse plan, a supporter's
+        // registration, an amendment request and its decision too.
+        let plan = RelapsePreventionPlanRecorded(planId: "pl-future", planVersion: 1, consumerId: F.consumer, triggers: ["stress"],
+                                                 warningSigns: ["sleep"], actions: ["call"], date: day("2099-01-01"))
+        let request = AmendmentRequested(requestId: "rq-future", consumerId: F.consumer, requestedChange: secret, date: day("2099-01-01"))
+        var supporter = F.supporter("sp-future")
+        supporter.date = day("2099-01-01")
+        for event in [plan, supporter, request] as [any RecordEvent] {
+            try await fx.expectRefusedWritingNothing(rule: "date.after-occurred-at", field: "date", kind: .invalid) {
+                try await fx.run(.record(event), at: "2026-03-01T10:00:00Z")
+            }
+        }
     }
 
     @Test("An amendment cannot date a note after the day the amendment occurred")

@@ -172,9 +172,18 @@ struct AccessControlTests {
                 let errors = (r.json as? [String: Any])?["errors"] as? [[String: Any]] ?? []
                 #expect(errors.first?["field"] as? String == "purpose", "\(path)")
             }
+            // A header whose bytes are not UTF-8 is refused, not stored with U+FFFD in their place.
+            let port = client.port, auth = ["Authorization": "Bearer \(fx.tokens[.practitioner]!)"]
+            let latin1 = try await offPool {
+                try RawHTTP.request(port: port, "GET", "/v1/consumers/c1/record", headers: auth, rawLines: Array("IMR-Purpose: caf".utf8) + [0xE9, 0x20, 0xFF, 0x0D, 0x0A])
+            }
+            #expect(latin1.status == 400)
+            #expect(((latin1.json as? [String: Any])?["errors"] as? [[String: Any]])?.first?["field"] as? String == "purpose")
             #expect(try fx.size() == size)
             let ok = try await practitioner.get("/v1/consumers/c1/record", headers: ["IMR-Purpose": String(repeating: "é", count: 200)])
             #expect(ok.status == 200)
+            // A consumer id percent-encoded in the path is the same consumer.
+            #expect(try await practitioner.get("/v1/consumers/c%31/record").status == 200)
         }
     }
 

@@ -216,7 +216,16 @@ struct AppendTests {
                 let error = (r.object["errors"] as? [[String: Any]])?.first
                 #expect(r.status == 422 && error?["field"] as? String == "$", "\(r.text)")
             }
+            // An unknown member whose name could be patient data is not repeated in the error.
+            let named = try await i.post("/v1/streams/ehr-1/events?expected-version=any",
+                                         json: [["type": "com.example.x.v1", "data": [:] as [String: Any], "Jane Doe, DOB 1980-02-03": true]])
+            let namedError = (named.object["errors"] as? [[String: Any]])?.first
+            #expect(named.status == 422 && namedError?["field"] as? String == "[0].<name withheld>", "\(named.text)")
+            #expect(!named.text.contains("Jane"))
             #expect(try fx.size() == before, "nothing was written")
+            // Reports at the calendar's first days answer; they do not stop the server.
+            #expect(try await a.get("/v1/fidelity?program=p1&to=1900-01-01").status == 200)
+            #expect(try await a.get("/healthz").status == 200)
         }
     }
 }

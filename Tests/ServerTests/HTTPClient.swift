@@ -47,21 +47,24 @@ enum RawHTTP {
         return true
     }
 
-    static func head(_ method: String, _ path: String, _ headers: [String: String], bodyLength: Int?) -> [UInt8] {
+    /// The request head; `rawLines` are header lines sent as bytes (each ending in CRLF), for
+    /// values that are not UTF-8.
+    static func head(_ method: String, _ path: String, _ headers: [String: String], bodyLength: Int?, rawLines: [UInt8] = []) -> [UInt8] {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (k, v) in headers { text += "\(k): \(v)\r\n" }
         if let bodyLength, headers.keys.first(where: { $0.lowercased() == "content-length" }) == nil {
             text += "Content-Length: \(bodyLength)\r\n"
         }
-        return Array((text + "\r\n").utf8)
+        return Array(text.utf8) + rawLines + Array("\r\n".utf8)
     }
 
     /// One request on a fresh connection; the body is sent from another thread while the
     /// response is read, so a server that answers early (413) is seen.
-    static func request(port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil) throws -> HTTPResult {
+    static func request(port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+                        rawLines: [UInt8] = []) throws -> HTTPResult {
         let fd = try connect(port: port)
         defer { close(fd) }
-        guard sendAll(fd, head(method, path, headers, bodyLength: body?.count ?? (method == "POST" ? 0 : nil))) else {
+        guard sendAll(fd, head(method, path, headers, bodyLength: body?.count ?? (method == "POST" ? 0 : nil), rawLines: rawLines)) else {
             throw ClientError(description: "send failed")
         }
         let sent = DispatchSemaphore(value: 0)

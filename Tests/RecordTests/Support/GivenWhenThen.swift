@@ -202,7 +202,7 @@ enum F {
     static func fidelity(scores: [Int], total: Double? = nil, items: [Int]? = nil, review: ReviewID = "rv1") -> FidelityReviewCompleted {
         let numbers = items ?? Array(1...scores.count)
         let list = zip(numbers, scores).map { FidelityItemScore(item: $0, score: $1, sources: ["chart review"]) }
-        let mean = scores.isEmpty ? 0 : Double(scores.reduce(0, +)) / Double(scores.count)
+        let mean = scores.isEmpty ? 0 : scores.reduce(0.0) { $0 + Double($1) } / Double(scores.count)
         return FidelityReviewCompleted(reviewId: review, programId: program, raterKind: .external, raters: [user], scaleVersion: .kit2009,
                                        visitDates: [day("2026-03-01")], items: list, total: total ?? mean)
     }
