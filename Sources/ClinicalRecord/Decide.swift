@@ -37,7 +37,9 @@ struct FieldChecks {
     }
     mutating func text(_ s: String?, _ field: String, max: Int = 4000) {
         guard let s else { return }
-        require(s.contains { !$0.isWhitespace }, field, "field.not-empty", "must not be empty")
+        // Something visible: spaces, control and format characters (a zero-width space) alone are empty.
+        require(s.unicodeScalars.contains { !$0.properties.isWhitespace && $0.properties.generalCategory != .control && $0.properties.generalCategory != .format },
+                field, "field.not-empty", "must not be empty")
         require(s.utf8.count <= max, field, "field.max-length", "must be at most \(max) bytes")
     }
     mutating func range(_ v: Int?, _ r: ClosedRange<Int>, _ field: String) {
@@ -203,7 +205,7 @@ extension RecordState {
     func requirePractitioner(_ id: PractitionerID, field: String, on date: LocalDate? = nil) throws(RecordError) -> Practitioner {
         guard let p = practitioners[id] else { throw .invariant("practitioner.unknown", "no such practitioner in the record", field: field) }
         guard date.map(p.onStaff(on:)) ?? p.active else {
-            throw .invariant("practitioner.inactive", "the practitioner had left the program by then", field: field)
+            throw .invariant("practitioner.inactive", "the practitioner was not on the program's staff that day (not yet joined, or left)", field: field)
         }
         return p
     }
@@ -237,7 +239,10 @@ extension RecordState {
                 throw .invariant("practitioner.already-active", "the practitioner is already on a team", field: "practitioner_id")
             }
         case let e as PractitionerLeft:
-            _ = try requirePractitioner(e.practitionerId, field: "practitioner_id")
+            let p = try requirePractitioner(e.practitionerId, field: "practitioner_id")
+            if let joined = p.joined, e.date < joined {
+                throw .invariant("practitioner.left-before-joined", "must not be before the day they joined", field: "date")
+            }
         case let e as TrainingCompleted:
             guard practitioners[e.practitionerId] != nil else { throw .invariant("practitioner.unknown", "no such practitioner in the record", field: "practitioner_id") }
         case let e as SupervisionHeld:

@@ -14,14 +14,21 @@ public struct RecordState: Sendable {
         public var programId: ProgramID
         public var teamId: TeamID
         public var trainings: Int = 0
+        /// The day they joined the program (this time, when they have come back).
+        public var joined: LocalDate? = nil
         /// The day they left the program, when they have.
         public var left: LocalDate? = nil
+        /// Earlier times on the staff, when they left and came back.
+        public var earlierStints: [ClosedRange<LocalDate>] = []
 
         /// Whether they are on the program's staff now (have not left).
         public var active: Bool { left == nil }
 
-        /// Whether they were on the program's staff on `date` (had not left before it).
-        public func onStaff(on date: LocalDate) -> Bool { left.map { date <= $0 } ?? true }
+        /// Whether they were on the program's staff on `date`: joined on or before it, and not
+        /// left before it (in this stint or an earlier one).
+        public func onStaff(on date: LocalDate) -> Bool {
+            (joined.map { $0 <= date } ?? true) && (left.map { date <= $0 } ?? true) || earlierStints.contains { $0.contains(date) }
+        }
     }
     public struct Referral: Sendable {
         public var consumerId: ConsumerID
@@ -157,8 +164,11 @@ public struct RecordState: Sendable {
         case let e as TeamFormed:
             teams[e.teamId] = Team(programId: e.programId)
         case let e as PractitionerJoined:
-            let trainings = practitioners[e.practitionerId]?.trainings ?? 0
-            practitioners[e.practitionerId] = Practitioner(programId: e.programId, teamId: e.teamId, trainings: trainings)
+            let before = practitioners[e.practitionerId]
+            var stints = before?.earlierStints ?? []
+            if let b = before, let left = b.left, let joined = b.joined, joined <= left { stints.append(joined...left) }
+            practitioners[e.practitionerId] = Practitioner(programId: e.programId, teamId: e.teamId, trainings: before?.trainings ?? 0,
+                                                           joined: e.startDate, earlierStints: stints)
         case let e as PractitionerLeft:
             practitioners[e.practitionerId]?.left = e.date
         case let e as TrainingCompleted:

@@ -132,6 +132,10 @@ struct GoalTests {
         expectRefused(when(notEnrolled.state, F.goal(text: secret)), rule: "goal.requires-active-enrollment", field: "consumer_id")
         let given = History(F.enrolled())
         expectRefusedWith(when(given.state, F.goal(text: "")), rule: "field.not-empty", field: "text")
+        // Invisible text is empty too: a zero-width space, a NUL, a no-break space.
+        for invisible in ["\u{200B}", "\u{0}", "\u{00A0}\u{200B} "] {
+            expectRefusedWith(when(given.state, F.goal(text: invisible)), rule: "field.not-empty", field: "text")
+        }
         var bad = Self.rated
         bad.rating = 6
         let withGoal = History(F.enrolled() + [F.goal()])
@@ -408,6 +412,23 @@ struct AmendmentTests {
         var note = F.session("s5", date: day("2026-02-25"))
         note.practitioners = [F.practitioner2]
         expectRefused(when(h.state, note), rule: "practitioner.inactive", field: "practitioners[0]")
+        // Nor before they joined: a practitioner joining in June is on no February note, and
+        // cannot have left before joining.
+        var later = h
+        later.apply(PractitionerJoined(practitionerId: "pr3", programId: F.program, teamId: F.team, role: .practitioner, startDate: day("2026-06-01")))
+        var early = F.session("s6", date: day("2026-02-25"))
+        early.practitioners = ["pr3"]
+        expectRefused(when(later.state, early), rule: "practitioner.inactive", field: "practitioners[0]")
+        expectRefused(when(later.state, PractitionerLeft(practitionerId: "pr3", date: day("2026-05-01"))),
+                      rule: "practitioner.left-before-joined", field: "date")
+        // One who left and came back counts for each time on staff, not for the time between.
+        later.apply(PractitionerJoined(practitionerId: F.practitioner2, programId: F.program, teamId: F.team, role: .practitioner,
+                                       startDate: day("2026-04-01")))
+        for (d, onStaff) in [("2026-02-10", true), ("2026-03-10", false), ("2026-04-05", true)] {
+            var n = F.session(SessionID("s-\(d)")!, date: day(d))
+            n.practitioners = [F.practitioner2]
+            if onStaff { expectAccepted(when(later.state, n)) } else { expectRefused(when(later.state, n), rule: "practitioner.inactive", field: "practitioners[0]") }
+        }
         // A transfer dated before the enrollment started.
         let start = h.state.consumers[F.consumer]!.enrollment!.startDate
         expectRefused(when(h.state, PractitionerTransferred(enrollmentId: F.enrollment, consumerId: F.consumer, fromPractitionerId: F.practitioner,
