@@ -332,6 +332,9 @@ extension RecordState {
                 throw .invariant("attendance.one-status-per-session", "attendance for this session is already recorded", field: "session_id")
             }
             guard e.date >= enrollment.startDate else { throw .invariant("attendance.before-enrollment", "must not be before the enrollment's start", field: "date") }
+            if e.status != .attended && c.notes.contains(e.sessionId) {
+                throw .invariant("attendance.contradicts-note", "the session has the consumer's progress note: they attended it", field: "status")
+            }
         case let e as GroupFormed:
             guard programs[e.programId] != nil else { throw .invariant("program.unknown", "no such program", field: "program_id") }
             if groups[e.groupId] != nil { throw .invariant("group.already-formed", "the group already exists", field: "group_id") }
@@ -701,6 +704,9 @@ extension RecordState {
     func checkNote(_ e: SessionRecorded, _ c: Consumer, _ enrollment: Enrollment, field prefix: String = "") throws(RecordError) {
         if c.notes.contains(e.sessionId) {
             throw .invariant("session.one-note-per-attendee", "a note for this consumer and session already exists", field: prefix + "session_id")
+        }
+        if c.attendance.contains(e.sessionId) && c.sessionsAttended[e.sessionId] == nil {
+            throw .invariant("attendance.contradicts-note", "the consumer's attendance for this session says they did not attend it", field: prefix + "session_id")
         }
         guard e.date >= enrollment.startDate else {
             throw .invariant("session.before-enrollment", "must not be before the enrollment's start", field: prefix + "date")

@@ -987,6 +987,17 @@ struct CorrectionRuleTests {
         expectAccepted(when(h.state, Self.mark(goal)))
     }
 
+    @Test("A note and a no-show for the same session contradict each other, in either order")
+    func noteAndNoShow() {
+        var h = History(F.enrolled())
+        h.apply(F.session("s1"))
+        expectRefused(when(h.state, AttendanceRecorded(sessionId: "s1", consumerId: F.consumer, date: day("2026-01-20"), status: .noShow)),
+                      rule: "attendance.contradicts-note", field: "status")
+        expectAccepted(when(h.state, AttendanceRecorded(sessionId: "s1", consumerId: F.consumer, date: day("2026-01-20"), status: .attended)))
+        h.apply(AttendanceRecorded(sessionId: "s2", consumerId: F.consumer, date: day("2026-01-27"), status: .cancelledByConsumer))
+        expectRefused(when(h.state, F.session("s2", date: day("2026-01-27"))), rule: "attendance.contradicts-note", field: "session_id")
+    }
+
     @Test("A module review is not dated before the module was first taught")
     func reviewAfterTeaching() {
         var h = History(F.enrolled())
