@@ -149,6 +149,15 @@ public final class RecordCore: Sendable {
         for r in requests {
             for s in r.command.streamsToRead where seen.insert(s).inserted { streams.append(s) }
         }
+        // A correction is judged by replaying its consumer's history through each entry's rules,
+        // which read other streams (the referral, the program, practitioners): those are read
+        // too, found from the corrected consumers' own streams, and decided on with the rest
+        // (so they are checked unchanged at the append as well).
+        let corrected = Self.correctedConsumers(requests).map(\.stream)
+        if !corrected.isEmpty {
+            let (histories, _) = try await loadState(corrected)
+            for s in Self.streamsForReplay(requests, in: histories) where seen.insert(s).inserted { streams.append(s) }
+        }
         var attempt = 0
         while true {
             attempt += 1
@@ -260,6 +269,35 @@ public final class RecordCore: Sendable {
                 }
             }
         }
+    }
+
+    /// The consumers whose entries `requests` amend or mark in error.
+    static func correctedConsumers(_ requests: [CommandRequest]) -> [ConsumerID] {
+        var seen = Set<ConsumerID>()
+        return requests.compactMap { r -> ConsumerID? in
+            guard case .record(let event) = r.command else { return nil }
+            switch event {
+            case let e as EntryAmended: return e.consumerId
+            case let e as EntryMarkedInError: return e.consumerId
+            default: return nil
+            }
+        }.filter { seen.insert($0).inserted }
+    }
+
+    /// The streams the rules of a corrected consumer's entries read, for the corrections
+    /// among `requests` (``RecordState`` replays the history when judging one).
+    static func streamsForReplay(_ requests: [CommandRequest], in state: RecordState) -> [String] {
+        var out: [String] = []
+        let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
+        for consumer in correctedConsumers(requests) {
+            guard let c = state.consumers[consumer] else { continue }
+            for id in c.order {
+                guard let (typeName, data) = c.recorded[id], let type = EventCatalog.byTypeName[typeName],
+                    let entry = try? decoder.decode(type, from: data) else { continue }
+                out += Command.record(entry).streamsToRead
+            }
+        }
+        return out
     }
 
     /// The ids a request's events get: derived from its command id, or new version 7 UUIDs (made once

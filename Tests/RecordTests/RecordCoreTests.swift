@@ -210,6 +210,20 @@ struct RecordCoreTests {
         }
     }
 
+    @Test("Through the record core, a correction is judged on the whole corrected record: the referral, program and practitioners are read for it")
+    func correctionJudgedThroughTheCore() async throws {
+        let fx = try CoreFixture() // now = 2026-06-01T12:00:00Z
+        defer { fx.remove() }
+        try await Script.run(fx, Script.setup)
+        let note = try await fx.run(.record(F.session("s-core", date: day("2026-02-10"))))
+        try await fx.run(.record(F.discharge()))
+        try await fx.expectRefusedWritingNothing(rule: "correction.breaks-record", field: "target_event_id") {
+            try await fx.run(.record(F.amend(note.events[0].id, content: ["date": "2026-03-05"])), at: "2026-03-06T10:00:00Z")
+        }
+        let moved = try await fx.run(.record(F.amend(note.events[0].id, content: ["date": "2026-02-12"])), at: "2026-03-06T10:00:00Z")
+        #expect(moved.events.count == 1)
+    }
+
     @Test("An amendment cannot date a note after the day the amendment occurred")
     func amendedDateNotInFuture() async throws {
         let fx = try CoreFixture() // now = 2026-06-01T12:00:00Z
