@@ -129,9 +129,22 @@ extension LMDBEventLog {
         let head = try currentHead()
         // Signed tree heads only grow: a log smaller than a tree it has signed was truncated or
         // rolled back, and signing it would give the rollback a valid signature.
-        if let signed = try latestCheckpoint()?.treeSize, signed > head.treeSize {
-            throw EventLogError.corrupt(
-                nil, "the log holds \(head.treeSize) events but has signed a checkpoint of \(signed): it was truncated or rolled back, so no smaller tree is signed")
+        if let (signed, note) = try latestCheckpoint() {
+            if signed > head.treeSize {
+                throw EventLogError.corrupt(
+                    nil, "the log holds \(head.treeSize) events but has signed a checkpoint of \(signed): it was truncated or rolled back, so no smaller tree is signed")
+            }
+            // And the tree signed must still be the first `signed` events of this one: a log
+            // rolled back and appended to again (or rewritten with its nodes) is not signed,
+            // which would also replace the checkpoint that shows it.
+            let body = note.components(separatedBy: "\n\n").first.map { $0 + "\n" } ?? note
+            guard let held = try? Checkpoint(body: body), held.size == signed else {
+                throw EventLogError.corrupt(nil, "the stored checkpoint of \(signed) cannot be read")
+            }
+            if try rootHash(treeSize: signed) != held.rootHash {
+                throw EventLogError.corrupt(
+                    nil, "the log's first \(signed) events are not the tree it signed at \(signed): it was rewritten or rolled back, so it is not signed again")
+            }
         }
         let checkpoint = Checkpoint(origin: origin, size: head.treeSize, rootHash: head.rootHash)
         let note = try SignedCheckpoint.sign(checkpoint, with: signer)

@@ -50,7 +50,8 @@ extension Proofs {
 
     /// Checks an RFC 9162 §2.1.4.2 consistency proof between two trusted roots.
     ///
-    /// When `oldSize == newSize` the proof must be empty and the roots equal. RFC
+    /// When `oldSize == newSize` the proof must be empty and the roots equal (for size 0, the
+    /// empty tree's root). RFC
     /// 9162 defines no proof from the empty tree, so `oldSize == 0` is refused.
     ///
     /// ```swift
@@ -75,6 +76,8 @@ extension Proofs {
         if oldSize == newSize {
             guard proof.isEmpty else { throw .wrongProofSize(got: proof.count, want: 0) }
             guard oldRoot == newRoot else { throw .rootMismatch(expected: newRoot, calculated: oldRoot) }
+            // Two empty trees have the empty tree's root, whatever a proof file claims.
+            if oldSize == 0 && oldRoot != RFC6962.emptyRoot { throw .rootMismatch(expected: RFC6962.emptyRoot, calculated: oldRoot) }
             return
         }
         guard oldSize > 0 else { throw .emptyOldTree(new: newSize) }

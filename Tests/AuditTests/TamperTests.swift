@@ -72,6 +72,30 @@ struct TamperTests {
         #expect(run.stderr.contains("has signed a checkpoint of 8"), "\(run.stderr)")
     }
 
+    @Test("A log rolled back and appended to again is not signed: the checkpoint that shows the rollback is kept")
+    func noCheckpointAfterRollback() async throws {
+        let store = try await AuditStore.make(count: 8, checkpoints: [8], batch: 1)
+        defer { store.remove() }
+        try store.writeEvents { txn, events in _ = try txn.delete(events, key: UInt64(7)) }
+        try store.write(database: "links") { txn, links in _ = try txn.delete(links, key: UInt64(7)) }
+        try store.write(database: "merkle") { txn, merkle in
+            for key in UInt64(11)...14 { _ = try txn.delete(merkle, key: key) }
+        }
+        let held = try #require(try LMDBEventLog.open(at: store.path).latestCheckpoint())
+        // Another event where the eighth was: the log is 8 events long again, with another root.
+        do {
+            let log = try LMDBEventLog.open(at: store.path)
+            _ = try await log.append([EventDraft(id: "rollback-1", source: "/tests", type: "com.example.other.v1", time: "2026-01-01T00:00:00Z",
+                                                 data: ["k": 1], recordedBy: "u-t", recordedRole: "integrator")],
+                                     to: try StreamID("s-rollback"), expecting: .any)
+        }
+        let run = try AuditRunner.imr(["checkpoint", store.path])
+        #expect(run.status != 0 && run.stdout.isEmpty, "\(run.stdout)")
+        #expect(run.stderr.contains("not the tree it signed at 8"), "\(run.stderr)")
+        let kept = try #require(try LMDBEventLog.open(at: store.path).latestCheckpoint())
+        #expect(kept.treeSize == held.treeSize && kept.note == held.note)
+    }
+
     @Test("A signed checkpoint of the empty tree with a root other than the empty tree's is a violation for prove consistency")
     func emptyTreeWithAnotherRoot() async throws {
         let store = try await AuditStore.make(count: 5, checkpoints: [5])

@@ -232,5 +232,9 @@ import Testing
         }
         // old == new == 0 with an empty proof and equal roots: nothing to prove, accepted as for any equal sizes.
         try Proofs.verifyConsistency(oldSize: 0, newSize: 0, oldRoot: RFC6962.emptyRoot, newRoot: RFC6962.emptyRoot, proof: [])
+        // …but only with the empty tree's root: two empty trees cannot have another.
+        #expect(throws: ProofError.rootMismatch(expected: RFC6962.emptyRoot, calculated: .zero)) {
+            try Proofs.verifyConsistency(oldSize: 0, newSize: 0, oldRoot: .zero, newRoot: .zero, proof: [])
+        }
     }
 }

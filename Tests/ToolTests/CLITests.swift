@@ -221,6 +221,30 @@ struct CLITests {
     }
 }
 
+@Suite("Numbers out of range on the command line")
+struct OutOfRangeCLITests {
+    @Test("An NDJSON expectedVersion too large for an exact version, and a heartbeat that is not a finite number of seconds, are refused, not a crash")
+    func outOfRange() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        var r = try ToolRunner.run(["init", tmp.path, "--origin", "imr.test/range"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for version in ["1e+30", "9007199254740992"] {
+            r = try ToolRunner.run(["append", tmp.path, "--ndjson"],
+                                   input: #"{"stream":"ehr-1","type":"com.example.ehr.visit.v1","expectedVersion":"# + version + #","data":{"visit":2}}"# + "\n")
+            #expect(r.status == 1, "\(version): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("expectedVersion"), "\(r.stderr)")
+        }
+        for heartbeat in ["nan", "inf", "1e300", "0"] {
+            r = try ToolRunner.run(["serve", tmp.path, "--port", "0", "--heartbeat", heartbeat])
+            #expect(r.status == 64, "\(heartbeat): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("--heartbeat"), "\(r.stderr)")
+        }
+        r = try ToolRunner.run(["log", tmp.path, "--format", "json"])
+        #expect(r.stdout.isEmpty, "nothing was written")
+    }
+}
+
 @Suite("imr key and checkpoint")
 struct CheckpointCLITests {
     @Test("init makes a 0600 signer key; key prints the verifier key; checkpoint signs the head")

@@ -44,7 +44,7 @@ extension Imr {
             if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
             if !(0...65_535).contains(port) { throw ValidationError("--port must be 0-65535") }
             if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
-            if heartbeat <= 0 { throw ValidationError("--heartbeat must be positive") }
+            if !(heartbeat > 0 && heartbeat <= 3600) { throw ValidationError("--heartbeat must be more than 0 and at most 3600 seconds") }
             if !(idleTimeout >= 1 && idleTimeout <= 86_400) { throw ValidationError("--idle-timeout must be 1 to 86400 seconds") }
         }
 
