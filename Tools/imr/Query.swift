@@ -199,8 +199,8 @@ extension Imr {
 
         func validate() throws {
             if let asOf, AsOf(parsing: asOf) == nil { throw ValidationError("--as-of must be a log position, an RFC 3339 UTC time or a date") }
-            if let from, LocalDate(from) == nil { throw ValidationError("--from must be a date YYYY-MM-DD") }
-            if let to, LocalDate(to) == nil { throw ValidationError("--to must be a date YYYY-MM-DD") }
+            if let from, LocalDate(from) == nil { throw ValidationError("--from must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-31") }
+            if let to, LocalDate(to) == nil { throw ValidationError("--to must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-31") }
             if let program, ProgramID(program) == nil { throw ValidationError("--program is not a valid identifier") }
             if kind == .fidelity && program == nil { throw ValidationError("fidelity needs --program") }
         }
