@@ -133,7 +133,10 @@ extension RecordServer {
             return htmlResponse(signInPage(message: "Enter a token (field token is required)."), status: .badRequest)
         }
         guard let record = tokens.authenticate(token) else {
-            return htmlResponse(signInPage(message: "That token is not valid."), status: .unauthorized)
+            // A 401 carries its challenge (RFC 9110 §15.5.2): the scheme the token belongs to.
+            var response = htmlResponse(signInPage(message: "That token is not valid."), status: .unauthorized)
+            response.headers[.wwwAuthenticate] = "Bearer realm=\"imr-ledger\", error=\"invalid_token\""
+            return response
         }
         guard record.role.capabilities.contains(.dashboard) else {
             return htmlResponse(signInPage(message: "The \(record.role.rawValue) role may not view the dashboard. Sign in with an administrator's token."),

@@ -48,6 +48,7 @@ struct DashboardSessionTests {
             let secret = "imr_not-a-real-token-7781"
             let invalid = try await c.send("POST", "/session", headers: Self.formType, body: Self.form(secret))
             #expect(invalid.status == 401)
+            #expect(invalid.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
             #expect(!invalid.text.contains(secret))
             #expect(invalid.headers["set-cookie"] == nil)
             for role in [Role.practitioner, .supervisor, .auditor, .integrator] {
