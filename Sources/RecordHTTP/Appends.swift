@@ -105,6 +105,10 @@ extension RecordServer {
         var drafts: [EventDraft] = []
         var violations: [RecordError.Violation] = []
         let now = Self.nowRFC3339()
+        // A token limited to one program writes raw events under a source of that program's
+        // own: the id is the idempotency key together with the source, and ids shared with
+        // other programs' events would answer 409 for ids that exist elsewhere.
+        let programSource = principal.program.map { options.source + "/imports/" + $0 }
         for (i, value) in objects.enumerated() {
             let at = objects.count > 1 || json.arrayValue != nil ? "[\(i)]." : ""
             guard case .object(let o) = value else {
@@ -124,7 +128,15 @@ extension RecordServer {
                 return s
             }
             let type = text("type")
-            let id = text("id"), time = text("time"), source = text("source")
+            let id = text("id"), time = text("time")
+            var source = text("source")
+            if let programSource {
+                if let s = source, s != programSource {
+                    violations.append(.init(rule: "raw-event.source-of-program", field: at + "source",
+                                            message: "a token limited to one program writes raw events under its program's source only (\(programSource))"))
+                }
+                source = programSource
+            }
             if let s = text("specversion"), s != "1.0" { violations.append(.init(rule: "specversion", field: at + "specversion", message: "must be 1.0")) }
             if let c = text("datacontenttype"), c != "application/json" {
                 violations.append(.init(rule: "datacontenttype", field: at + "datacontenttype", message: "must be application/json"))

@@ -151,6 +151,17 @@ struct AccessControlTests {
             #expect(subjects.contains("consumer-c1"))
             // …and may not append to a stream outside it.
             #expect(try await i1.post("/v1/streams/consumer-c9/events?expected-version=any", json: ["type": "com.example.x.v1", "data": [:] as [String: Any]]).status == 403)
+            // Nor learn which event ids exist in another program: its raw events have a source
+            // of their own, so another program's id is a new event here, not a 409.
+            let all = try await client.with(token: fx.tokens[.auditor]).get("/v1/feed?limit=1000")
+            let other = try #require(((all.json as? [[String: Any]]) ?? []).first { $0["subject"] as? String == "consumer-c9" })
+            let probe = try await i1.post("/v1/streams/consumer-c1/events?expected-version=any",
+                                          json: ["type": "com.example.x.v1", "id": other["id"] as! String, "data": [:] as [String: Any]])
+            #expect(probe.status == 201, "\(probe.text)")
+            let named = try await i1.post("/v1/streams/consumer-c1/events?expected-version=any",
+                                          json: ["type": "com.example.x.v1", "id": other["id"] as! String, "source": other["source"] as! String,
+                                                 "data": [:] as [String: Any]])
+            #expect(named.status == 422 && named.text.contains("raw-event.source-of-program"), "\(named.text)")
         }
     }
 
