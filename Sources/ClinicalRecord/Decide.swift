@@ -380,7 +380,7 @@ extension RecordState {
         case let e as SupporterConsentRevoked:
             let (c, _) = try activeConsumer(e.consumerId, what: "supporter")
             guard let s = c.supporters[e.supporterId] else { throw .invariant("supporter.unknown", "no such supporter for this consumer", field: "supporter_id") }
-            guard s.consents.contains(where: { $0.from <= e.effectiveDate && $0.until.map { $0 >= e.effectiveDate } ?? true }) else {
+            guard s.consents.contains(where: { $0.inForce(on: e.effectiveDate) }) else {
                 throw .invariant("consent.nothing-to-revoke", "no consent of this supporter is in force on that date", field: "effective_date")
             }
         case let e as SupporterContactRecorded:
@@ -388,7 +388,7 @@ extension RecordState {
             guard let s = c.supporters[e.supporterId] else { throw .invariant("supporter.unknown", "no such supporter for this consumer", field: "supporter_id") }
             guard s.consents(to: e.purpose, on: e.date) else {
                 // A consent in force that does not cover the purpose: the purpose is what is wrong.
-                let inForce = s.consents.contains { $0.from <= e.date && ($0.until.map { $0 >= e.date } ?? true) }
+                let inForce = s.consents.contains { $0.inForce(on: e.date) }
                 throw .invariant("supporter.contact-needs-active-consent",
                                  "no consent covering this purpose was in force on the contact's date", field: inForce ? "purpose" : "date")
             }
@@ -617,31 +617,16 @@ extension RecordState {
     /// The first entry of `history` (corrected) that its rules refuse, replayed in order on
     /// this state without the consumer; nil when every entry passes.
     private func replayBreak(_ history: Consumer, consumer id: ConsumerID, target: String, policy: RecordPolicy) -> (String, RecordError)? {
-        let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
-        func decoded(_ entry: String) -> (any RecordEvent.Type, any RecordEvent)? {
-            guard let (typeName, data) = history.recorded[entry], let type = EventCatalog.byTypeName[typeName],
-                let event = try? decoder.decode(type, from: data) else { return nil }
-            return (type, event)
-        }
-        var corrections: [(id: String, event: any RecordEvent)] = []
-        for entry in history.order {
-            if let (type, event) = decoded(entry), type == EntryAmended.self || type == EntryMarkedInError.self { corrections.append((entry, event)) }
-        }
-        let effective = EffectiveCorrections(corrections)
         var replay = self
         replay.consumers[id] = nil
         var warnings: [RecordWarning] = []
-        for entry in history.order {
-            guard let (typeName, original) = history.recorded[entry], let type = EventCatalog.byTypeName[typeName] else { continue }
+        for entry in Self.correctedEntries(history) {
             // Corrections are already in the entries they correct; entries in error count for
             // nothing, but stay in the record (a later request may name them).
-            if type == EntryAmended.self || type == EntryMarkedInError.self || effective.inError.contains(entry) {
-                replay.consumers[id, default: Consumer()].events[entry] = (typeName, original)
+            guard let event = entry.event, !(event is EntryAmended || event is EntryMarkedInError) else {
+                if entry.inError || entry.event != nil { replay.consumers[id, default: Consumer()].events[entry.id] = (entry.typeName, entry.data) }
                 continue
             }
-            var data = original
-            if let changes = effective.amendments[entry] { data = EffectiveCorrections.amend(original, with: changes) }
-            guard let event = (try? decoder.decode(type, from: data)) ?? (try? decoder.decode(type, from: original)) else { continue }
             do {
                 if let note = event as? SessionRecorded, note.format == .group {
                     // A group note is written by record-group-session, which checks it as a note.
@@ -651,10 +636,10 @@ extension RecordState {
                     try replay.checkInvariants(event, policy: policy, warnings: &warnings)
                 }
             } catch {
-                let dangling = entry != target && error.violations.allSatisfy { Self.referencesToEntriesInError.contains($0.rule) }
-                if !dangling { return (entry, error) }
+                let dangling = entry.id != target && error.violations.allSatisfy { Self.referencesToEntriesInError.contains($0.rule) }
+                if !dangling { return (entry.id, error) }
             }
-            replay.apply(event, id: entry, data: data)
+            replay.apply(event, id: entry.id, data: entry.data)
         }
         return nil
     }

@@ -79,14 +79,17 @@ public struct RecordState: Sendable {
         public var scope: Set<SupporterPurpose>
         public var from: LocalDate
         public var until: LocalDate?
+
+        /// True on the days from its effective date through its expiry or revocation, both
+        /// included.
+        public func inForce(on date: LocalDate) -> Bool { from <= date && (until.map { date <= $0 } ?? true) }
     }
     public struct Supporter: Sendable {
         public var consents: [Consent] = []
 
-        /// True when a consent covering `purpose` is in force on `date` (from its effective
-        /// date through its expiry or revocation, both days included).
+        /// True when a consent covering `purpose` is in force on `date`.
         public func consents(to purpose: SupporterPurpose, on date: LocalDate) -> Bool {
-            consents.contains { $0.from <= date && ($0.until.map { date <= $0 } ?? true) && $0.scope.contains(purpose) }
+            consents.contains { $0.inForce(on: date) && $0.scope.contains(purpose) }
         }
     }
     public struct AmendmentRequest: Sendable {
@@ -217,41 +220,55 @@ public struct RecordState: Sendable {
     /// (a discharge in error leaves the consumer enrolled, an achievement in error leaves the
     /// goal open), and an amended entry counts with its amendments' fields over its own.
     static func corrected(_ history: Consumer) -> Consumer {
+        var c = Consumer()
+        c.order = history.order
+        c.recorded = history.recorded
+        for entry in correctedEntries(history) {
+            c.events[entry.id] = (entry.typeName, entry.data)
+            if let event = entry.event { fold(event, id: entry.id, into: &c) }
+        }
+        return c
+    }
+
+    /// One entry of a consumer's stream as its corrections leave it.
+    struct CorrectedEntry {
+        var id: String
+        var typeName: String
+        /// The data with the amendments that count put over it (the original when in error, or
+        /// when the amended data no longer decodes).
+        var data: JSONValue
+        /// The event that data decodes to; nil when the entry is in error or does not decode.
+        var event: (any RecordEvent)?
+        var inError: Bool
+    }
+
+    /// The entries of `history` in stream order, each with the corrections that count applied
+    /// (``EffectiveCorrections``): what the rules fold, and what a correction is judged on.
+    static func correctedEntries(_ history: Consumer) -> [CorrectedEntry] {
+        let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
         var corrections: [(id: String, event: any RecordEvent)] = []
         for id in history.order {
             guard let (typeName, data) = history.recorded[id], let type = EventCatalog.byTypeName[typeName],
-                type == EntryMarkedInError.self || type == EntryAmended.self,
-                let e = try? JSONValueDecoder(rejectsUnknownKeys: false).decode(type, from: data)
+                type == EntryMarkedInError.self || type == EntryAmended.self, let e = try? decoder.decode(type, from: data)
             else { continue }
             corrections.append((id, e))
         }
         let effective = EffectiveCorrections(corrections)
-        let inError = effective.inError, amendments = effective.amendments
-        var c = Consumer()
-        c.order = history.order
-        c.recorded = history.recorded
-        let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
-        for id in history.order {
-            guard let (typeName, before) = history.recorded[id] else { continue }
+        return history.order.compactMap { id -> CorrectedEntry? in
+            guard let (typeName, before) = history.recorded[id] else { return nil }
+            let inError = effective.inError.contains(id)
             var data = before
-            if !inError.contains(id), let changes = amendments[id] { data = EffectiveCorrections.amend(before, with: changes) }
-            guard !inError.contains(id), let type = EventCatalog.byTypeName[typeName] else {
-                c.events[id] = (typeName, data)
-                continue
+            if !inError, let changes = effective.amendments[id] { data = EffectiveCorrections.amend(before, with: changes) }
+            guard !inError, let type = EventCatalog.byTypeName[typeName] else {
+                return CorrectedEntry(id: id, typeName: typeName, data: data, event: nil, inError: inError)
             }
             // An amendment that no longer decodes (the rules check each one, so only after a
             // schema change) leaves the entry as it was, as the projections do.
             if let event = try? decoder.decode(type, from: data) {
-                c.events[id] = (typeName, data)
-                fold(event, id: id, into: &c)
-            } else if let event = try? decoder.decode(type, from: before) {
-                c.events[id] = (typeName, before)
-                fold(event, id: id, into: &c)
-            } else {
-                c.events[id] = (typeName, before)
+                return CorrectedEntry(id: id, typeName: typeName, data: data, event: event, inError: false)
             }
+            return CorrectedEntry(id: id, typeName: typeName, data: before, event: try? decoder.decode(type, from: before), inError: false)
         }
-        return c
     }
 
     /// Folds one consumer-stream event into `c`.

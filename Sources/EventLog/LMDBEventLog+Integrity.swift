@@ -137,9 +137,10 @@ extension LMDBEventLog {
             // And the tree signed must still be the first `signed` events of this one: a log
             // rolled back and appended to again (or rewritten with its nodes) is not signed,
             // which would also replace the checkpoint that shows it.
-            let body = note.components(separatedBy: "\n\n").first.map { $0 + "\n" } ?? note
-            guard let held = try? Checkpoint(body: body), held.size == signed else {
-                throw EventLogError.corrupt(nil, "the stored checkpoint of \(signed) cannot be read")
+            guard let held = try? SignedCheckpoint.open(note, verifier: try NoteVerifier(verifierKey: signer.verifierKey), expectedOrigin: origin),
+                held.size == signed
+            else {
+                throw EventLogError.corrupt(nil, "the stored checkpoint of \(signed) does not open with the log's key")
             }
             if try rootHash(treeSize: signed) != held.rootHash {
                 throw EventLogError.corrupt(
