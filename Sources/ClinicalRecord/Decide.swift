@@ -586,11 +586,7 @@ extension RecordState {
     /// repairs it).
     func checkCorrectedHistory(adding correction: any RecordEvent, consumer id: ConsumerID, target: String,
                                policy: RecordPolicy) throws(RecordError) {
-        guard var history = consumers[id], let data = try? JSONValueEncoder().encode(correction) else { return }
-        let before = history
-        let pending = "\u{0}correction"
-        history.recorded[pending] = (Swift.type(of: correction).typeName, data)
-        history.order.append(pending)
+        guard let before = consumers[id], let history = history(of: id, adding: [correction]) else { return }
         guard let (entry, error) = replayBreak(history, consumer: id, target: target, policy: policy) else { return }
         // Judged only when the record stood without this correction.
         if replayBreak(before, consumer: id, target: target, policy: policy) != nil { return }
@@ -604,6 +600,34 @@ extension RecordState {
             return .init(rule: "correction.breaks-record", field: field,
                          message: "with this correction \(which) would break its rule (\(v.rule)): \(v.message)")
         })
+    }
+
+    /// `id`'s stream with `corrections` appended (under ids no stored event has), as judging
+    /// them replays it; nil when the record holds no such consumer.
+    private func history(of id: ConsumerID, adding corrections: [any RecordEvent]) -> Consumer? {
+        guard var history = consumers[id] else { return nil }
+        for (i, correction) in corrections.enumerated() {
+            guard let data = try? JSONValueEncoder().encode(correction) else { return nil }
+            let pending = "\u{0}correction-\(i)"
+            history.recorded[pending] = (Swift.type(of: correction).typeName, data)
+            history.order.append(pending)
+        }
+        return history
+    }
+
+    /// The streams whose state judging `corrections` of consumer `id` reads: those the rules
+    /// of each of the consumer's entries read, as the entries stand and as the corrections
+    /// would leave them (an amendment may name another practitioner). The record core reads
+    /// them before deciding; this state needs only the consumer's own stream.
+    public func streamsToJudge(_ corrections: [any RecordEvent], of id: ConsumerID) -> [String] {
+        guard let before = consumers[id], let after = history(of: id, adding: corrections) else { return [] }
+        var out: [String] = []
+        var seen = Set<String>()
+        for entry in Self.correctedEntries(before) + Self.correctedEntries(after) {
+            guard let event = entry.event else { continue }
+            for s in Command.record(event).streamsToRead where seen.insert(s).inserted { out.append(s) }
+        }
+        return out
     }
 
     /// Rules an entry other than the corrected one may break by naming something an entry in

@@ -153,10 +153,12 @@ public final class RecordCore: Sendable {
         // which read other streams (the referral, the program, practitioners): those are read
         // too, found from the corrected consumers' own streams, and decided on with the rest
         // (so they are checked unchanged at the append as well).
-        let corrected = Self.correctedConsumers(requests).map(\.stream)
-        if !corrected.isEmpty {
-            let (histories, _) = try await loadState(corrected)
-            for s in Self.streamsForReplay(requests, in: histories) where seen.insert(s).inserted { streams.append(s) }
+        let corrections = Self.corrections(in: requests)
+        if !corrections.isEmpty {
+            let (histories, _) = try await loadState(corrections.map(\.consumer.stream))
+            for (consumer, events) in corrections {
+                for s in histories.streamsToJudge(events, of: consumer) where seen.insert(s).inserted { streams.append(s) }
+            }
         }
         var attempt = 0
         while true {
@@ -271,31 +273,19 @@ public final class RecordCore: Sendable {
         }
     }
 
-    /// The consumers whose entries `requests` amend or mark in error.
-    static func correctedConsumers(_ requests: [CommandRequest]) -> [ConsumerID] {
-        var seen = Set<ConsumerID>()
-        return requests.compactMap { r -> ConsumerID? in
-            guard case .record(let event) = r.command else { return nil }
+    /// The amendments and marks in error among `requests`, by the consumer they correct, in
+    /// the order the consumers first appear.
+    static func corrections(in requests: [CommandRequest]) -> [(consumer: ConsumerID, events: [any RecordEvent])] {
+        var out: [(consumer: ConsumerID, events: [any RecordEvent])] = []
+        for r in requests {
+            guard case .record(let event) = r.command else { continue }
+            let consumer: ConsumerID
             switch event {
-            case let e as EntryAmended: return e.consumerId
-            case let e as EntryMarkedInError: return e.consumerId
-            default: return nil
+            case let e as EntryAmended: consumer = e.consumerId
+            case let e as EntryMarkedInError: consumer = e.consumerId
+            default: continue
             }
-        }.filter { seen.insert($0).inserted }
-    }
-
-    /// The streams the rules of a corrected consumer's entries read, for the corrections
-    /// among `requests` (``RecordState`` replays the history when judging one).
-    static func streamsForReplay(_ requests: [CommandRequest], in state: RecordState) -> [String] {
-        var out: [String] = []
-        let decoder = JSONValueDecoder(rejectsUnknownKeys: false)
-        for consumer in correctedConsumers(requests) {
-            guard let c = state.consumers[consumer] else { continue }
-            for id in c.order {
-                guard let (typeName, data) = c.recorded[id], let type = EventCatalog.byTypeName[typeName],
-                    let entry = try? decoder.decode(type, from: data) else { continue }
-                out += Command.record(entry).streamsToRead
-            }
+            if let i = out.firstIndex(where: { $0.consumer == consumer }) { out[i].events.append(event) } else { out.append((consumer, [event])) }
         }
         return out
     }

@@ -222,6 +222,12 @@ struct RecordCoreTests {
         }
         let moved = try await fx.run(.record(F.amend(note.events[0].id, content: ["date": "2026-02-12"])), at: "2026-03-06T10:00:00Z")
         #expect(moved.events.count == 1)
+        // An amendment naming another practitioner on staff is judged with that practitioner read
+        // too (the streams of the entries as corrected, not only as first recorded).
+        try await fx.run(.record(PractitionerJoined(practitionerId: F.practitioner2, programId: F.program, teamId: F.team, role: .practitioner,
+                                                    startDate: day("2026-01-05"))), at: "2026-01-05T12:00:00Z")
+        let other = try await fx.run(.record(F.amend(note.events[0].id, content: ["practitioners": ["pr2"]])), at: "2026-03-06T11:00:00Z")
+        #expect(other.events.count == 1)
     }
 
     @Test("An amendment cannot date a note after the day the amendment occurred")
