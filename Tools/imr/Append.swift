@@ -166,7 +166,7 @@ extension Imr {
                 switch ev {
                 case .string(let s): guard let e = ExpectedVersion(parsing: s) else { throw LineError(text: "expectedVersion must be any, no-stream, exists or a number") }
                     expected = e
-                case .number(let n) where n >= 0 && n.rounded() == n && n < 9_007_199_254_740_992: expected = .exact(UInt64(n))
+                case .number(let n) where n >= 0 && n <= 9_007_199_254_740_991 && n.rounded() == n: expected = .exact(UInt64(n))
                 default: throw LineError(text: "expectedVersion must be any, no-stream, exists or a number")
                 }
             }
