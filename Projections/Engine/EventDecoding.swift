@@ -33,7 +33,8 @@ struct DecodedChunk: Sendable {
 /// - Reads the stored `type` from the end of the canonical bytes (RFC 8785 puts the `type`
 ///   attribute last), so events no projection reads are skipped without parsing them.
 /// - Parses the others into a ``JSONTape`` once (``StoredEventReader``, which checks the
-///   envelope) and decodes `data` straight from the tape into the event's Swift type; events
+///   envelope) and decodes `data` straight from the tape into the event's Swift type: with the
+///   type's own reader for the most frequent types (``TapeReadableEvent``), else `Codable`; events
 ///   stored at an older schema version, and anything the fast path cannot decode, go through
 ///   ``EventCodec`` (upcasters, and the same errors as before).
 ///
@@ -47,6 +48,8 @@ struct ProjectionEventDecoder {
         var version: Int
         /// Whether some projection reads it (corrections always are).
         var wanted: Bool
+        /// The type's reader straight from the tape, when it has one.
+        var reader: (any TapeReadableEvent.Type)?
     }
 
     private let codec: EventCodec
@@ -74,7 +77,7 @@ struct ProjectionEventDecoder {
         {
             let isCorrection = type == EntryAmended.self || type == EntryMarkedInError.self
             kind = Kind(index: isCorrection ? DecodedChunk.correction : Int32(index), type: type, version: version,
-                        wanted: isCorrection || wanted?.contains(index) ?? true)
+                        wanted: isCorrection || wanted?.contains(index) ?? true, reader: type as? any TapeReadableEvent.Type)
         }
         // Integrators may store any number of other types: remember a bounded number.
         if kind != nil || kinds.count < 4096 { kinds[typeString] = kind }
@@ -157,6 +160,7 @@ struct ProjectionEventDecoder {
     /// fails, so that errors are the codec's).
     private func decodeData(_ view: StoredEventView, _ kind: Kind) throws -> any RecordEvent {
         if kind.version == kind.type.version {
+            if let reader = kind.reader, let event = view.readData({ reader.init(tape: $0, object: $1) }) { return event }
             func direct<T: RecordEvent>(_ type: T.Type) throws -> any RecordEvent { try view.decodeData(type) }
             if let event = try? direct(kind.type) { return event }
         }
