@@ -49,7 +49,7 @@ struct ProjectionEventDecoder {
         /// Whether some projection reads it (corrections always are).
         var wanted: Bool
         /// The type's reader straight from the tape, when it has one.
-        var reader: (any TapeReadableEvent.Type)?
+        var tapeReader: (any TapeReadableEvent.Type)?
     }
 
     private let codec: EventCodec
@@ -77,7 +77,7 @@ struct ProjectionEventDecoder {
         {
             let isCorrection = type == EntryAmended.self || type == EntryMarkedInError.self
             kind = Kind(index: isCorrection ? DecodedChunk.correction : Int32(index), type: type, version: version,
-                        wanted: isCorrection || wanted?.contains(index) ?? true, reader: type as? any TapeReadableEvent.Type)
+                        wanted: isCorrection || wanted?.contains(index) ?? true, tapeReader: type as? any TapeReadableEvent.Type)
         }
         // Integrators may store any number of other types: remember a bounded number.
         if kind != nil || kinds.count < 4096 { kinds[typeString] = kind }
@@ -147,7 +147,8 @@ struct ProjectionEventDecoder {
     private func decodeParsed(_ view: StoredEventView, kind: Kind?, into chunk: inout DecodedChunk) throws {
         guard let kind, kind.wanted else { return }
         let event = try decodeData(view, kind)
-        guard let occurred = Timestamp(view.time), let recorded = Timestamp(view.recordedAt) else {
+        let times = view.withTimesUTF8 { (Timestamp(utf8: $0), Timestamp(utf8: $1)) }
+        guard let occurred = times?.0 ?? Timestamp(view.time), let recorded = times?.1 ?? Timestamp(view.recordedAt) else {
             throw EventLogError.corrupt(view.position, "time or recordedat is not an RFC 3339 UTC time")
         }
         chunk.events.append(RecordedEvent(position: view.position, id: view.id, stream: view.subject,
@@ -160,7 +161,7 @@ struct ProjectionEventDecoder {
     /// fails, so that errors are the codec's).
     private func decodeData(_ view: StoredEventView, _ kind: Kind) throws -> any RecordEvent {
         if kind.version == kind.type.version {
-            if let reader = kind.reader, let event = view.readData({ reader.init(tape: $0, object: $1) }) { return event }
+            if let tapeReader = kind.tapeReader, let event = view.readData({ tapeReader.init(tape: $0, object: $1) }) { return event }
             func direct<T: RecordEvent>(_ type: T.Type) throws -> any RecordEvent { try view.decodeData(type) }
             if let event = try? direct(kind.type) { return event }
         }

@@ -286,6 +286,16 @@ extension JSONTape {
         return unescape(raw)
     }
 
+    /// Calls `body` with the UTF-8 bytes of the string at `index`, as they stand in the input,
+    /// when the string holds no escape; `nil` (without calling it) for any other node.
+    public func withUnescapedUTF8<R>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        let node = nodes[index]
+        guard node.kind == .string, node.flags & Flags.escaped == 0 else { return nil }
+        return try bytes.withUnsafeBufferPointer { input in
+            try body(UnsafeBufferPointer(rebasing: input[Int(node.start)..<Int(node.end)]))
+        }
+    }
+
     /// Whether the value at `index` is a string without escapes whose UTF-8 bytes equal `utf8`.
     public func stringEquals(at index: Int, utf8: some Sequence<UInt8>) -> Bool {
         let node = nodes[index]

@@ -19,16 +19,24 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Parses `YYYY-MM-DD`.
     public init?(_ text: String) {
-        let b = Array(text.utf8)
+        var text = text
+        guard let date = text.withUTF8({ LocalDate(utf8: $0) }) else { return nil }
+        self = date
+    }
+
+    /// Parses `YYYY-MM-DD` from its UTF-8 bytes (no copy of them).
+    init?(utf8 b: UnsafeBufferPointer<UInt8>) {
         guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D,
-            let y = LocalDate.digits(b[0..<4]), let m = LocalDate.digits(b[5..<7]), let d = LocalDate.digits(b[8..<10])
+            let y = LocalDate.digits(b, 0..<4), let m = LocalDate.digits(b, 5..<7), let d = LocalDate.digits(b, 8..<10)
         else { return nil }
         self.init(year: y, month: m, day: d)
     }
 
-    static func digits(_ s: ArraySlice<UInt8>) -> Int? {
+    /// The decimal number written by `b[range]`, all ASCII digits; `nil` otherwise.
+    static func digits(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         var v = 0
-        for c in s {
+        for i in range {
+            let c = b[i]
             guard c >= 0x30 && c <= 0x39 else { return nil }
             v = v * 10 + Int(c - 0x30)
         }
@@ -115,16 +123,22 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z`.
     public init?(_ text: String) {
-        let b = Array(text.utf8)
-        guard b.count >= 20, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b.last == 0x5A,
-            let date = LocalDate(String(decoding: b[0..<10], as: UTF8.self)),
-            let h = LocalDate.digits(b[11..<13]), let mi = LocalDate.digits(b[14..<16]),
-            let s = LocalDate.digits(b[17..<19]), h < 24, mi < 60, s < 60
+        var text = text
+        guard let t = text.withUTF8({ Timestamp(utf8: $0) }) else { return nil }
+        self = t
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z` from its UTF-8 bytes (no copy of them).
+    public init?(utf8 b: UnsafeBufferPointer<UInt8>) {
+        guard b.count >= 20, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[b.count - 1] == 0x5A,
+            let date = LocalDate(utf8: UnsafeBufferPointer(rebasing: b[0..<10])),
+            let h = LocalDate.digits(b, 11..<13), let mi = LocalDate.digits(b, 14..<16),
+            let s = LocalDate.digits(b, 17..<19), h < 24, mi < 60, s < 60
         else { return nil }
         var micros = 0
         if b.count > 20 {
-            let frac = b[20..<(b.count - 1)]
-            guard b[19] == 0x2E, (1...6).contains(frac.count), let f = LocalDate.digits(frac) else { return nil }
+            let frac = 20..<(b.count - 1)
+            guard b[19] == 0x2E, (1...6).contains(frac.count), let f = LocalDate.digits(b, frac) else { return nil }
             micros = f
             for _ in frac.count..<6 { micros *= 10 }
         } else if b[19] != 0x5A {

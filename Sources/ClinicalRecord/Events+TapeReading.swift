@@ -75,7 +75,10 @@ private enum Read {
         tape.string(at: node).flatMap { Identifier<Kind>($0) }
     }
 
-    static func date(_ tape: JSONTape, _ node: Int) -> LocalDate? { tape.string(at: node).flatMap { LocalDate($0) } }
+    static func date(_ tape: JSONTape, _ node: Int) -> LocalDate? {
+        if let parsed = tape.withUnescapedUTF8(at: node, { LocalDate(utf8: $0) }) { return parsed }
+        return tape.string(at: node).flatMap { LocalDate($0) }
+    }
 
     static func term<V: Vocabulary>(_ tape: JSONTape, _ node: Int) -> V? { tape.string(at: node).flatMap { V(rawValue: $0) } }
 }

@@ -84,46 +84,57 @@ public struct StoredEventView {
         static let recordedRole = JSONTape.Key("recordedrole")
         static let streamVersion = JSONTape.Key("streamversion")
         static let data = JSONTape.Key("data")
+        static let dataContentType = JSONTape.Key("datacontenttype")
         static let predecessorHash = JSONTape.Key("predecessorhash")
     }
 
     init(tape: JSONTape, decoder: JSONTapeDecoder, expectedPosition: LogIndex?) throws(EventLogError) {
         let root = tape.root
-        guard tape.kind(at: root) == .object else { throw .corrupt(expectedPosition, "not a JSON object") }
-        func string(_ key: JSONTape.Key) throws(EventLogError) -> Int {
-            guard let node = tape.member(key, in: root), tape.kind(at: node) == .string else {
+        guard var cursor = JSONTape.MemberCursor(tape, object: root) else { throw .corrupt(expectedPosition, "not a JSON object") }
+        // The attributes in canonical order (how the store writes them), each found with one
+        // comparison; any other order or extra attribute falls back to a search by name.
+        func find(_ key: JSONTape.Key) -> Int? { cursor.take(key, in: tape) ?? tape.member(key, in: root) }
+        let data = find(Names.data)
+        _ = cursor.take(Names.dataContentType, in: tape)
+        let id = find(Names.id), positionNode = find(Names.position), predecessorHash = find(Names.predecessorHash)
+        let recordedAt = find(Names.recordedAt), recordedBy = find(Names.recordedBy), recordedRole = find(Names.recordedRole)
+        let source = find(Names.source), specversion = find(Names.specversion), streamVersion = find(Names.streamVersion)
+        let subject = find(Names.subject), time = find(Names.time), type = find(Names.type)
+
+        func string(_ node: Int?, _ key: JSONTape.Key) throws(EventLogError) -> Int {
+            guard let node, tape.kind(at: node) == .string else {
                 throw .corrupt(expectedPosition, "attribute \(key.string) missing or not a string")
             }
             return node
         }
-        guard tape.stringEquals(at: try string(Names.specversion), utf8: "1.0".utf8) else {
+        guard tape.stringEquals(at: try string(specversion, Names.specversion), utf8: "1.0".utf8) else {
             throw .corrupt(expectedPosition, "specversion is not 1.0")
         }
-        let position = try Self.integer(tape, Names.position, expectedPosition)
+        let position = try Self.integer(tape, positionNode, Names.position, expectedPosition)
         if let expectedPosition, position != expectedPosition {
             throw .corrupt(expectedPosition, "attribute position says \(position)")
         }
-        guard let data = tape.member(Names.data, in: root) else { throw .corrupt(expectedPosition, "attribute data missing") }
-        self.subjectNode = try string(Names.subject)
-        self.idNode = try string(Names.id)
-        self.sourceNode = try string(Names.source)
-        self.typeNode = try string(Names.type)
-        self.timeNode = try string(Names.time)
-        self.recordedAtNode = try string(Names.recordedAt)
-        self.recordedByNode = try string(Names.recordedBy)
-        self.recordedRoleNode = try string(Names.recordedRole)
-        _ = try string(Names.predecessorHash)
-        self.streamVersion = try Self.integer(tape, Names.streamVersion, expectedPosition)
+        guard let data else { throw .corrupt(expectedPosition, "attribute data missing") }
+        self.subjectNode = try string(subject, Names.subject)
+        self.idNode = try string(id, Names.id)
+        self.sourceNode = try string(source, Names.source)
+        self.typeNode = try string(type, Names.type)
+        self.timeNode = try string(time, Names.time)
+        self.recordedAtNode = try string(recordedAt, Names.recordedAt)
+        self.recordedByNode = try string(recordedBy, Names.recordedBy)
+        self.recordedRoleNode = try string(recordedRole, Names.recordedRole)
+        _ = try string(predecessorHash, Names.predecessorHash)
+        self.streamVersion = try Self.integer(tape, streamVersion, Names.streamVersion, expectedPosition)
         self.tape = tape
         self.decoder = decoder
         self.position = position
         self.dataNode = data
     }
 
-    private static func integer(_ tape: JSONTape, _ key: JSONTape.Key, _ expectedPosition: LogIndex?) throws(EventLogError)
-        -> UInt64
+    private static func integer(_ tape: JSONTape, _ node: Int?, _ key: JSONTape.Key, _ expectedPosition: LogIndex?)
+        throws(EventLogError) -> UInt64
     {
-        guard let node = tape.member(key, in: tape.root), let d = tape.double(at: node), d >= 0,
+        guard let node, let d = tape.double(at: node), d >= 0,
             d <= 9_007_199_254_740_991, d.rounded() == d
         else {
             throw .corrupt(expectedPosition, "attribute \(key.string) missing or not a non-negative integer")
@@ -143,6 +154,14 @@ public struct StoredEventView {
     public var time: String { tape.string(at: timeNode)! }
     /// Extension `recordedat`: when the store committed it.
     public var recordedAt: String { tape.string(at: recordedAtNode)! }
+
+    /// Calls `body` with the UTF-8 bytes of `time` and of `recordedat` as stored, for parsers
+    /// that need no `String`; `nil` (without calling it) when either holds an escape.
+    public func withTimesUTF8<R>(_ body: (_ time: UnsafeBufferPointer<UInt8>, _ recordedAt: UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        tape.withUnescapedUTF8(at: timeNode) { time in
+            tape.withUnescapedUTF8(at: recordedAtNode) { recordedAt in body(time, recordedAt) }
+        } ?? nil
+    }
 
     /// Whether CloudEvents `type` is exactly `type`, compared without building a `String`.
     public func hasType(_ type: String) -> Bool {

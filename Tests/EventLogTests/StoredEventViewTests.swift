@@ -1,6 +1,7 @@
 import CanonicalJSON
 import EventLog
 import EventLogTesting
+import Foundation
 import Testing
 
 private enum Topic: String, Codable { case recoveryStrategies = "recovery-strategies", stressVulnerability = "stress-vulnerability" }
@@ -104,5 +105,39 @@ struct StoredEventViewTests {
         var noData = members
         noData["data"] = nil
         #expect(failure(JSONValue.object(noData).canonicalBytes)?.message.contains("data") == true)
+    }
+
+    @Test("Attributes out of canonical order, or with extension attributes between them, read the same")
+    func anyOrder() throws {
+        var reader = StoredEventReader()
+        let members: [(String, JSONValue)] = [
+            ("data", ["n": 1]), ("datacontenttype", "application/json"), ("id", "evt-7"), ("position", 7),
+            ("predecessorhash", .string(String(repeating: "0", count: 64))), ("recordedat", "2026-03-02T15:00:01Z"),
+            ("recordedby", "user:p-1"), ("recordedrole", "practitioner"), ("source", "/s"), ("specversion", "1.0"),
+            ("streamversion", 2), ("subject", "consumer-c-1"), ("time", "2026-03-02T15:00:00Z"), ("type", "t.v1"),
+        ]
+        func bytes(_ members: [(String, JSONValue)]) -> [UInt8] {
+            Array(("{" + members.map { "\"\($0.0)\":" + $0.1.canonicalString }.joined(separator: ",") + "}").utf8)
+        }
+        var extended = members
+        extended.insert(("dataschema", "/schema"), at: 2)
+        extended.append(("zz", true))
+        for variant in [members, Array(members.reversed()), extended, Array(members.dropFirst(2)) + members.prefix(2)] {
+            let view = try reader.read(bytes(variant), expectedPosition: 7)
+            #expect(view.id == "evt-7" && view.position == 7 && view.streamVersion == 2 && view.source == "/s")
+            #expect(view.type == "t.v1" && view.subject == "consumer-c-1" && view.recordedBy == "user:p-1")
+            #expect(view.recordedRole == "practitioner" && view.data == ["n": 1])
+            #expect(view.time == "2026-03-02T15:00:00Z" && view.recordedAt == "2026-03-02T15:00:01Z")
+            let times = view.withTimesUTF8 { String(decoding: $0, as: UTF8.self) + " " + String(decoding: $1, as: UTF8.self) }
+            #expect(times == "2026-03-02T15:00:00Z 2026-03-02T15:00:01Z")
+        }
+        // A time written with an escape has no stored bytes to lend: the caller reads the String.
+        var escaped = members
+        escaped[12] = ("time", "2026-03-02T15:00:00Z")
+        var text = String(decoding: bytes(escaped), as: UTF8.self)
+        text = text.replacingOccurrences(of: "T15:00:00Z\"", with: "\\u005415:00:00Z\"")
+        let view = try reader.read(Array(text.utf8), expectedPosition: 7)
+        #expect(view.time == "2026-03-02T15:00:00Z")
+        #expect(view.withTimesUTF8 { _, _ in true } == nil)
     }
 }
