@@ -167,6 +167,29 @@ struct CLITests {
         #expect(r.stderr.contains("imr init"))
     }
 
+    @Test("An option refused while the command runs prints its message without imr's usage, exit 64; a parse error keeps its usage")
+    func runTimeOptionErrors() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        let cases: [(args: [String], message: String)] = [
+            (["query", "caseload", tmp.path, "--as-of", "5"], "error: --as-of position 5 is beyond the end of the log (0 events)"),
+            (["query", "goals", tmp.path, "--from", "2026-03-01", "--to", "2026-02-01"],
+             "error: --from must not be after --to: 2026-03-01 is after 2026-02-01"),
+            (["query", "participation", tmp.path, "--from", "2026-03-01", "--as-of", "2026-02-01"], "error: --from must not be after --to"),
+        ]
+        for c in cases {
+            let r = try ToolRunner.run(c.args)
+            #expect(r.status == 64, "\(c.args): \(r.stderr)")
+            #expect(r.stderr.contains(c.message), "\(c.args): \(r.stderr)")
+            #expect(!r.stderr.contains("Usage:") && !r.stderr.contains("--help"), "\(c.args): no usage text: \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+        // A value ArgumentParser refuses while parsing still shows the usage of the command run.
+        let parse = try ToolRunner.run(["query", "caseload", tmp.path, "--as-of", "yesterday"])
+        #expect(parse.status == 64)
+        #expect(parse.stderr.contains("Usage: imr query "), "\(parse.stderr)")
+    }
+
     @Test("verify-chain finds a damaged event and exits 1")
     func verifyChainFindsDamage() async throws {
         let tmp = try freshStore()
