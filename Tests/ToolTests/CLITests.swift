@@ -165,6 +165,10 @@ struct CLITests {
         let r = try ToolRunner.run(["log", "/nonexistent/imr-store"])
         #expect(r.status == 74)
         #expect(r.stderr.contains("imr init"))
+        // imr serve opens the store the same way, and gives the same hint.
+        let s = try ToolRunner.run(["serve", "/nonexistent/imr-store", "--port", "0"])
+        #expect(s.status == 74)
+        #expect(s.stderr.contains("no IMR store found at /nonexistent/imr-store") && s.stderr.contains("imr init"), "\(s.stderr)")
     }
 
     @Test("An option refused while the command runs prints its message without imr's usage, exit 64; a parse error keeps its usage")

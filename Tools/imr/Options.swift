@@ -83,9 +83,15 @@ func exitCode(reporting error: EventLogError) -> ExitCode {
     }
 }
 
-/// Opens the store at `path`, read-only when asked.
+/// Opens the store at `path`, read-only when asked. When there is no store at all, the error
+/// says how to make one (`imr init`): `imr` makes stores, so the hint is its own to give.
 func openStore(_ path: String, readOnly: Bool = false) throws -> LMDBEventLog {
-    try LMDBEventLog.open(at: path, options: .init(readOnly: readOnly))
+    do {
+        return try LMDBEventLog.open(at: path, options: .init(readOnly: readOnly))
+    } catch var error as EventLogError where error.code == .notAStore && !LMDBEventLog.exists(at: path) {
+        error.message += " (run `imr init \(path)` first)"
+        throw error
+    }
 }
 
 /// Writes `data` to the file at `path` (``OutputFile``: a regular file atomically, through a
