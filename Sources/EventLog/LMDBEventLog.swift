@@ -73,8 +73,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         -> LMDBEventLog
     {
         let logDir = logDirectory(of: path)
-        let fm = FileManager.default
-        if fm.fileExists(atPath: logDir + "/data.mdb") {
+        if exists(at: path) {
             throw EventLogError(code: .alreadyExists, message: "a store already exists at \(path)")
         }
         // The origin is checked before anything is made, so a refused init leaves nothing behind.
@@ -102,12 +101,25 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         return try LMDBEventLog(directory: path, env: env, options: options)
     }
 
+    /// Whether `path` holds a store's log environment (of any format version): what ``open(at:options:)``
+    /// looks for first.
+    ///
+    /// ```swift
+    /// if !LMDBEventLog.exists(at: path) { print("no store at \(path)") }
+    /// ```
+    public static func exists(at path: String) -> Bool {
+        FileManager.default.fileExists(atPath: logDirectory(of: path) + "/data.mdb")
+    }
+
     /// Opens an existing store.
+    ///
+    /// The message of a missing store names the path only: what to do about it is the caller's
+    /// to say (a tool that makes stores may suggest making one; an auditor's must not).
     /// - Throws: `.notAStore` when `path` holds no store or one of another format version.
     public static func open(at path: String, options: Options = .init()) throws -> LMDBEventLog {
         let logDir = logDirectory(of: path)
-        guard FileManager.default.fileExists(atPath: logDir + "/data.mdb") else {
-            throw EventLogError(code: .notAStore, message: "no IMR store at \(path) (run `imr init \(path)` first)")
+        guard exists(at: path) else {
+            throw EventLogError(code: .notAStore, message: "no IMR store found at \(path)")
         }
         var config = Environment.Configuration(mapSize: options.mapSize)
         if options.readOnly { config.flags.insert(.readOnly) }

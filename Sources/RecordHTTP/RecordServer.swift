@@ -100,6 +100,8 @@ public final class RecordServer: Sendable {
     public let options: Options
     let logger: Logger
     private let registered = Mutex<[RouteInfo]>([])
+    /// The methods of each routed path, for 405 answers (learned from ``routes``).
+    let allowedMethods = AllowedMethods()
     /// Query answers at the projections' current position (``ReportCache``).
     let reportCache = ReportCache()
     /// The last as-of snapshot, for the next report as of the same moment.
@@ -142,9 +144,10 @@ public final class RecordServer: Sendable {
         throws -> some ApplicationProtocol
     {
         let router = Router(context: APIContext.self)
-        router.add(middleware: ProblemMiddleware(metrics: metrics, logger: logger))
+        router.add(middleware: ProblemMiddleware(metrics: metrics, logger: logger, allowedMethods: allowedMethods))
         registered.withLock { $0 = [] }
         addRoutes(to: router)
+        allowedMethods.learn(routes)
         let server: HTTPServerBuilder
         let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(options.idleTimeoutSeconds * 1000)))
         if let cert = options.tlsCertificate, let key = options.tlsKey {
@@ -346,14 +349,19 @@ struct ProjectionFollower: Service {
 }
 
 /// Turns every error into an RFC 9457 problem and records request metrics.
+///
+/// A request the router found no route for is a 405 with `Allow` when its path is routed
+/// under other methods (``AllowedMethods``), else a 404. A HEAD request's answer carries no
+/// body (RFC 9110 §9.3.2), whatever its status.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let metrics: ServerMetrics
     let logger: Logger
+    let allowedMethods: AllowedMethods
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let response: Response
+        var response: Response
         do {
             response = try await next(request, context)
         } catch let problem as Problem {
@@ -366,11 +374,18 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let error as RecordError {
             response = Problem.from(error).response
         } catch let error as any HTTPResponseError {
-            response = Problem.forStatus(error.status).response
+            if error.status == .notFound, let allowed = await allowedMethods.methods(for: request, context: context),
+               !allowed.contains(request.method.rawValue)
+            {
+                response = Problem.methodNotAllowed(allowed).response
+            } else {
+                response = Problem.forStatus(error.status).response
+            }
         } catch {
             logger.error("unexpected error: \(String(describing: type(of: error)))")
             response = Problem(.internalServerError, "internal", "Internal server error").response
         }
+        if request.method == .head { response = response.createHeadResponse() }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         metrics.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched",
@@ -380,6 +395,17 @@ struct ProblemMiddleware: RouterMiddleware {
 }
 
 extension Problem {
+    /// 405: the path is routed, but not for the request's method. `Allow` lists the methods
+    /// it is routed for (RFC 9110 §15.5.6); the text does not repeat the method sent.
+    static func methodNotAllowed(_ allowed: [String]) -> Problem {
+        let list = allowed.joined(separator: ", ")
+        let message = "this path answers \(list) only"
+        var p = Problem(.methodNotAllowed, "method-not-allowed", "Method not allowed", detail: message,
+                        errors: [.init(rule: "method.not-allowed", field: "method", message: message)])
+        p.headers[.allow] = list
+        return p
+    }
+
     /// A problem for a status Hummingbird raised (no route, body too large…).
     static func forStatus(_ status: HTTPResponse.Status) -> Problem {
         switch status.code {

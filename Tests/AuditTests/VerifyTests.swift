@@ -159,6 +159,18 @@ struct VerifyTests {
         #expect(try AuditRunner.audit(["report", store.path]).status == 64)
     }
 
+    @Test("A missing store is reported as not found at its path, never with advice to create one, by every command that reads a store")
+    func missingStoreIsNotFound() throws {
+        let missing = "/nonexistent/imr-store"
+        for args in [["verify", missing], ["prove", "inclusion", missing, "--position", "0"],
+                     ["report", missing, "--out", FileManager.default.temporaryDirectory.appendingPathComponent("imr-audit-\(UUID().uuidString)").path]] {
+            let r = try AuditRunner.audit(args)
+            #expect(r.status == 74, "\(args): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("no IMR store found at \(missing)"), "\(args): \(r.stderr)")
+            #expect(!r.stderr.contains("init") && !r.stderr.contains("create"), "\(args): an auditor is never told to make a store: \(r.stderr)")
+        }
+    }
+
     @Test("A missing store or file is an I/O error (exit 74); bad arguments are usage errors (64)")
     func exitCodes() async throws {
         #expect(try AuditRunner.audit(["verify", "/nonexistent/imr-store"]).status == 74)

@@ -195,7 +195,7 @@ struct AppendTests {
                 ("consumer: unknown", 404, { try await a.get("/v1/consumers/nobody/record") }),
                 ("consumer: bad audit flag", 400, { try await a.get("/v1/consumers/c1/record?audit=maybe") }),
                 ("no such route", 404, { try await a.get("/v1/nothing-here") }),
-                ("wrong method", 404, { try await a.send("DELETE", "/v1/feed") }),
+                ("wrong method", 405, { try await a.send("DELETE", "/v1/feed") }),
             ]
             var failures: [String] = []
             for (name, expected, run) in cases {

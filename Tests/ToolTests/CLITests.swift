@@ -165,6 +165,33 @@ struct CLITests {
         let r = try ToolRunner.run(["log", "/nonexistent/imr-store"])
         #expect(r.status == 74)
         #expect(r.stderr.contains("imr init"))
+        // imr serve opens the store the same way, and gives the same hint.
+        let s = try ToolRunner.run(["serve", "/nonexistent/imr-store", "--port", "0"])
+        #expect(s.status == 74)
+        #expect(s.stderr.contains("no IMR store found at /nonexistent/imr-store") && s.stderr.contains("imr init"), "\(s.stderr)")
+    }
+
+    @Test("An option refused while the command runs prints its message without imr's usage, exit 64; a parse error keeps its usage")
+    func runTimeOptionErrors() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        let cases: [(args: [String], message: String)] = [
+            (["query", "caseload", tmp.path, "--as-of", "5"], "error: --as-of position 5 is beyond the end of the log (0 events)"),
+            (["query", "goals", tmp.path, "--from", "2026-03-01", "--to", "2026-02-01"],
+             "error: --from must not be after --to: 2026-03-01 is after 2026-02-01"),
+            (["query", "participation", tmp.path, "--from", "2026-03-01", "--as-of", "2026-02-01"], "error: --from must not be after --to"),
+        ]
+        for c in cases {
+            let r = try ToolRunner.run(c.args)
+            #expect(r.status == 64, "\(c.args): \(r.stderr)")
+            #expect(r.stderr.contains(c.message), "\(c.args): \(r.stderr)")
+            #expect(!r.stderr.contains("Usage:") && !r.stderr.contains("--help"), "\(c.args): no usage text: \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+        // A value ArgumentParser refuses while parsing still shows the usage of the command run.
+        let parse = try ToolRunner.run(["query", "caseload", tmp.path, "--as-of", "yesterday"])
+        #expect(parse.status == 64)
+        #expect(parse.stderr.contains("Usage: imr query "), "\(parse.stderr)")
     }
 
     @Test("verify-chain finds a damaged event and exits 1")

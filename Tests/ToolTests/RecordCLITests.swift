@@ -137,6 +137,29 @@ struct RecordCLITests {
         }
     }
 
+    @Test("Empty input is refused alike by imr import (a file or standard input) and imr append --ndjson: exit 1, nothing written")
+    func emptyInputIsRefused() throws {
+        let tmp = try freshStore()
+        defer { tmp.remove() }
+        for (name, text) in [("empty.ndjson", ""), ("blank.ndjson", "\n  \r\n\t\n")] {
+            let file = tmp.path + "/" + name
+            try text.write(toFile: file, atomically: false, encoding: .utf8)
+            for extra in [[], ["--commit-valid"]] {
+                let r = try ToolRunner.run(["import", tmp.path, file] + extra)
+                #expect(r.status == 1, "\(name) \(extra): \(r.stderr)")
+                #expect(r.stderr.contains("error: no commands in \(file)") && r.stderr.contains("nothing was written"), "\(name): \(r.stderr)")
+                #expect(!r.stderr.contains("imported"), "\(name): \(r.stderr)")
+            }
+            let piped = try ToolRunner.run(["import", tmp.path, "-"], input: text)
+            #expect(piped.status == 1, "stdin \(name): \(piped.stderr)")
+            #expect(piped.stderr.contains("error: no commands in standard input"), "\(piped.stderr)")
+            let append = try ToolRunner.run(["append", tmp.path, "--ndjson"], input: text)
+            #expect(append.status == 1, "append \(name): \(append.stderr)")
+            #expect(append.stderr.contains("nothing was written"), "\(append.stderr)")
+        }
+        #expect(try size(tmp) == 0)
+    }
+
     @Test("Invalid UTF-8 is refused by imr append --ndjson, imr import and imr record --json @FILE, never stored as U+FFFD")
     func invalidUTF8() throws {
         let tmp = try freshStore()

@@ -13,7 +13,8 @@ extension Imr {
                 With --data, appends one event to --stream. With --ndjson, reads one JSON object \
                 per line from standard input: {"stream": S, "type": T, "data": {...}} with optional \
                 "id", "time", "source" and "expectedVersion" (any, no-stream, exists or a number). \
-                All lines commit together or, on any error, none do. Prints one JSON result per event.
+                All lines commit together or, on any error, none do; input with no event (empty, \
+                or blank lines only) is refused with exit 1. Prints one JSON result per event.
                 """)
 
         @OptionGroup var store: StoreArgument

@@ -103,7 +103,7 @@ extension Imr {
 func replaceStore(_ path: String) throws {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
-    guard isDirectory.boolValue, FileManager.default.fileExists(atPath: LMDBEventLog.logDirectory(of: path) + "/data.mdb") else {
+    guard isDirectory.boolValue, LMDBEventLog.exists(at: path) else {
         printError("error: \(path) exists and is not an IMR store; not replacing it")
         throw ExitCode(73)
     }

@@ -26,7 +26,7 @@ func openSnapshot(_ path: String, asOf: AsOf, progress: Bool) throws -> (Project
         // As the HTTP API does: a position that holds no event yet is an error, not the end.
         let size = try log.size()
         guard p < size else {
-            throw ValidationError("--as-of position \(p) is beyond the end of the log (\(size) event\(size == 1 ? "" : "s"))")
+            throw OptionError(option: "--as-of", rule: "position \(p) is beyond the end of the log (\(size) event\(size == 1 ? "" : "s"))")
         }
     }
     let bar = progress ? ProgressBar(label: "projections") : nil
@@ -214,7 +214,7 @@ extension Imr {
                 let start = from.flatMap(LocalDate.init)
                 // The period ends on `day` (--to, else the --as-of time's date, else today).
                 if let start, start > day {
-                    throw ValidationError("--from must not be after --to: \(start) is after \(day)"
+                    throw OptionError(option: "--from", rule: "must not be after --to: \(start) is after \(day)"
                         + (to == nil ? " (the day the report is taken on: --to, else the --as-of date, else today)" : ""))
                 }
                 let (snapshot, _) = try openSnapshot(store.store, asOf: asOf, progress: format == .table)

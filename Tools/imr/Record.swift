@@ -121,7 +121,9 @@ extension Imr {
                 refused, every refusal is reported (line number, field, rule) and nothing is \
                 written; otherwise all events commit in one atomic append (at most 10,000 events). \
                 With --commit-valid, refused lines are reported and skipped, and the valid ones \
-                are written in commits of --batch lines. Exits 1 when any line was refused.
+                are written in commits of --batch lines. Exits 1 when any line was refused, and \
+                when the input holds no command at all (empty, or blank lines only): nothing is \
+                written then, as imr append --ndjson refuses empty input.
                 """)
 
         @OptionGroup var store: StoreArgument
@@ -156,6 +158,12 @@ extension Imr {
                 } catch let error as JSONParseError {
                     printError("line \(n): refused: not valid JSON (\(error.description)) [json.syntax]"); refused += 1
                 }
+            }
+            if requests.isEmpty && refused == 0 {
+                // An empty file is most likely the wrong file, or an export that failed upstream:
+                // say so rather than report a successful import of nothing.
+                printError("error: no commands in \(file == "-" ? "standard input" : file) (it is empty or holds only blank lines); nothing was written")
+                throw ExitCode.failure
             }
             if refused > 0 && !commitValid {
                 // Nothing will be written; the lines that parsed are still checked, so that

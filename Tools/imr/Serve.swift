@@ -53,7 +53,7 @@ extension Imr {
                 let options = RecordServer.Options(
                     host: host, port: port, source: source, maxBodyBytes: maxBodyBytes, heartbeatSeconds: heartbeat,
                     tlsCertificate: tlsCert, tlsKey: tlsKey, idleTimeoutSeconds: idleTimeout)
-                let server = try RecordServer(store: store.store, options: options)
+                let server = try RecordServer(store: store.store, log: openStore(store.store), options: options)
                 let scheme = tlsCert == nil ? "http" : "https"
                 let (path, address) = (store.store, host)
                 do {
