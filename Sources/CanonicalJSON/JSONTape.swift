@@ -683,7 +683,23 @@ struct TapeParser {
     private mutating func parseString() throws(JSONParseError) {
         let start = pos + 1
         var i = start
-        // Fast path: printable ASCII without escapes.
+        // Fast path: printable ASCII without escapes, eight bytes at a time while none of the
+        // eight is a quote, a backslash, a control character or non-ASCII. (SWAR: `(v − 0x01…)
+        // & ~v & 0x80…` is non-zero exactly when some byte of v is zero, and `(w − 0x20…) & ~w`
+        // flags a byte below 0x20 among ASCII bytes; `w & 0x80…` flags non-ASCII.)
+        if let base = input.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs = ones &* 0x80
+            while i &+ 8 <= end {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let hits = ((word &- ones &* 0x20) & ~word) | ((quote &- ones) & ~quote)
+                    | ((backslash &- ones) & ~backslash) | word
+                if hits & highs != 0 { break }
+                i &+= 8
+            }
+        }
         while i < end {
             let b = input[i]
             if b == 0x22 {

@@ -105,6 +105,31 @@ struct TapeTests {
         }
     }
 
+    @Test("Strings read eight bytes at a time agree with the tree parser wherever a special byte falls in the word")
+    func wordAtATimeStrings() {
+        var tape = JSONTape()
+        let specials: [[UInt8]] = [
+            [0x22], [0x5C, 0x6E], Array(#"\u0041"#.utf8), [0x5C, 0x78], [0x01], [0x1F], [0x00], [0x7F], [0x20], [0x21],
+            [0x5B], [0x5D], [0x23], [0x5D, 0x5C, 0x22], [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xFF],
+            [0xC3], [0xED, 0xA0, 0x80], [0x80],
+        ]
+        for length in [7, 8, 9, 15, 16, 17, 31] {
+            for offset in 0...length {
+                for special in specials {
+                    var body = Array(repeating: UInt8(ascii: "a"), count: length)
+                    body.insert(contentsOf: special, at: offset)
+                    let bytes = Array(#"{"k":""#.utf8) + body + Array(#"","z":1}"#.utf8)
+                    let tree = treeParse(bytes)
+                    let fromTape = tapeParse(bytes, into: &tape)
+                    switch (tree, fromTape) {
+                    case (.success(let a), .success(let b)): #expect(identical(a, b), "\(bytes)")
+                    default: #expect(tree == fromTape, "\(bytes)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Depth limits apply exactly as in the tree parser")
     func depthLimits() {
         var tape = JSONTape()
