@@ -99,8 +99,7 @@ public struct CaseloadProjection: Projection {
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
         // Take the record out so that `r` is its only owner and grows in place.
         let had = record != nil
-        var r = record ?? Record()
-        record = nil
+        var r = record.take() ?? Record()
         switch e.event {
         case let x as ProgramEstablished:
             r.program = ProgramInfo(id: x.programId, name: x.name, start: x.startDate)

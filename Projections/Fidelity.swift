@@ -251,8 +251,7 @@ public struct FidelityProjection: Projection {
             record = r
         case let x as GroupSessionHeld:
             // Taken out and put back so the sessions grow in place.
-            var r = record ?? Record()
-            record = nil
+            var r = record.take() ?? Record()
             var g = r.group ?? Group(id: x.groupId, program: nil)
             r.group = nil
             g.sessions.append(GroupSession(event: e.id, date: x.date, attended: x.attended, session: x.sessionId))

@@ -44,8 +44,7 @@ public struct ParticipationProjection: Projection {
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
         // Take the record out so that `r` is its only owner and grows in place.
         let had = record != nil
-        var r = record ?? Record()
-        record = nil
+        var r = record.take() ?? Record()
         switch e.event {
         case let x as ReferralReceived:
             r.referral = x.referralId; r.received = x.date; r.program = x.programId; r.consumer = x.consumerId

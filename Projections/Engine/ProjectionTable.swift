@@ -104,8 +104,8 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
         for key in records.keys.sorted() {
             hasher.update(data: Array(key.utf8) + [0])
             let record = records[key]!
-            // Fast path; where it cannot encode, JSONValueEncoder's error as before.
-            let bytes = try (try? RecordEncoder.encode(record)) ?? JSONValueEncoder().encode(record).canonicalBytes
+            // Fast paths; where they cannot encode, JSONValueEncoder's error as before.
+            let bytes = try RecordEncoder.written(record) ?? (try? RecordEncoder.encode(record)) ?? JSONValueEncoder().encode(record).canonicalBytes
             hasher.update(data: bytes + [0])
         }
         return hex(Array(hasher.finalize()))

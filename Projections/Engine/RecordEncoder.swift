@@ -14,11 +14,21 @@ enum RecordEncoder {
     /// The canonical bytes of `value`, or `[]` when it cannot be encoded (what
     /// `try? JSONValueEncoder().encode(value).canonicalBytes ?? []` gives).
     static func canonicalBytes<T: Encodable>(_ value: T) -> [UInt8] {
+        if let bytes = written(value) { return bytes }
         if let bytes = try? encode(value) { return bytes }
         return (try? JSONValueEncoder().encode(value).canonicalBytes) ?? []
     }
 
-    /// The canonical bytes of `value`.
+    /// The bytes a ``CanonicalWritable`` value writes itself; `nil` when `value` does not
+    /// conform or has no canonical form (then ``encode(_:)`` reports why).
+    static func written<T>(_ value: T) -> [UInt8]? {
+        guard let writable = value as? any CanonicalWritable else { return nil }
+        var out = CanonicalWriter()
+        writable.write(to: &out)
+        return out.failed ? nil : out.bytes
+    }
+
+    /// The canonical bytes of `value`, through the `Encoder` protocol.
     /// - Throws: ``RecordEncodingFailure`` where `JSONValueEncoder` would throw.
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let root = CanonicalNode(kind: .array)
