@@ -38,6 +38,15 @@ extension CaseloadProjection.Record: CanonicalWritable {
     }
 }
 
+extension CaseloadProjection.GroupInfo.Member: CanonicalWritable {
+    func write(to out: inout CanonicalWriter) {
+        out.object { o in
+            o.member("consumer", consumer)
+            o.member("spans", spans)
+        }
+    }
+}
+
 extension CaseloadProjection.ProgramInfo: CanonicalWritable {
     func write(to out: inout CanonicalWriter) {
         out.object { o in
@@ -101,8 +110,7 @@ extension CaseloadProjection.GroupInfo: CanonicalWritable {
         out.object { o in
             o.member("facilitators", facilitators)
             o.member("id", id)
-            o.name("members")
-            o.dictionary(members)
+            o.member("members", memberList)
             o.member("program", program)
             o.member("start", start)
         }

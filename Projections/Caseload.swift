@@ -6,7 +6,9 @@ public import ClinicalRecord
 /// groups ≤ 8, teams ≤ 8 practitioners, weekly group supervision).
 public struct CaseloadProjection: Projection {
     public static let name = "caseload"
-    public static let version = 2
+    /// 3: a group's members are stored as a list (``GroupInfo/Member``), not an object keyed
+    /// by consumer id, whose keys were snake_cased.
+    public static let version = 3
     public static let eventTypes: [any RecordEvent.Type]? = [
         ProgramEstablished.self, TeamFormed.self, SupervisionHeld.self, PractitionerJoined.self, PractitionerLeft.self,
         ReferralReceived.self, ReferralAccepted.self, ReferralDeclined.self, ConsumerEnrolled.self, PractitionerAssigned.self,
@@ -85,9 +87,52 @@ public struct CaseloadProjection: Projection {
         public var id: GroupID
         public var program: ProgramID
         public var facilitators: [PractitionerID]
-        /// Membership intervals per consumer.
+        /// Membership intervals per consumer (keyed by the consumer id's text). Stored as a
+        /// list of ``Member``s in consumer-id order: an object keyed by ids would have its
+        /// keys snake_cased like member names, and an id with a capital letter would not come
+        /// back (version 3).
         public var members: [String: [Span]]
         public var start: LocalDate
+
+        /// One consumer's membership intervals, as stored.
+        public struct Member: Codable, Sendable, Equatable {
+            public var consumer: String
+            public var spans: [Span]
+        }
+
+        /// The members as stored: one entry per consumer, in consumer-id order.
+        public var memberList: [Member] {
+            members.map { Member(consumer: $0.key, spans: $0.value) }.sorted { $0.consumer < $1.consumer }
+        }
+
+        private enum CodingKeys: String, CodingKey { case id, program, facilitators, members, start }
+
+        public init(id: GroupID, program: ProgramID, facilitators: [PractitionerID], members: [String: [Span]], start: LocalDate) {
+            self.id = id; self.program = program; self.facilitators = facilitators; self.members = members; self.start = start
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(GroupID.self, forKey: .id)
+            program = try c.decode(ProgramID.self, forKey: .program)
+            facilitators = try c.decode([PractitionerID].self, forKey: .facilitators)
+            start = try c.decode(LocalDate.self, forKey: .start)
+            members = [:]
+            for member in try c.decode([Member].self, forKey: .members) {
+                guard members.updateValue(member.spans, forKey: member.consumer) == nil else {
+                    throw DecodingError.dataCorruptedError(forKey: .members, in: c, debugDescription: "a consumer is listed twice")
+                }
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(program, forKey: .program)
+            try c.encode(facilitators, forKey: .facilitators)
+            try c.encode(memberList, forKey: .members)
+            try c.encode(start, forKey: .start)
+        }
 
         /// Members on `date` who are enrolled that day (`enrolled`: the ids of the consumers
         /// enrolled on `date`); a discharged consumer no longer counts.

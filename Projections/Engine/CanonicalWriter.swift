@@ -180,32 +180,6 @@ struct CanonicalWriter {
         separate()
         if b { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
     }
-
-    /// Writes an object of `members` keyed by arbitrary strings, as `JSONValueEncoder` writes
-    /// a `[String: Value]` dictionary: each key snake_cased, members in canonical order, and
-    /// of keys that snake_case alike the last in the dictionary's order.
-    mutating func dictionary<V: CanonicalWritable>(_ members: [String: V]) {
-        var entries = members.map { (name: snakeCaseKey($0.key), value: $0.value) }
-        // Stable: equal names keep the dictionary's order, and the last of them is written.
-        entries = entries.enumerated().sorted { a, b in
-            if JCS.precedes(a.element.name, b.element.name) { return true }
-            if JCS.precedes(b.element.name, a.element.name) { return false }
-            return a.offset < b.offset
-        }.map(\.element)
-        separate()
-        bytes.append(0x7B)
-        needsComma = false
-        for (i, entry) in entries.enumerated() {
-            if i + 1 < entries.count && entries[i + 1].name == entry.name { continue }
-            if needsComma { bytes.append(0x2C) }
-            JCS.writeString(entry.name, into: &bytes)
-            bytes.append(0x3A)
-            needsComma = false
-            entry.value.write(to: &self)
-        }
-        bytes.append(0x7D)
-        needsComma = true
-    }
 }
 
 // MARK: The scalars records are made of

@@ -29,7 +29,7 @@ struct CanonicalWriterTests {
         }
     }
 
-    @Test("Every record of simulated programs is written as JSONValueEncoder encodes it, and every optional member is seen present")
+    @Test("Every record of simulated programs is written as JSONValueEncoder encodes it and loads back equal, and every optional member is seen present")
     func simulatedPrograms() async throws {
         var presence: [String: Bool] = [:]
         var count = 0
@@ -45,6 +45,9 @@ struct CanonicalWriterTests {
                 #expect(!records.isEmpty, "\(P.name) has records")
                 for (key, record) in records {
                     #expect(written(record) == (try encoded(record)), "\(P.name) \(key)")
+                    let stored = RecordEncoder.canonicalBytes(record)
+                    let loaded = try JSONValueDecoder(rejectsUnknownKeys: false).decode(P.Record.self, from: try JSONValue(parsing: stored))
+                    #expect(loaded == record, "\(P.name) \(key) comes back from its stored bytes")
                     notePresence(record, in: &presence)
                     count += 1
                 }
@@ -122,12 +125,24 @@ struct CanonicalWriterTests {
         #expect(RecordEncoder.canonicalBytes(review) == [])
     }
 
-    @Test("Group members keyed by ids that snake_case alike are written as JSONValueEncoder writes the dictionary")
+    @Test("A group's members come back from their stored bytes whatever their ids' letters (an object keyed by id snake_cased them)")
     func memberKeys() throws {
         let span = CaseloadProjection.Span(from: LocalDate("2026-01-05")!, to: nil)
-        for members in [["c1": [span]], ["cAb": [span], "c_ab": [span, span], "zz": []], [:]] as [[String: [CaseloadProjection.Span]]] {
-            let group = CaseloadProjection.GroupInfo(id: "g1", program: "p1", facilitators: ["s1", "s2"], members: members, start: LocalDate("2026-01-05")!)
-            #expect(written(group) == (try encoded(group)), "\(members.keys.sorted())")
+        for members in [["c1": [span]], ["cAb": [span], "c_ab": [span, span], "Zz-9": []], [:]] as [[String: [CaseloadProjection.Span]]] {
+            var record = CaseloadProjection.Record()
+            record.group = CaseloadProjection.GroupInfo(id: "g1", program: "p1", facilitators: ["s1", "s2"], members: members, start: LocalDate("2026-01-05")!)
+            #expect(written(record) == (try encoded(record)), "\(members.keys.sorted())")
+            let stored = RecordEncoder.canonicalBytes(record)
+            let loaded = try JSONValueDecoder(rejectsUnknownKeys: false).decode(CaseloadProjection.Record.self, from: try JSONValue(parsing: stored))
+            #expect(loaded == record, "\(members.keys.sorted())")
+        }
+    }
+
+    @Test("A stored group record listing a consumer twice does not load")
+    func memberListedTwice() throws {
+        let stored = #"{"facilitators":[],"id":"g1","members":[{"consumer":"c1","spans":[]},{"consumer":"c1","spans":[]}],"program":"p1","start":"2026-01-05"}"#
+        #expect(throws: (any Error).self) {
+            try JSONValueDecoder(rejectsUnknownKeys: false).decode(CaseloadProjection.GroupInfo.self, from: try JSONValue(parsing: Array(stored.utf8)))
         }
     }
 }
