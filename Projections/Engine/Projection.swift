@@ -48,9 +48,27 @@ public protocol Projection: Sendable {
     /// Folds one event into its stream's record (`nil` before the stream's first relevant
     /// event). Events a projection does not use leave the record as it is.
     func apply(_ event: RecordedEvent, to record: inout Record?)
+    /// Folds `event` into its stream's record in `records`, in place; whether the stream has
+    /// a record before or after. The default (the only sensible one) calls ``apply(_:to:)``.
+    ///
+    /// A requirement, not just a helper, so that each projection's witness is compiled for
+    /// its own `Record`: the engine holds tables through an existential, and a generic fold
+    /// there would copy records through value witnesses at every event.
+    func fold(_ event: RecordedEvent, into records: inout [String: Record]) -> Bool
 }
 
 extension Projection {
     /// Every type: the engine hands this projection every record event.
     public static var eventTypes: [any RecordEvent.Type]? { nil }
+
+    public func fold(_ event: RecordedEvent, into records: inout [String: Record]) -> Bool {
+        var changed = false
+        func fold(_ record: inout Record?) {
+            let had = record != nil
+            apply(event, to: &record)
+            changed = had || record != nil
+        }
+        fold(&records[event.stream])
+        return changed
+    }
 }

@@ -12,10 +12,15 @@ final class ProjectionSet: @unchecked Sendable {
     private(set) var position: UInt64
     let codec: EventCodec
 
+    /// Per `EventCatalog.all` index, the tables that read that type (an index past the
+    /// catalog, none).
+    private let readers: [[any AnyProjectionTable]]
+
     init(tables: [any AnyProjectionTable], position: UInt64 = 0, codec: EventCodec = EventCodec()) {
         self.tables = tables
         self.position = position
         self.codec = codec
+        self.readers = EventCatalog.all.indices.map { k in tables.filter { $0.reads?[k] ?? true } }
     }
 
     func copy() -> ProjectionSet {
@@ -46,29 +51,31 @@ final class ProjectionSet: @unchecked Sendable {
     /// fields replace the original's, entries in error are left out. The originals stay in
     /// the log; only what the projections show changes.
     func apply(_ chunk: DecodedChunk, log: LMDBEventLog) throws {
-        for (event, kind) in zip(chunk.events, chunk.kinds) {
-            precondition(event.position >= position, "events must be applied in log order")
-            position = event.position
+        let corrected = corrections.map { !$0.last.isEmpty } ?? false
+        for i in chunk.events.indices {
+            let kind = chunk.kinds[i]
+            let at = chunk.events[i].position
+            precondition(at >= position, "events must be applied in log order")
+            position = at
             if kind == DecodedChunk.correction, corrections != nil {
                 // Already applied to the events it corrects.
             } else if kind == DecodedChunk.correction {
-                try refold(stream: try StreamID(event.stream), through: event.position, log: log)
-            } else {
-                let k = Int(kind)
-                var event = event
-                if let corrections, !corrections.last.isEmpty, let last = corrections.last[event.stream], event.position <= last {
-                    let key = Corrections.key(event.stream, event.id)
-                    if corrections.inError.contains(key) {
-                        position = event.position + 1
-                        continue
-                    }
-                    if let changes = corrections.amendments[key] {
-                        event.event = try amend(event.event, with: changes, position: event.position)
-                    }
+                try refold(stream: try StreamID(chunk.events[i].stream), through: at, log: log)
+            } else if corrected, let corrections, let last = corrections.last[chunk.events[i].stream], at <= last {
+                var event = chunk.events[i]
+                let key = Corrections.key(event.stream, event.id)
+                if corrections.inError.contains(key) {
+                    position = at + 1
+                    continue
                 }
-                for t in tables where t.reads?[k] ?? true { t.apply(event) }
+                if let changes = corrections.amendments[key] {
+                    event.event = try amend(event.event, with: changes, position: at)
+                }
+                for t in readers[Int(kind)] { t.apply(event) }
+            } else {
+                for t in readers[Int(kind)] { t.apply(chunk.events[i]) }
             }
-            position = event.position + 1
+            position = at + 1
         }
         precondition(chunk.end >= position, "events must be applied in log order")
         position = chunk.end

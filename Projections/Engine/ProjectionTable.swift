@@ -50,14 +50,7 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
     /// Folds `event` into its stream's record in place (no copy of the record, no
     /// comparison): a stream whose record exists before or after is counted as changed.
     func apply(_ event: RecordedEvent) {
-        var changed = false
-        let projection = self.projection
-        func fold(_ record: inout P.Record?) {
-            let had = record != nil
-            projection.apply(event, to: &record)
-            changed = had || record != nil
-        }
-        fold(&records[event.stream])
+        let changed = projection.fold(event, into: &records)
         if changed && tracksDirty { dirty.insert(event.stream) }
     }
 
