@@ -142,39 +142,20 @@ public struct CaseloadProjection: Projection {
     }
 
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
-        // Take the record out so that `r` is its only owner and grows in place.
-        let had = record != nil
+        // Take the record out so that `r` is its only owner and grows in place (matched, not
+        // compared with nil: the comparison copies the record). Cases in order of frequency.
+        var had = true
+        if case .none = record { had = false }
         var r = record.take() ?? Record()
         switch e.event {
-        case let x as ProgramEstablished:
-            r.program = ProgramInfo(id: x.programId, name: x.name, start: x.startDate)
-        case let x as TeamFormed:
-            r.team = TeamInfo(id: x.teamId, program: x.programId, name: x.name, groupSupervision: [], formed: x.date)
-        case let x as SupervisionHeld where x.kind == .group:
-            r.team?.groupSupervision.append(x.date)
-        case let x as PractitionerJoined:
-            r.practitioner = PractitionerInfo(id: x.practitionerId, program: x.programId, team: x.teamId, role: x.role,
-                                              span: Span(from: x.startDate, to: nil))
-        case let x as PractitionerLeft:
-            r.practitioner?.span.to = x.date
         case let x as ReferralReceived:
             r.referral = ReferralInfo(id: x.referralId, program: x.programId, received: x.date)
         case let x as ReferralAccepted:
             r.referral?.decided = x.date; r.referral?.accepted = true
-        case let x as ReferralDeclined:
-            r.referral?.decided = x.date; r.referral?.accepted = false
-        case let x as ConsumerEnrolled:
-            r.consumer = ConsumerInfo(id: x.consumerId, program: x.programId, format: x.format, span: Span(from: x.startDate, to: nil), assignments: [])
         case let x as PractitionerAssigned:
             r.consumer?.assignments.append(Assignment(practitioner: x.practitionerId, from: x.effectiveDate))
-        case let x as PractitionerTransferred:
-            r.consumer?.assignments.append(Assignment(practitioner: x.toPractitionerId, from: x.effectiveDate))
-        case let x as ConsumerDischarged:
-            r.consumer?.span.to = x.date
-        case let x as GroupFormed:
-            r.group = GroupInfo(id: x.groupId, program: x.programId, facilitators: x.facilitators,
-                                members: Dictionary(uniqueKeysWithValues: x.members.map { ($0.rawValue, [Span(from: x.startDate, to: nil)]) }),
-                                start: x.startDate)
+        case let x as ConsumerEnrolled:
+            r.consumer = ConsumerInfo(id: x.consumerId, program: x.programId, format: x.format, span: Span(from: x.startDate, to: nil), assignments: [])
         case let x as GroupMembershipChanged:
             for c in x.added { r.group?.members[c.rawValue, default: []].append(Span(from: x.effectiveDate, to: nil)) }
             for c in x.removed {
@@ -183,6 +164,27 @@ public struct CaseloadProjection: Projection {
                     r.group?.members[c.rawValue] = spans
                 }
             }
+        case let x as ConsumerDischarged:
+            r.consumer?.span.to = x.date
+        case let x as SupervisionHeld where x.kind == .group:
+            r.team?.groupSupervision.append(x.date)
+        case let x as ProgramEstablished:
+            r.program = ProgramInfo(id: x.programId, name: x.name, start: x.startDate)
+        case let x as TeamFormed:
+            r.team = TeamInfo(id: x.teamId, program: x.programId, name: x.name, groupSupervision: [], formed: x.date)
+        case let x as PractitionerJoined:
+            r.practitioner = PractitionerInfo(id: x.practitionerId, program: x.programId, team: x.teamId, role: x.role,
+                                              span: Span(from: x.startDate, to: nil))
+        case let x as PractitionerLeft:
+            r.practitioner?.span.to = x.date
+        case let x as ReferralDeclined:
+            r.referral?.decided = x.date; r.referral?.accepted = false
+        case let x as PractitionerTransferred:
+            r.consumer?.assignments.append(Assignment(practitioner: x.toPractitionerId, from: x.effectiveDate))
+        case let x as GroupFormed:
+            r.group = GroupInfo(id: x.groupId, program: x.programId, facilitators: x.facilitators,
+                                members: Dictionary(uniqueKeysWithValues: x.members.map { ($0.rawValue, [Span(from: x.startDate, to: nil)]) }),
+                                start: x.startDate)
         default:
             if had { record = r }
             return

@@ -191,23 +191,8 @@ public struct FidelityProjection: Projection {
     }
 
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
+        // Cases in order of frequency: each case before the one that matches costs a cast.
         switch e.event {
-        case let x as ProgramEstablished:
-            var r = record ?? Record()
-            r.program = Program(id: x.programId, curriculum: x.curriculum, scale: x.fidelityScale, start: x.startDate)
-            record = r
-        case let x as FidelityReviewCompleted:
-            var r = record ?? Record()
-            let scores = (1...13).map { n in x.items.first { $0.item == n }?.score ?? 0 }
-            r.reviews.append(Review(reviewId: x.reviewId, event: e.id, raterKind: x.raterKind, scaleVersion: x.scaleVersion,
-                                    date: x.visitDates.max() ?? e.occurredAt.date, visitDates: x.visitDates, scores: scores, total: x.total))
-            record = r
-        case let x as ConsumerEnrolled:
-            var r = record ?? Record()
-            r.consumer = Consumer(id: x.consumerId, program: x.programId, curriculum: x.curriculum, scale: x.scaleVersion, enrolled: x.startDate)
-            record = r
-        case let x as ConsumerDischarged:
-            updateConsumer(&record) { $0.discharged = x.date }
         case let x as SessionRecorded:
             var marks: Marks = []
             if !x.motivational.isEmpty { marks.insert(.motivational) }
@@ -228,27 +213,10 @@ public struct FidelityProjection: Projection {
             }
         case let x as HandoutsProvided:
             updateConsumer(&record) { $0.handouts.append(Fact(date: x.date, event: e.id)) }
-        case let x as SupporterContactRecorded:
-            updateConsumer(&record) { $0.supporterContacts.append(Fact(date: x.date, event: e.id)) }
-        case let x as RelapsePreventionPlanRecorded:
-            updateConsumer(&record) { $0.relapsePlans.append(Fact(date: x.date, event: e.id)) }
-        case let x as GoalSet:
-            updateConsumer(&record) {
-                $0.goals.append(Goal(id: x.goalId, event: e.id, set: x.date, measurable: x.measurableCriterion != nil,
-                                     inConsumersWords: x.inConsumersWords, linkedToPlan: x.planProblem != nil, reviews: []))
-            }
-        case let x as GoalRevised:
-            updateGoal(&record, x.goalId) { $0.reviews.append(Fact(date: x.date, event: e.id)) }
         case let x as GoalProgressRated:
             updateGoal(&record, x.goalId) { $0.reviews.append(Fact(date: x.date, event: e.id)) }
-        case let x as GoalAchieved:
-            updateGoal(&record, x.goalId) { $0.closed = x.date; $0.reviews.append(Fact(date: x.date, event: e.id)) }
-        case let x as GoalWithdrawn:
-            updateGoal(&record, x.goalId) { $0.closed = x.date }
-        case let x as GroupFormed:
-            var r = record ?? Record()
-            r.group = Group(id: x.groupId, program: x.programId, sessions: r.group?.sessions ?? [])
-            record = r
+        case let x as SupporterContactRecorded:
+            updateConsumer(&record) { $0.supporterContacts.append(Fact(date: x.date, event: e.id)) }
         case let x as GroupSessionHeld:
             // Taken out and put back so the sessions grow in place.
             var r = record.take() ?? Record()
@@ -257,12 +225,45 @@ public struct FidelityProjection: Projection {
             g.sessions.append(GroupSession(event: e.id, date: x.date, attended: x.attended, session: x.sessionId))
             r.group = g
             record = r
+        case let x as GoalSet:
+            updateConsumer(&record) {
+                $0.goals.append(Goal(id: x.goalId, event: e.id, set: x.date, measurable: x.measurableCriterion != nil,
+                                     inConsumersWords: x.inConsumersWords, linkedToPlan: x.planProblem != nil, reviews: []))
+            }
+        case let x as ProgramEstablished:
+            var r = record.take() ?? Record()
+            r.program = Program(id: x.programId, curriculum: x.curriculum, scale: x.fidelityScale, start: x.startDate)
+            record = r
+        case let x as FidelityReviewCompleted:
+            var r = record.take() ?? Record()
+            let scores = (1...13).map { n in x.items.first { $0.item == n }?.score ?? 0 }
+            r.reviews.append(Review(reviewId: x.reviewId, event: e.id, raterKind: x.raterKind, scaleVersion: x.scaleVersion,
+                                    date: x.visitDates.max() ?? e.occurredAt.date, visitDates: x.visitDates, scores: scores, total: x.total))
+            record = r
+        case let x as ConsumerEnrolled:
+            var r = record.take() ?? Record()
+            r.consumer = Consumer(id: x.consumerId, program: x.programId, curriculum: x.curriculum, scale: x.scaleVersion, enrolled: x.startDate)
+            record = r
+        case let x as ConsumerDischarged:
+            updateConsumer(&record) { $0.discharged = x.date }
+        case let x as RelapsePreventionPlanRecorded:
+            updateConsumer(&record) { $0.relapsePlans.append(Fact(date: x.date, event: e.id)) }
+        case let x as GoalRevised:
+            updateGoal(&record, x.goalId) { $0.reviews.append(Fact(date: x.date, event: e.id)) }
+        case let x as GoalAchieved:
+            updateGoal(&record, x.goalId) { $0.closed = x.date; $0.reviews.append(Fact(date: x.date, event: e.id)) }
+        case let x as GoalWithdrawn:
+            updateGoal(&record, x.goalId) { $0.closed = x.date }
+        case let x as GroupFormed:
+            var r = record.take() ?? Record()
+            r.group = Group(id: x.groupId, program: x.programId, sessions: r.group?.sessions ?? [])
+            record = r
         case let x as PractitionerJoined:
-            var r = record ?? Record()
+            var r = record.take() ?? Record()
             r.practitioner = Practitioner(id: x.practitionerId, program: x.programId, trainings: r.practitioner?.trainings ?? [])
             record = r
         case let x as TrainingCompleted:
-            var r = record ?? Record()
+            var r = record.take() ?? Record()
             var p = r.practitioner ?? Practitioner(id: x.practitionerId, program: nil)
             p.trainings.append(Fact(date: x.date, event: e.id))
             r.practitioner = p
@@ -274,8 +275,13 @@ public struct FidelityProjection: Projection {
 
     /// Changes the consumer part of the record in place (no copy of its sessions and facts).
     private func updateConsumer(_ record: inout Record?, _ body: (inout Consumer) -> Void) {
-        guard record?.consumer != nil else { return }
-        body(&record!.consumer!)
+        // Moved out and back, never copied (`record?.consumer != nil` would copy the consumer).
+        guard var r = record.take() else { return }
+        if var c = r.consumer.take() {
+            body(&c)
+            r.consumer = c
+        }
+        record = r
     }
 
     private func updateGoal(_ record: inout Record?, _ id: GoalID, _ body: (inout Goal) -> Void) {

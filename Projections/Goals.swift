@@ -55,23 +55,24 @@ public struct GoalsProjection: Projection {
             guard let i = record?.goals.firstIndex(where: { $0.id == id }) else { return }
             body(&record!.goals[i])
         }
+        // Cases in order of frequency.
         switch e.event {
+        case let x as SessionRecorded:
+            for g in x.goalsFollowedUp { update(x.consumerId, g) { $0.reviews.append(x.date) } }
+        case let x as GoalProgressRated: update(x.consumerId, x.goalId) { $0.reviews.append(x.date); $0.lastRating = x.rating }
+        case let x as GoalSet:
+            if case .none = record { record = Record(consumer: x.consumerId, goals: []) }
+            record!.goals.append(Goal(id: x.goalId, eventId: e.id, set: x.date, status: .open, reviews: [], measurable: x.measurableCriterion != nil,
+                                inConsumersWords: x.inConsumersWords, linkedToPlan: x.planProblem != nil))
         case let x as ConsumerEnrolled:
-            if record == nil { record = Record(consumer: x.consumerId, goals: []) }
+            if case .none = record { record = Record(consumer: x.consumerId, goals: []) }
             record!.program = x.programId
             record!.enrolled = x.startDate
         case let x as ConsumerDischarged:
             record?.discharged = x.date
-        case let x as GoalSet:
-            if record == nil { record = Record(consumer: x.consumerId, goals: []) }
-            record!.goals.append(Goal(id: x.goalId, eventId: e.id, set: x.date, status: .open, reviews: [], measurable: x.measurableCriterion != nil,
-                                inConsumersWords: x.inConsumersWords, linkedToPlan: x.planProblem != nil))
         case let x as GoalRevised: update(x.consumerId, x.goalId) { $0.reviews.append(x.date) }
-        case let x as GoalProgressRated: update(x.consumerId, x.goalId) { $0.reviews.append(x.date); $0.lastRating = x.rating }
         case let x as GoalAchieved: update(x.consumerId, x.goalId) { $0.status = .achieved; $0.closed = x.date; $0.reviews.append(x.date) }
         case let x as GoalWithdrawn: update(x.consumerId, x.goalId) { $0.status = .withdrawn; $0.closed = x.date }
-        case let x as SessionRecorded:
-            for g in x.goalsFollowedUp { update(x.consumerId, g) { $0.reviews.append(x.date) } }
         default:
             return
         }

@@ -42,10 +42,18 @@ public struct ParticipationProjection: Projection {
     }
 
     public func apply(_ e: RecordedEvent, to record: inout Record?) {
-        // Take the record out so that `r` is its only owner and grows in place.
-        let had = record != nil
+        // Take the record out so that `r` is its only owner and grows in place (matched, not
+        // compared with nil: the comparison copies the record). Cases in order of frequency.
+        var had = true
+        if case .none = record { had = false }
         var r = record.take() ?? Record()
         switch e.event {
+        case let x as AttendanceRecorded where x.status != .attended:
+            r.missed += 1
+        case let x as SessionRecorded:
+            r.sessions.append(Session(date: x.date, minutes: x.durationMinutes, format: x.format, topics: x.topics))
+        case let x as ModuleReviewCompleted:
+            r.modulesCompleted.append(Completion(module: x.module, date: x.date))
         case let x as ReferralReceived:
             r.referral = x.referralId; r.received = x.date; r.program = x.programId; r.consumer = x.consumerId
         case is ReferralAccepted: r.accepted = true
@@ -55,12 +63,6 @@ public struct ParticipationProjection: Projection {
         case let x as ConsumerDischarged:
             r.discharged = x.date; r.dischargeReason = x.reason
             for m in x.modulesCompleted { r.modulesCompleted.append(Completion(module: m, date: x.date)) }
-        case let x as SessionRecorded:
-            r.sessions.append(Session(date: x.date, minutes: x.durationMinutes, format: x.format, topics: x.topics))
-        case let x as AttendanceRecorded where x.status != .attended:
-            r.missed += 1
-        case let x as ModuleReviewCompleted:
-            r.modulesCompleted.append(Completion(module: x.module, date: x.date))
         default:
             if had { record = r }
             return

@@ -64,9 +64,11 @@ extension Projection {
     public func fold(_ event: RecordedEvent, into records: inout [String: Record]) -> Bool {
         var changed = false
         func fold(_ record: inout Record?) {
-            let had = record != nil
+            // Matched, not compared with nil: the comparison copies the record.
+            var had = true
+            if case .none = record { had = false }
             apply(event, to: &record)
-            changed = had || record != nil
+            if case .some = record { changed = true } else { changed = had }
         }
         fold(&records[event.stream])
         return changed
