@@ -58,6 +58,8 @@ struct ProjectionEventDecoder {
     private var reader = StoredEventReader()
     /// Stored `type` string → kind (`nil`: not a record event type), filled as types are met.
     private var kinds: [String: Kind?] = [:]
+    /// The same, by the type's UTF-8 bytes, for the types met first.
+    private var byName = KindsByName()
 
     /// The catalog index of each record event type, by type name.
     static let catalogIndex: [String: Int] = Dictionary(
@@ -88,6 +90,11 @@ struct ProjectionEventDecoder {
     /// `nil` when the bytes do not end that way (or the type holds an escape), in which case
     /// the caller parses the event.
     static func trailingType(_ v: UnsafeRawBufferPointer) -> String? {
+        trailingTypeRange(v).map { String(decoding: UnsafeRawBufferPointer(rebasing: v[$0]), as: UTF8.self) }
+    }
+
+    /// Where ``trailingType(_:)`` finds the type's bytes in `v`.
+    static func trailingTypeRange(_ v: UnsafeRawBufferPointer) -> Range<Int>? {
         let n = v.count
         let quote = UInt8(ascii: "\"")
         guard n > 12, v[n - 1] == UInt8(ascii: "}"), v[n - 2] == quote else { return nil }
@@ -104,7 +111,16 @@ struct ProjectionEventDecoder {
             return true
         }
         guard ok else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: v[(i + 1)..<(n - 2)]), as: UTF8.self)
+        return (i + 1)..<(n - 2)
+    }
+
+    /// The kind of the stored type whose UTF-8 bytes are `name`: from ``byName`` without
+    /// building a `String` once the type has been met.
+    private mutating func kind(ofUTF8 name: UnsafeRawBufferPointer) -> Kind? {
+        if let known = byName.find(name) { return known }
+        let kind = kind(of: String(decoding: name, as: UTF8.self))
+        byName.insert(name, kind)
+        return kind
     }
 
     /// Decodes the event stored at `position` into `chunk` if some projection reads it (or
@@ -114,29 +130,27 @@ struct ProjectionEventDecoder {
             throw EventLogError.corrupt(position, "events are not at consecutive positions (expected \(chunk.end))")
         }
         chunk.end = position + 1
-        var parsed: StoredEventView?
-        let typeString: String
-        if let t = Self.trailingType(bytes) {
-            typeString = t
-        } else {
+        guard let range = Self.trailingTypeRange(bytes) else {
             let view = try reader.read(bytes, expectedPosition: position)
-            parsed = view
-            typeString = view.type
+            try decodeParsed(view, kind: kind(of: view.type), into: &chunk)
+            return
         }
-        guard let kind = kind(of: typeString), kind.wanted else { return }
-        let view = try parsed ?? reader.read(bytes, expectedPosition: position)
+        let name = UnsafeRawBufferPointer(rebasing: bytes[range])
+        guard let kind = kind(ofUTF8: name), kind.wanted else { return }
+        let view = try reader.read(bytes, expectedPosition: position)
         // Bytes that end in `,"type":"X"}` hold type X; the parse has the last word anyway.
-        // (A plain String comparison: cheaper here than the tape's generic byte comparison.)
-        let stored = parsed == nil ? view.type : typeString
-        let actual = stored == typeString ? kind : self.kind(of: stored)
-        try decodeParsed(view, kind: actual, into: &chunk)
+        try decodeParsed(view, kind: view.hasType(utf8: name) ? kind : self.kind(of: view.type), into: &chunk)
     }
 
     /// The event at `position` decoded if it is a correction (`EntryAmended`,
     /// `EntryMarkedInError`); `nil` for every other event, which is not parsed when its bytes
     /// are canonical.
     mutating func correction(_ bytes: UnsafeRawBufferPointer, at position: UInt64) throws -> RecordedEvent? {
-        if let t = Self.trailingType(bytes), kind(of: t)?.index != DecodedChunk.correction { return nil }
+        if let range = Self.trailingTypeRange(bytes),
+            kind(ofUTF8: UnsafeRawBufferPointer(rebasing: bytes[range]))?.index != DecodedChunk.correction
+        {
+            return nil
+        }
         var chunk = DecodedChunk(start: position)
         try decode(bytes, at: position, into: &chunk)
         guard chunk.kinds.first == DecodedChunk.correction else { return nil }
@@ -166,5 +180,45 @@ struct ProjectionEventDecoder {
             if let event = try? direct(kind.type) { return event }
         }
         return try codec.decode(type: kind.type, version: kind.version, data: view.data, position: view.position)
+    }
+}
+
+/// Kinds by the UTF-8 bytes of their stored type: open addressing over an FNV-1a hash, so that
+/// finding a type met before builds no `String` and hashes no more than its bytes. Holds the
+/// first ``capacity`` / 2 types met; others are looked up by `String`.
+private struct KindsByName {
+    typealias Kind = ProjectionEventDecoder.Kind
+    private static let capacity = 128
+    private var slots: [(hash: UInt64, name: [UInt8], kind: Kind?)?] = Array(repeating: nil, count: capacity)
+    private var count = 0
+
+    private static func hash(_ name: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in name { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    /// `.some(kind)` for a type met before (`.some(nil)`: not a record event type); `nil` when unknown here.
+    func find(_ name: UnsafeRawBufferPointer) -> Kind?? {
+        let h = Self.hash(name)
+        var i = Int(truncatingIfNeeded: h) & (Self.capacity - 1)
+        while let slot = slots[i] {
+            if slot.hash == h && slot.name.count == name.count
+                && (name.isEmpty || slot.name.withUnsafeBytes({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }))
+            {
+                return .some(slot.kind)
+            }
+            i = (i + 1) & (Self.capacity - 1)
+        }
+        return nil
+    }
+
+    mutating func insert(_ name: UnsafeRawBufferPointer, _ kind: Kind?) {
+        guard count < Self.capacity / 2, find(name) == nil else { return }
+        let h = Self.hash(name)
+        var i = Int(truncatingIfNeeded: h) & (Self.capacity - 1)
+        while slots[i] != nil { i = (i + 1) & (Self.capacity - 1) }
+        slots[i] = (h, Array(name), kind)
+        count += 1
     }
 }

@@ -163,6 +163,16 @@ public struct StoredEventView {
         } ?? nil
     }
 
+    /// Whether CloudEvents `type` is exactly the UTF-8 bytes `type`, compared without building a `String`.
+    public func hasType(utf8 type: UnsafeRawBufferPointer) -> Bool {
+        let plain = tape.withUnescapedUTF8(at: typeNode) { stored -> Bool in
+            guard stored.count == type.count else { return false }
+            for i in 0..<type.count where stored[i] != type[i] { return false }
+            return true
+        }
+        return plain ?? tape.stringEquals(at: typeNode, utf8: type)
+    }
+
     /// Whether CloudEvents `type` is exactly `type`, compared without building a `String`.
     public func hasType(_ type: String) -> Bool {
         tape.stringEquals(at: typeNode, utf8: type.utf8)

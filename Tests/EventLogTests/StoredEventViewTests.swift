@@ -49,6 +49,10 @@ struct StoredEventViewTests {
             #expect(view.id == event.id)
             #expect(view.type == event.type)
             #expect(view.hasType(event.type) && !view.hasType(event.type + "x"))
+            for (candidate, same) in [(event.type, true), (event.type + "x", false), (String(event.type.dropLast()), false), ("", false)] {
+                let matches = Array(candidate.utf8).withUnsafeBytes { view.hasType(utf8: $0) }
+                #expect(matches == same, "\(candidate)")
+            }
             #expect(view.subject == event.stream.rawValue)
             #expect(view.time == event.time)
             #expect(view.recordedAt == event.recordedAt)
