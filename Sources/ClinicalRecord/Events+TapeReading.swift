@@ -303,3 +303,172 @@ extension GoalSet: TapeReadableEvent {
                   sessionId: sessionId, date: date)
     }
 }
+
+extension ReferralReceived: TapeReadableEvent {
+    private static let keys = (consumerId: Key("consumer_id"), date: Key("date"), programId: Key("program_id"), reason: Key("reason"),
+                               referralId: Key("referral_id"), referrer: Key("referrer"), source: Key("source"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let consumerId: ConsumerID = m.required(k.consumerId, Read.id),
+            let date = m.required(k.date, Read.date),
+            let programId: ProgramID = m.required(k.programId, Read.id),
+            let reason = m.required(k.reason, Read.string),
+            let referralId: ReferralID = m.required(k.referralId, Read.id),
+            let referrer = m.optional(k.referrer, Read.string),
+            let source: ReferralSource = m.required(k.source, Read.term),
+            m.isComplete
+        else { return nil }
+        self.init(referralId: referralId, consumerId: consumerId, programId: programId, source: source, referrer: referrer,
+                  reason: reason, date: date)
+    }
+}
+
+extension ReferralAccepted: TapeReadableEvent {
+    private static let keys = (date: Key("date"), decidedBy: Key("decided_by"), formatOffered: Key("format_offered"),
+                               referralId: Key("referral_id"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let date = m.required(k.date, Read.date),
+            let decidedBy: UserID = m.required(k.decidedBy, Read.id),
+            let formatOffered: Format = m.required(k.formatOffered, Read.term),
+            let referralId: ReferralID = m.required(k.referralId, Read.id),
+            m.isComplete
+        else { return nil }
+        self.init(referralId: referralId, decidedBy: decidedBy, formatOffered: formatOffered, date: date)
+    }
+}
+
+extension ConsumerEnrolled: TapeReadableEvent {
+    private static let keys = (consumerId: Key("consumer_id"), curriculum: Key("curriculum"), enrollmentId: Key("enrollment_id"),
+                               format: Key("format"), programId: Key("program_id"), referralId: Key("referral_id"),
+                               scaleVersion: Key("scale_version"), startDate: Key("start_date"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let consumerId: ConsumerID = m.required(k.consumerId, Read.id),
+            let curriculum: CurriculumEdition = m.required(k.curriculum, Read.term),
+            let enrollmentId: EnrollmentID = m.required(k.enrollmentId, Read.id),
+            let format: Format = m.required(k.format, Read.term),
+            let programId: ProgramID = m.required(k.programId, Read.id),
+            let referralId: ReferralID = m.required(k.referralId, Read.id),
+            let scaleVersion: FidelityScaleVersion = m.required(k.scaleVersion, Read.term),
+            let startDate = m.required(k.startDate, Read.date),
+            m.isComplete
+        else { return nil }
+        self.init(enrollmentId: enrollmentId, consumerId: consumerId, programId: programId, referralId: referralId, format: format,
+                  startDate: startDate, curriculum: curriculum, scaleVersion: scaleVersion)
+    }
+}
+
+extension PractitionerAssigned: TapeReadableEvent {
+    private static let keys = (consumerId: Key("consumer_id"), effectiveDate: Key("effective_date"), enrollmentId: Key("enrollment_id"),
+                               practitionerId: Key("practitioner_id"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let consumerId: ConsumerID = m.required(k.consumerId, Read.id),
+            let effectiveDate = m.required(k.effectiveDate, Read.date),
+            let enrollmentId: EnrollmentID = m.required(k.enrollmentId, Read.id),
+            let practitionerId: PractitionerID = m.required(k.practitionerId, Read.id),
+            m.isComplete
+        else { return nil }
+        self.init(enrollmentId: enrollmentId, consumerId: consumerId, practitionerId: practitionerId, effectiveDate: effectiveDate)
+    }
+}
+
+extension ConsumerDischarged: TapeReadableEvent {
+    private static let keys = (boosterReferral: Key("booster_referral"), consumerId: Key("consumer_id"), date: Key("date"),
+                               enrollmentId: Key("enrollment_id"), modulesCompleted: Key("modules_completed"), reason: Key("reason"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let boosterReferral = m.optional(k.boosterReferral, Read.string),
+            let consumerId: ConsumerID = m.required(k.consumerId, Read.id),
+            let date = m.required(k.date, Read.date),
+            let enrollmentId: EnrollmentID = m.required(k.enrollmentId, Read.id),
+            let modulesCompleted: [Module] = m.array(k.modulesCompleted, Read.term),
+            let reason: DischargeReason = m.required(k.reason, Read.term),
+            m.isComplete
+        else { return nil }
+        self.init(enrollmentId: enrollmentId, consumerId: consumerId, date: date, reason: reason, modulesCompleted: modulesCompleted,
+                  boosterReferral: boosterReferral)
+    }
+}
+
+extension GroupMembershipChanged: TapeReadableEvent {
+    private static let keys = (added: Key("added"), effectiveDate: Key("effective_date"), groupId: Key("group_id"), removed: Key("removed"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let added: [ConsumerID] = m.array(k.added, Read.id),
+            let effectiveDate = m.required(k.effectiveDate, Read.date),
+            let groupId: GroupID = m.required(k.groupId, Read.id),
+            let removed: [ConsumerID] = m.array(k.removed, Read.id),
+            m.isComplete
+        else { return nil }
+        self.init(groupId: groupId, added: added, removed: removed, effectiveDate: effectiveDate)
+    }
+}
+
+extension GoalAchieved: TapeReadableEvent {
+    private static let keys = (consumerId: Key("consumer_id"), date: Key("date"), goalId: Key("goal_id"), note: Key("note"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let consumerId: ConsumerID = m.required(k.consumerId, Read.id),
+            let date = m.required(k.date, Read.date),
+            let goalId: GoalID = m.required(k.goalId, Read.id),
+            let note = m.optional(k.note, Read.string),
+            m.isComplete
+        else { return nil }
+        self.init(goalId: goalId, consumerId: consumerId, note: note, date: date)
+    }
+}
+
+extension GoalWithdrawn: TapeReadableEvent {
+    private static let keys = (consumerId: Key("consumer_id"), date: Key("date"), goalId: Key("goal_id"), reason: Key("reason"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let consumerId: ConsumerID = m.required(k.consumerId, Read.id),
+            let date = m.required(k.date, Read.date),
+            let goalId: GoalID = m.required(k.goalId, Read.id),
+            let reason = m.required(k.reason, Read.string),
+            m.isComplete
+        else { return nil }
+        self.init(goalId: goalId, consumerId: consumerId, reason: reason, date: date)
+    }
+}
+
+extension SupervisionHeld: TapeReadableEvent {
+    private static let keys = (casesReviewed: Key("cases_reviewed"), consultant: Key("consultant"), date: Key("date"),
+                               durationMinutes: Key("duration_minutes"), kind: Key("kind"), leader: Key("leader"),
+                               practitioners: Key("practitioners"), teamId: Key("team_id"))
+
+    public init?(tape: JSONTape, object: Int) {
+        let k = Self.keys
+        guard var m = CanonicalMembers(tape, object),
+            let casesReviewed: [ConsumerID] = m.array(k.casesReviewed, Read.id),
+            let consultant = m.optional(k.consultant, Read.string),
+            let date = m.required(k.date, Read.date),
+            let durationMinutes = m.required(k.durationMinutes, Read.int),
+            let kind: SupervisionKind = m.required(k.kind, Read.term),
+            let leader: PractitionerID = m.required(k.leader, Read.id),
+            let practitioners: [PractitionerID] = m.array(k.practitioners, Read.id),
+            let teamId: TeamID = m.required(k.teamId, Read.id),
+            m.isComplete
+        else { return nil }
+        self.init(teamId: teamId, kind: kind, leader: leader, practitioners: practitioners, consultant: consultant, date: date,
+                  durationMinutes: durationMinutes, casesReviewed: casesReviewed)
+    }
+}

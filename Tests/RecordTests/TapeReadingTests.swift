@@ -57,7 +57,7 @@ struct TapeReadingTests {
         // Every reader met real events, so a member added to a type without its reader fails here.
         var readers: [String] = []
         for eventType in EventCatalog.all where eventType is any TapeReadableEvent.Type { readers.append(eventType.typeName) }
-        #expect(readers.count >= 9)
+        #expect(readers.count >= 18)
         for name in readers { #expect(seen[name, default: 0] > 0, "no simulated \(name)") }
     }
 
@@ -86,6 +86,20 @@ struct TapeReadingTests {
         GoalSet(goalId: "g-1", consumerId: "c1", text: "work", inConsumersWords: false, measurableCriterion: "3 days",
                 steps: ["apply"], targetDate: LocalDate("2026-06-01")!, planProblem: "jobs", sessionId: "s1",
                 date: LocalDate("2026-01-05")!),
+        ReferralReceived(referralId: "r1", consumerId: "c1", programId: "p1", source: .treatmentTeam, referrer: "Dr \"A\" – ward 3",
+                         reason: "symptoms\nworse", date: LocalDate("2026-01-05")!),
+        ReferralAccepted(referralId: "r1", decidedBy: "u1", formatOffered: .combined, date: LocalDate("2026-01-06")!),
+        ConsumerEnrolled(enrollmentId: "e1", consumerId: "c1", programId: "p1", referralId: "r1", format: .individual,
+                         startDate: LocalDate("2026-01-07")!, curriculum: CurriculumEdition.allCases.last!,
+                         scaleVersion: FidelityScaleVersion.allCases.last!),
+        PractitionerAssigned(enrollmentId: "e1", consumerId: "c1", practitionerId: "p-1", effectiveDate: LocalDate("2026-01-07")!),
+        ConsumerDischarged(enrollmentId: "e1", consumerId: "c1", date: LocalDate("2026-06-07")!, reason: DischargeReason.allCases.last!,
+                           modulesCompleted: [.practicalFacts, .copingWithStress], boosterReferral: "booster in 3 months"),
+        GroupMembershipChanged(groupId: "g1", added: ["c1", "c2"], removed: ["c3"], effectiveDate: LocalDate("2026-02-01")!),
+        GoalAchieved(goalId: "g-1", consumerId: "c1", note: "done ✓", date: LocalDate("2026-03-01")!),
+        GoalWithdrawn(goalId: "g-2", consumerId: "c1", reason: "moved on", date: LocalDate("2026-03-02")!),
+        SupervisionHeld(teamId: "t1", kind: .sideBySide, leader: "p-1", practitioners: ["p-2", "p-3"], consultant: "external consultant",
+                        date: LocalDate("2026-01-09")!, durationMinutes: 60, casesReviewed: ["c1"]),
     ]
 
     @Test("Events with every optional member set, and the same with none, read as Codable reads them")
