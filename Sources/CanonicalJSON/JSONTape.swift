@@ -303,7 +303,17 @@ extension JSONTape {
         if node.flags & Flags.escaped != 0 {
             return string(at: index).map { $0.utf8.elementsEqual(utf8) } ?? false
         }
-        return bytes[Int(node.start)..<Int(node.end)].elementsEqual(utf8)
+        // Contiguous bytes (a String's, an array's) compare in place: this is called per event,
+        // and the generic comparison below costs more than the parse around it.
+        let start = Int(node.start), count = Int(node.end) - start
+        let contiguous = utf8.withContiguousStorageIfAvailable { expected in
+            guard expected.count == count else { return false }
+            return bytes.withUnsafeBufferPointer { input in
+                for i in 0..<count where input[start + i] != expected[i] { return false }
+                return true
+            }
+        }
+        return contiguous ?? bytes[start..<(start + count)].elementsEqual(utf8)
     }
 
     /// The number at `index`, or `nil` when the node is not a number.

@@ -196,6 +196,15 @@ struct TapeTests {
         #expect(names == ["name", "n", "f", "ok", "no", "nil", "list", "e"])
         #expect(tape.count(at: try #require(tape.member("e", in: root))) == 0)
         #expect(tape.stringEquals(at: elements[1], utf8: "s".utf8))
+        // In place for contiguous bytes, generically otherwise; escaped strings by their value.
+        let name = try #require(tape.member("name", in: root))
+        #expect(tape.stringEquals(at: name, utf8: "caf\u{E9} \"x\"".utf8))
+        #expect(!tape.stringEquals(at: name, utf8: "caf\u{E9} \"y\"".utf8))
+        for (candidate, same) in [("s", true), ("t", false), ("", false), ("ss", false)] {
+            #expect(tape.stringEquals(at: elements[1], utf8: Array(candidate.utf8)) == same, "\(candidate)")
+            #expect(tape.stringEquals(at: elements[1], utf8: AnySequence(candidate.utf8)) == same, "\(candidate), not contiguous")
+        }
+        #expect(!tape.stringEquals(at: elements[2], utf8: "3".utf8), "a number is not a string")
         #expect(JSONValue(tape: tape, at: list) == [["a": [1, 2]], "s", 3])
         let text = #"{"name":"caf\u00e9 \"x\"","n":-12"#
         #expect(tape.byteRange(at: try #require(tape.member("n", in: root))) == text.utf8.count - 3..<text.utf8.count)
