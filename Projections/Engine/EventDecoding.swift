@@ -132,14 +132,18 @@ struct ProjectionEventDecoder {
         chunk.end = position + 1
         guard let range = Self.trailingTypeRange(bytes) else {
             let view = try reader.read(bytes, expectedPosition: position)
-            try decodeParsed(view, kind: kind(of: view.type), into: &chunk)
+            let actual = kind(of: view.type)
+            try decodeParsed(view, kind: actual, into: &chunk)
             return
         }
         let name = UnsafeRawBufferPointer(rebasing: bytes[range])
         guard let kind = kind(ofUTF8: name), kind.wanted else { return }
         let view = try reader.read(bytes, expectedPosition: position)
         // Bytes that end in `,"type":"X"}` hold type X; the parse has the last word anyway.
-        try decodeParsed(view, kind: view.hasType(utf8: name) ? kind : self.kind(of: view.type), into: &chunk)
+        // The kind in a local first: a mutating lookup inside the call's arguments would make
+        // the call work on a copy of this decoder.
+        let actual = view.hasType(utf8: name) ? kind : self.kind(of: view.type)
+        try decodeParsed(view, kind: actual, into: &chunk)
     }
 
     /// The event at `position` decoded if it is a correction (`EntryAmended`,

@@ -49,9 +49,13 @@ private struct CanonicalMembers {
         guard let node = cursor.take(key, in: tape), tape.kind(at: node) == .array else { return nil }
         var out: [T] = []
         out.reserveCapacity(tape.count(at: node))
-        for element in tape.elements(of: node) {
+        // Elements by index (`elements(of:)` would hold a copy of the tape).
+        var element = node + 1
+        let end = tape.next(after: node)
+        while element < end {
             guard let value = read(tape, element) else { return nil }
             out.append(value)
+            element = tape.next(after: element)
         }
         return out
     }
