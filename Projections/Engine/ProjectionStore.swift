@@ -377,7 +377,7 @@ public final class ProjectionStore: Sendable {
     public func replay(through position: UInt64, from earlier: ProjectionSnapshot?) throws -> ProjectionSnapshot {
         let end = min(position, try log.currentHead().treeSize)
         let set: ProjectionSet
-        if let earlier, earlier.position <= end, earlier.folded.tables.map(\.name) == projections.map { type(of: $0).name } {
+        if let earlier, earlier.position <= end, earlier.folded.tables.map(\.name) == projections.map({ type(of: $0).name }) {
             set = earlier.folded.copy()
         } else {
             set = ProjectionSet(tables: projections.map { Self.table(for: $0) })
