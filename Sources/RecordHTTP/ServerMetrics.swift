@@ -22,8 +22,14 @@ public final class ServerMetrics: Sendable {
         subscriberGauge.record(0)
     }
 
+    /// The methods counted under their own name; any other (a client may send any token as
+    /// its method, even an identifier) is counted as `other`, so that labels stay few and hold
+    /// nothing a client wrote.
+    static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"]
+
     /// Counts one request and records its latency (to the response head).
     func request(method: String, route: String, status: Int, seconds: Double) {
+        let method = Self.labelledMethods.contains(method) ? method : "other"
         let (counter, timer) = requestHandles(method: method, route: route, status: status)
         counter.increment()
         timer.recordSeconds(seconds)

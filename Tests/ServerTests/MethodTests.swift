@@ -92,4 +92,21 @@ struct MethodTests {
             #expect(!metrics.contains("c1"), "no identifiers in labels")
         }
     }
+
+    @Test("A method outside HTTP's standard ones is counted as `other`: what a client sends as its method never becomes a label")
+    func unknownMethodLabel() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        try await fx.withServer { client, _ in
+            let a = client.with(token: fx.tokens[.administrator])
+            for method in ["BREW", "CONSUMER-C42", "PROPFIND"] {
+                let r = try await a.send(method, "/v1/caseload")
+                #expect(r.status == 405 || r.status == 400 || r.status == 404 || r.status == 501, "\(method): \(r.status)")
+            }
+            let metrics = try await a.get("/metrics").text
+            let counted = metrics.split(separator: "\n").filter { $0.hasPrefix("imr_http_request") }
+            #expect(!counted.contains { $0.contains("BREW") || $0.contains("CONSUMER-C42") || $0.contains("PROPFIND") }, "\(counted)")
+            #expect(counted.contains { $0.hasPrefix("imr_http_requests_total") && $0.contains("method=\"other\"") }, "\(counted)")
+        }
+    }
 }
