@@ -33,29 +33,25 @@ struct CanonicalWriterTests {
     func simulatedPrograms() async throws {
         var presence: [String: Bool] = [:]
         var count = 0
-        for seed in [5, 11] {
-            let tmp = try TemporaryStore()
-            defer { tmp.remove() }
-            let log = try tmp.create()
-            try await appendSimulated(ProgramSimulator.benchmark(events: 40_000, seed: UInt64(seed)), events: 30_000, into: log)
-            let views = try ProjectionStore.open(store: tmp.path, log: log)
-            let snapshot = views.snapshot()
-            func check<P: Projection>(_ type: P.Type) throws {
-                let records = snapshot.records(type)
-                #expect(!records.isEmpty, "\(P.name) has records")
-                for (key, record) in records {
-                    #expect(written(record) == (try encoded(record)), "\(P.name) \(key)")
-                    let stored = RecordEncoder.canonicalBytes(record)
-                    let loaded = try JSONValueDecoder(rejectsUnknownKeys: false).decode(P.Record.self, from: try JSONValue(parsing: stored))
-                    #expect(loaded == record, "\(P.name) \(key) comes back from its stored bytes")
-                    notePresence(record, in: &presence)
-                    count += 1
+        for seed: UInt64 in [5, 11] {
+            try await withSimulatedViews(events: 30_000, seed: seed) { snapshot in
+                func check<P: Projection>(_ type: P.Type) throws {
+                    let records = snapshot.records(type)
+                    #expect(!records.isEmpty, "\(P.name) has records")
+                    for (key, record) in records {
+                        #expect(written(record) == (try encoded(record)), "\(P.name) \(key)")
+                        let stored = RecordEncoder.canonicalBytes(record)
+                        let loaded = try JSONValueDecoder(rejectsUnknownKeys: false).decode(P.Record.self, from: try JSONValue(parsing: stored))
+                        #expect(loaded == record, "\(P.name) \(key) comes back from its stored bytes")
+                        notePresence(record, in: &presence)
+                        count += 1
+                    }
                 }
+                try check(CaseloadProjection.self)
+                try check(GoalsProjection.self)
+                try check(ParticipationProjection.self)
+                try check(FidelityProjection.self)
             }
-            try check(CaseloadProjection.self)
-            try check(GoalsProjection.self)
-            try check(ParticipationProjection.self)
-            try check(FidelityProjection.self)
         }
         #expect(count > 1_000)
         // A member the simulated programs never set would not be compared above.

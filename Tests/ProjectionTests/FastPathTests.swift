@@ -8,6 +8,16 @@ import ProgramSimulator
 import RecordCore
 import Testing
 
+/// The views of a fresh store holding about `events` events of a simulated program, handed to
+/// `body` as a snapshot; the store is removed afterwards.
+func withSimulatedViews(events: Int, seed: UInt64, _ body: (ProjectionSnapshot) throws -> Void) async throws {
+    let tmp = try TemporaryStore()
+    defer { tmp.remove() }
+    let log = try tmp.create()
+    try await appendSimulated(ProgramSimulator.benchmark(events: events * 3 / 2, seed: seed), events: events, into: log)
+    try body(try ProjectionStore.open(store: tmp.path, log: log).snapshot())
+}
+
 /// Appends a simulated program of about `events` events straight to `log`: every command is
 /// decided against the record's rules in memory, its events appended with their command ids
 /// (fast enough for the tens of thousands of events the pipelined fold needs).

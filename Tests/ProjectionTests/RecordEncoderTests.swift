@@ -109,23 +109,19 @@ struct RecordEncoderTests {
 
     @Test("Every record of a realistic history encodes to the bytes of JSONValueEncoder")
     func realisticRecords() async throws {
-        let tmp = try TemporaryStore()
-        defer { tmp.remove() }
-        let log = try tmp.create()
-        try await appendSimulated(ProgramSimulator.benchmark(events: 9_000, seed: 5), events: 6_000, into: log)
-        let views = try ProjectionStore.open(store: tmp.path, log: log)
-        let snapshot = views.snapshot()
-        func check<P: Projection>(_ type: P.Type) throws {
-            let records = snapshot.records(type)
-            #expect(!records.isEmpty, "\(P.name) has records")
-            for (key, record) in records {
-                let expected = try JSONValueEncoder().encode(record).canonicalBytes
-                #expect(try RecordEncoder.encode(record) == expected, "\(P.name) \(key)")
+        try await withSimulatedViews(events: 6_000, seed: 5) { snapshot in
+            func check<P: Projection>(_ type: P.Type) throws {
+                let records = snapshot.records(type)
+                #expect(!records.isEmpty, "\(P.name) has records")
+                for (key, record) in records {
+                    let expected = try JSONValueEncoder().encode(record).canonicalBytes
+                    #expect(try RecordEncoder.encode(record) == expected, "\(P.name) \(key)")
+                }
             }
+            try check(CaseloadProjection.self)
+            try check(GoalsProjection.self)
+            try check(ParticipationProjection.self)
+            try check(FidelityProjection.self)
         }
-        try check(CaseloadProjection.self)
-        try check(GoalsProjection.self)
-        try check(ParticipationProjection.self)
-        try check(FidelityProjection.self)
     }
 }
