@@ -105,13 +105,6 @@ struct CanonicalWriter {
         if let value { member(name, value) }
     }
 
-    /// Writes member `name` with the array `values`.
-    @inline(__always)
-    mutating func member<T: CanonicalWritable>(_ name: StaticString, _ values: [T]) {
-        self.name(name)
-        array(values)
-    }
-
     /// Writes a string.
     mutating func string(_ s: String) {
         separate()
@@ -205,7 +198,6 @@ extension Array: CanonicalWritable where Element: CanonicalWritable {
 }
 
 extension Identifier: CanonicalWritable {
-    // Identifiers are letters, digits, `.`, `_` and `-`: nothing to escape.
     func write(to out: inout CanonicalWriter) { out.string(rawValue) }
 }
 

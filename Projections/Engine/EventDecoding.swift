@@ -86,14 +86,9 @@ struct ProjectionEventDecoder {
         return kind
     }
 
-    /// The stored `type` read from the end of canonical event bytes, `…,"type":"<type>"}`;
-    /// `nil` when the bytes do not end that way (or the type holds an escape), in which case
-    /// the caller parses the event.
-    static func trailingType(_ v: UnsafeRawBufferPointer) -> String? {
-        trailingTypeRange(v).map { String(decoding: UnsafeRawBufferPointer(rebasing: v[$0]), as: UTF8.self) }
-    }
-
-    /// Where ``trailingType(_:)`` finds the type's bytes in `v`.
+    /// Where the stored `type` stands at the end of canonical event bytes, `…,"type":"<type>"}`
+    /// (the range of `<type>`); `nil` when the bytes do not end that way (or the type holds an
+    /// escape), in which case the caller parses the event.
     static func trailingTypeRange(_ v: UnsafeRawBufferPointer) -> Range<Int>? {
         let n = v.count
         let quote = UInt8(ascii: "\"")

@@ -96,10 +96,8 @@ final class ProjectionTable<P: Projection>: AnyProjectionTable, @unchecked Senda
         var hasher = SHA256()
         for key in records.keys.sorted() {
             hasher.update(data: Array(key.utf8) + [0])
-            let record = records[key]!
-            // Fast paths; where they cannot encode, JSONValueEncoder's error as before.
-            let bytes = try RecordEncoder.written(record) ?? (try? RecordEncoder.encode(record)) ?? JSONValueEncoder().encode(record).canonicalBytes
-            hasher.update(data: bytes + [0])
+            // Where no path can encode a record, JSONValueEncoder's error as before.
+            hasher.update(data: try RecordEncoder.bytes(records[key]!) + [0])
         }
         return hex(Array(hasher.finalize()))
     }

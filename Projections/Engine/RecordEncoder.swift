@@ -14,9 +14,16 @@ enum RecordEncoder {
     /// The canonical bytes of `value`, or `[]` when it cannot be encoded (what
     /// `try? JSONValueEncoder().encode(value).canonicalBytes ?? []` gives).
     static func canonicalBytes<T: Encodable>(_ value: T) -> [UInt8] {
+        (try? bytes(value)) ?? []
+    }
+
+    /// The canonical bytes of `value` by the fastest path that can give them: its own writer
+    /// (``CanonicalWritable``), else the `Encoder` path, else `JSONValueEncoder`, whose error
+    /// this throws where none can.
+    static func bytes<T: Encodable>(_ value: T) throws -> [UInt8] {
         if let bytes = written(value) { return bytes }
         if let bytes = try? encode(value) { return bytes }
-        return (try? JSONValueEncoder().encode(value).canonicalBytes) ?? []
+        return try JSONValueEncoder().encode(value).canonicalBytes
     }
 
     /// The bytes a ``CanonicalWritable`` value writes itself; `nil` when `value` does not

@@ -165,12 +165,7 @@ public struct StoredEventView {
 
     /// Whether CloudEvents `type` is exactly the UTF-8 bytes `type`, compared without building a `String`.
     public func hasType(utf8 type: UnsafeRawBufferPointer) -> Bool {
-        let plain = tape.withUnescapedUTF8(at: typeNode) { stored -> Bool in
-            guard stored.count == type.count else { return false }
-            for i in 0..<type.count where stored[i] != type[i] { return false }
-            return true
-        }
-        return plain ?? tape.stringEquals(at: typeNode, utf8: type)
+        tape.stringEquals(at: typeNode, utf8: type.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Whether CloudEvents `type` is exactly `type`, compared without building a `String`.

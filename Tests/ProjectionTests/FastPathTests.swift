@@ -253,7 +253,9 @@ struct FastPathTests {
     @Test("The stored type is read from the end of canonical bytes, and only from there")
     func trailingType() throws {
         func type(_ s: String) -> String? {
-            Array(s.utf8).withUnsafeBytes { ProjectionEventDecoder.trailingType($0) }
+            Array(s.utf8).withUnsafeBytes { v in
+                ProjectionEventDecoder.trailingTypeRange(v).map { String(decoding: UnsafeRawBufferPointer(rebasing: v[$0]), as: UTF8.self) }
+            }
         }
         #expect(type(#"{"data":{},"time":"2026-01-01T00:00:00Z","type":"org.imr.goal.set.v1"}"#) == "org.imr.goal.set.v1")
         // Escapes, another last member, or a nested "type" fall back to parsing.
