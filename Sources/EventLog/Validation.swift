@@ -34,28 +34,44 @@ enum Validation {
 
     /// `org.imr.session.recorded.v1`: dot-separated lower-case labels ending in `.v` and a version.
     static func type(_ t: String) -> String? {
-        let rule = "type must be reverse-DNS lower-case labels ending in a version, like org.imr.session.recorded.v1"
-        let u = Array(t.utf8)
-        if u.isEmpty || u.count > 128 { return rule }
-        let labels = u.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard labels.count >= 3, let last = labels.last else { return rule }
-        for label in labels.dropLast() {
-            if label.isEmpty { return rule }
-            for b in label where !((b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D) { return rule }
+        var t = t
+        if t.withUTF8(isType) { return nil }
+        return "type must be reverse-DNS lower-case labels ending in a version, like org.imr.session.recorded.v1"
+    }
+
+    /// At least two labels of `a-z 0-9 -`, then `v` and a positive decimal without leading zero.
+    /// Checked in place: every append validates its events' types.
+    private static func isType(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !u.isEmpty, u.count <= 128, let lastDot = u.lastIndex(of: UInt8(ascii: ".")) else { return false }
+        var labels = 0
+        var length = 0
+        for b in u[..<lastDot] {
+            if b == UInt8(ascii: ".") {
+                if length == 0 { return false }
+                labels += 1
+                length = 0
+            } else if (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D {
+                length += 1
+            } else {
+                return false
+            }
         }
-        // version label: v, then a positive decimal without leading zero
-        guard last.count >= 2, last.first == UInt8(ascii: "v") else { return rule }
-        let digits = last.dropFirst()
-        if digits.first == UInt8(ascii: "0") { return rule }
-        if !digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return rule }
-        return nil
+        guard length > 0, labels + 1 >= 2 else { return false }
+        let v = lastDot + 1
+        guard u.count - v >= 2, u[v] == UInt8(ascii: "v"), u[v + 1] != UInt8(ascii: "0") else { return false }
+        for b in u[(v + 1)...] where b < 0x30 || b > 0x39 { return false }
+        return true
     }
 
     /// RFC 3339 date-time in UTC with `Z`, 0 to 6 fraction digits, a real calendar date.
     static func timestamp(_ t: String) -> String? {
-        let rule = "time must be RFC 3339 in UTC like 2026-03-02T15:00:00Z, with at most 6 fraction digits"
-        let u = Array(t.utf8)
-        guard u.count >= 20, u.count <= 27, u.last == UInt8(ascii: "Z") else { return rule }
+        var t = t
+        if t.withUTF8(isTimestamp) { return nil }
+        return "time must be RFC 3339 in UTC like 2026-03-02T15:00:00Z, with at most 6 fraction digits"
+    }
+
+    private static func isTimestamp(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard u.count >= 20, u.count <= 27, u[u.count - 1] == UInt8(ascii: "Z") else { return false }
         func num(_ r: Range<Int>) -> Int? {
             var v = 0
             for i in r {
@@ -69,14 +85,17 @@ enum Validation {
             u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
             let year = num(0..<4), let month = num(5..<7), let day = num(8..<10),
             let hour = num(11..<13), let minute = num(14..<16), let second = num(17..<19)
-        else { return rule }
+        else { return false }
         if u.count > 20 {
-            guard u[19] == UInt8(ascii: "."), u.count >= 22, num(20..<(u.count - 1)) != nil else { return rule }
+            guard u[19] == UInt8(ascii: "."), u.count >= 22, num(20..<(u.count - 1)) != nil else { return false }
         }
-        guard year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return rule }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        guard (1...days).contains(day) else { return rule }
-        return nil
+        guard year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return false }
+        let days: Int
+        switch month {
+        case 2: days = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: days = 30
+        default: days = 31
+        }
+        return (1...days).contains(day)
     }
 }

@@ -26,6 +26,19 @@ struct ValidationTests {
         Probe(desc: "time with nanoseconds", field: "time") { $0.time = "2026-03-02T15:00:00.123456789Z" },
         Probe(desc: "time on 30 February", field: "time") { $0.time = "2026-02-30T15:00:00Z" },
         Probe(desc: "time lower-case t", field: "time") { $0.time = "2026-03-02t15:00:00Z" },
+        Probe(desc: "type with two labels", field: "type") { $0.type = "imr.v1" },
+        Probe(desc: "type with an empty label", field: "type") { $0.type = "org..imr.v1" },
+        Probe(desc: "type starting with a dot", field: "type") { $0.type = ".org.imr.v1" },
+        Probe(desc: "type ending with a dot", field: "type") { $0.type = "org.imr.v1." },
+        Probe(desc: "type version without digits", field: "type") { $0.type = "org.imr.note.v" },
+        Probe(desc: "type version with a letter", field: "type") { $0.type = "org.imr.note.v1a" },
+        Probe(desc: "type label with an underscore", field: "type") { $0.type = "org.imr_x.note.v1" },
+        Probe(desc: "type over 128 bytes", field: "type") { $0.type = "org." + String(repeating: "a", count: 122) + ".v1" },
+        Probe(desc: "time on 31 April", field: "time") { $0.time = "2026-04-31T15:00:00Z" },
+        Probe(desc: "time on 29 February of a common year", field: "time") { $0.time = "2100-02-29T15:00:00Z" },
+        Probe(desc: "time with a dot and no fraction", field: "time") { $0.time = "2026-03-02T15:00:00.Z" },
+        Probe(desc: "time at hour 24", field: "time") { $0.time = "2026-03-02T24:00:00Z" },
+        Probe(desc: "time in month 13", field: "time") { $0.time = "2026-13-02T15:00:00Z" },
         Probe(desc: "data not an object", field: "data") { $0.data = .array([]) },
         Probe(desc: "other content type", field: "datacontenttype") { $0.dataContentType = "text/plain" },
         Probe(desc: "empty user", field: "recordedby") { $0.recordedBy = "" },
@@ -79,6 +92,25 @@ struct ValidationTests {
         // accepted is exactly as much shorter than the limit as its own are shorter than that.
         let digits = String(stored.position).count + String(stored.streamVersion).count
         #expect(stored.bytes.count == 65_536 - (20 - digits))
+    }
+
+    @Test(
+        "Edge types and times that follow the rules are stored",
+        arguments: [
+            ("com.example.note.v1", "2028-02-29T00:00:00Z"),
+            ("org.imr-x.a1.v12", "2000-02-29T23:59:59.5Z"),
+            ("a.b.v9", "2026-12-31T12:00:00.123456Z"),
+            ("org.imr.session.recorded.v10", "0001-01-01T00:00:00Z"),
+        ])
+    func edgeValuesAccepted(_ type: String, _ time: String) async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        var draft = Fixtures.sessionNote(1)
+        draft.type = type
+        draft.time = time
+        let r = try await log.append([draft], to: Fixtures.consumerStream(1), expecting: .any)
+        #expect(r.positions == [0])
     }
 
     @Test("Invalid stream ids are refused", arguments: ["", "-leading", "has space", "ümlaut", String(repeating: "s", count: 129), "a\u{0}b"])

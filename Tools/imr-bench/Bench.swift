@@ -40,6 +40,13 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// Flushes every dirty page of the machine (`sync(2)`) and lets the disk settle, so a timed
+/// phase does not pay for the writeback of the one before it (or of files just removed).
+func quietDisk() {
+    sync()
+    usleep(200_000)
+}
+
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -141,6 +148,7 @@ struct ImrBench: AsyncParsableCommand {
                         return StreamAppend(stream: s, expected: .any, events: [d])
                     }
                 }
+                quietDisk()
                 let started = now()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     var inFlight = 0
@@ -165,6 +173,7 @@ struct ImrBench: AsyncParsableCommand {
                 let rawPath = fresh("raw-bulk")
                 try FileManager.default.createDirectory(atPath: rawPath, withIntermediateDirectories: true)
                 let rawEnv = try RawLMDB(path: rawPath)
+                quietDisk()
                 let t0 = now()
                 try rawEnv.append(storedBytes, from: 0, batch: 1000)
                 raw.append(now() - t0)
@@ -194,6 +203,7 @@ struct ImrBench: AsyncParsableCommand {
             for _ in 0..<runs {
                 let path = fresh("single")
                 let log = try LMDBEventLog.create(at: path, origin: "imr-bench/single")
+                quietDisk()
                 let t0 = now()
                 for (s, d) in sample { _ = try await log.append([d], to: s, expecting: .any) }
                 ours.append(now() - t0)
@@ -203,6 +213,7 @@ struct ImrBench: AsyncParsableCommand {
                 let rawPath = fresh("raw-single")
                 try FileManager.default.createDirectory(atPath: rawPath, withIntermediateDirectories: true)
                 let rawEnv = try RawLMDB(path: rawPath)
+                quietDisk()
                 let t1 = now()
                 try rawEnv.append(stored, from: 0, batch: 1)
                 raw.append(now() - t1)
@@ -226,6 +237,7 @@ struct ImrBench: AsyncParsableCommand {
                 let path = fresh("concurrent")
                 let log = try LMDBEventLog.create(at: path, origin: "imr-bench/concurrent")
                 let drafts = (0..<n).map { workload.draft($0) }
+                quietDisk()
                 let t0 = now()
                 // The tasks take the workload's events in order from one counter, so the appends
                 // reach the log round-robin over the streams, as the workload says.
