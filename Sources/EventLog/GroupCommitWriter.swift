@@ -17,7 +17,22 @@ struct PreparedAppend: Sendable {
 struct PendingAppend: Sendable {
     let appends: [PreparedAppend]
     let continuation: CheckedContinuation<[AppendResult], any Error>
-    var eventCount: Int { appends.reduce(0) { $0 + $1.events.count } }
+    let eventCount: Int
+    /// Whether two parts name the same stream. Found by the caller, so the writer keeps a
+    /// running version per stream only for the appends that need one.
+    let repeatsStream: Bool
+
+    init(appends: [PreparedAppend], continuation: CheckedContinuation<[AppendResult], any Error>) {
+        self.appends = appends
+        self.continuation = continuation
+        self.eventCount = appends.reduce(0) { $0 + $1.events.count }
+        if appends.count > 1 {
+            var seen = Set<StreamID>(minimumCapacity: appends.count)
+            self.repeatsStream = appends.contains { !seen.insert($0.stream).inserted }
+        } else {
+            self.repeatsStream = false
+        }
+    }
 }
 
 /// The single writer: drains every waiting append into one write transaction (group commit).
@@ -230,7 +245,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             var startTails: [StreamTail?] = []
             startTails.reserveCapacity(item.appends.count)
             var versions: [StreamID: StreamVersion] = [:]
-            let several = item.appends.count > 1
+            let several = item.repeatsStream
             for a in item.appends {
                 let actual: StreamVersion
                 if several, let v = versions[a.stream] {
@@ -260,10 +275,11 @@ final class GroupCommitWriter: @unchecked Sendable {
             var index = 0
             for (a, start) in zip(item.appends, startVersions) {
                 var version = start
-                for e in a.events {
+                // Events through their array, not copies: an event holds six references.
+                for j in a.events.indices {
                     version += 1
                     let value = IDRecord(position: state.size + UInt64(index), version: version)
-                    let record = try e.idKey.withUnsafeBytes { k in
+                    let record = try a.events[j].idKey.withUnsafeBytes { k in
                         try value.withBytes { v in
                             try txn.insert(dbs.ids, key: k, value: v) { old in
                                 guard let r = IDRecord(bytes: old) else {
@@ -278,7 +294,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                             throw EventLogError.corrupt(record.position, "the id index points at a missing event")
                         }
                         let original = try StoredEvent(bytes: bytes, expectedPosition: record.position)
-                        if conflict == nil && !e.isSameContent(as: original) {
+                        if conflict == nil && !a.events[j].isSameContent(as: original) {
                             var err = EventLogError(
                                 code: .idempotencyConflict,
                                 message: "an event with this id and source is already stored at position \(record.position) with other content")
@@ -346,48 +362,55 @@ final class GroupCommitWriter: @unchecked Sendable {
             // 3. Write: event bytes, stream links, Merkle nodes (the ids are in); then heads.
             var results: [AppendResult] = []
             results.reserveCapacity(item.appends.count)
-            for (i, a) in item.appends.enumerated() {
-                let start = startVersions[i]
-                var version = start
-                var positions: [LogIndex] = []
-                var streamVersions: [StreamVersion] = []
-                positions.reserveCapacity(a.events.count)
-                streamVersions.reserveCapacity(a.events.count)
-                var last = start == 0 ? nil : try startTails[i] ?? tail(a.stream)
-                for e in a.events {
-                    version += 1
-                    let position = state.size
-                    let link = try StreamLink.after(parent: last?.link, at: last?.position ?? StreamLink.none, txn: txn, dbs: dbs)
-                    guard link.version == version else {
-                        throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
-                    }
-                    e.render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
-                    let leaf = try buffer.withUnsafeBytes { b in
-                        try txn.put(dbs.events, key: position, value: b, flags: .append)
-                        return e.leafHash(ofRendered: b)
-                    }
-                    try link.withBytes { l in try txn.put(dbs.links, key: position, value: l, flags: .append) }
-                    last = StreamTail(position: position, link: link)
-                    try state.range.append(leaf) { node, hash in
-                        try hash.withUnsafeBytes { h in try txn.put(dbs.merkle, key: node.postOrderKey, value: h, flags: .append) }
-                    }
-                    state.size += 1
-                    state.lastLeaf = leaf
-                    positions.append(position)
-                    streamVersions.append(version)
-                }
-                // The head after this part (a stream named again later in the append is
-                // written again; the last write holds its last event).
-                if let t = last, !a.events.isEmpty {
-                    tails[a.stream] = t
-                    var key = a.stream.rawValue
-                    try key.withUTF8 { k in
-                        try StreamHead(version: t.link.version, position: t.position).withBytes { v in
-                            try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+            // The three append-only tables through cursors that stay at their last page.
+            try txn.withCursor(dbs.events) { events in
+                try txn.withCursor(dbs.links) { links in
+                    try txn.withCursor(dbs.merkle) { merkle in
+                        for (i, a) in item.appends.enumerated() {
+                            let start = startVersions[i]
+                            var version = start
+                            var positions: [LogIndex] = []
+                            var streamVersions: [StreamVersion] = []
+                            positions.reserveCapacity(a.events.count)
+                            streamVersions.reserveCapacity(a.events.count)
+                            var last = start == 0 ? nil : try startTails[i] ?? tail(a.stream)
+                            for j in a.events.indices {
+                                version += 1
+                                let position = state.size
+                                let link = try StreamLink.after(parent: last?.link, at: last?.position ?? StreamLink.none, txn: txn, dbs: dbs)
+                                guard link.version == version else {
+                                    throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
+                                }
+                                a.events[j].render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
+                                let leaf = try buffer.withUnsafeBytes { b in
+                                    try events.put(key: position, value: b, flags: .append)
+                                    return a.events[j].leafHash(ofRendered: b)
+                                }
+                                try link.withBytes { l in try links.put(key: position, value: l, flags: .append) }
+                                last = StreamTail(position: position, link: link)
+                                try state.range.append(leaf) { node, hash in
+                                    try hash.withUnsafeBytes { h in try merkle.put(key: node.postOrderKey, value: h, flags: .append) }
+                                }
+                                state.size += 1
+                                state.lastLeaf = leaf
+                                positions.append(position)
+                                streamVersions.append(version)
+                            }
+                            // The head after this part (a stream named again later in the append is
+                            // written again; the last write holds its last event).
+                            if let t = last, !a.events.isEmpty {
+                                tails[a.stream] = t
+                                var key = a.stream.rawValue
+                                try key.withUTF8 { k in
+                                    try StreamHead(version: t.link.version, position: t.position).withBytes { v in
+                                        try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                                    }
+                                }
+                            }
+                            results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
                         }
                     }
                 }
-                results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
             }
             state.lastRecordedAt = recordedAtMicros
             outcomes.append(.success(results))

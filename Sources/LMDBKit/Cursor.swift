@@ -67,6 +67,17 @@ public struct Cursor: ~Copyable {
         try check(mdb_cursor_put(handle, &k, &v, flags.rawValue), "mdb_cursor_put")
     }
 
+    /// Stores `value` at the big-endian `UInt64` key through the cursor.
+    ///
+    /// With `.append`, a cursor left at the end by the previous append goes straight to the
+    /// last page, where `mdb_put` would search the tree from its root for every key.
+    public mutating func put(key: UInt64, value: UnsafeRawBufferPointer, flags: PutFlags = []) throws(LMDBError) {
+        var be = key.bigEndian
+        var k = MDB_val(mv_size: 8, mv_data: &be)
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try check(mdb_cursor_put(handle, &k, &v, flags.rawValue), "mdb_cursor_put")
+    }
+
     /// Deletes the current entry (`mdb_cursor_del`).
     public mutating func deleteCurrent() throws(LMDBError) {
         try check(mdb_cursor_del(handle, 0), "mdb_cursor_del")
