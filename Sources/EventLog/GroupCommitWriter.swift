@@ -377,7 +377,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                             for j in a.events.indices {
                                 version += 1
                                 let position = state.size
-                                let link = try StreamLink.after(parent: last?.link, at: last?.position ?? StreamLink.none, txn: txn, dbs: dbs)
+                                let next = try StreamLink.after(last, at: position, txn: txn, dbs: dbs)
+                                let link = next.link
                                 guard link.version == version else {
                                     throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
                                 }
@@ -387,7 +388,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                                     return a.events[j].leafHash(ofRendered: b)
                                 }
                                 try link.withBytes { l in try links.put(key: position, value: l, flags: .append) }
-                                last = StreamTail(position: position, link: link)
+                                last = next
                                 try state.range.append(leaf) { node, hash in
                                     try hash.withUnsafeBytes { h in try merkle.put(key: node.postOrderKey, value: h, flags: .append) }
                                 }
@@ -423,6 +424,14 @@ final class GroupCommitWriter: @unchecked Sendable {
 struct StreamTail: Sendable {
     var position: LogIndex
     var link: StreamLink
+    /// The link stored at `link.jump`, when known (it spares a read for the next link).
+    var jumpTarget: StreamLink?
+
+    init(position: LogIndex, link: StreamLink, jumpTarget: StreamLink? = nil) {
+        self.position = position
+        self.link = link
+        self.jumpTarget = jumpTarget
+    }
 }
 
 /// Counts of the group-commit writer since the log was opened.

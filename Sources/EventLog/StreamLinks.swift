@@ -54,18 +54,38 @@ struct StreamLink: Sendable, Hashable {
         }
     }
 
-    /// The link of a new event appended after the stream's last event `parent` at `parentPosition`.
-    static func after(parent: StreamLink?, at parentPosition: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws
-        -> StreamLink
+    /// The link of the first event of a stream.
+    static let first = StreamLink(version: 1, previous: none, jump: none, jumpVersion: 0)
+
+    /// The tail after appending one event behind `parent` (the stream's last event) at `position`
+    /// (the new event's position, which it does not store).
+    ///
+    /// The parent's jump target comes from `parent.jumpTarget` when known, else from `links`.
+    /// Half of all new links jump to their parent, and then the new tail knows its jump target.
+    static func after(_ parent: StreamTail?, at position: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws
+        -> StreamTail
     {
-        guard let p = parent else { return StreamLink(version: 1, previous: none, jump: none, jumpVersion: 0) }
+        guard let parent else { return StreamTail(position: position, link: first) }
+        let p = parent.link
         if p.jump != none {
-            let j = try read(p.jump, txn: txn, dbs: dbs)
+            let j = try parent.jumpTarget ?? read(p.jump, txn: txn, dbs: dbs)
+            #if DEBUG
+            // Debug builds (the tests) check what the tail remembered against the store.
+            if parent.jumpTarget != nil {
+                let stored = try read(p.jump, txn: txn, dbs: dbs)
+                assert(j == stored, "a remembered jump target differs from the stored link")
+            }
+            #endif
             if j.jump != none && p.version - p.jumpVersion == p.jumpVersion - j.jumpVersion {
-                return StreamLink(version: p.version + 1, previous: parentPosition, jump: j.jump, jumpVersion: j.jumpVersion)
+                return StreamTail(
+                    position: position,
+                    link: StreamLink(version: p.version + 1, previous: parent.position, jump: j.jump, jumpVersion: j.jumpVersion))
             }
         }
-        return StreamLink(version: p.version + 1, previous: parentPosition, jump: parentPosition, jumpVersion: p.version)
+        return StreamTail(
+            position: position,
+            link: StreamLink(version: p.version + 1, previous: parent.position, jump: parent.position, jumpVersion: p.version),
+            jumpTarget: p)
     }
 
     /// The position of version `target` of a stream whose last event is at `headPosition`.
