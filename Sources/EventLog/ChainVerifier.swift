@@ -24,6 +24,14 @@ public struct IntegrityViolation: Sendable, Hashable, CustomStringConvertible {
         /// A stored value is larger than an event may be: it was not read, and it is hashed
         /// as empty, so the chain and the tree flag it too.
         case oversized
+        /// An event's `streamversion` is not one more than its stream's previous event's.
+        case streamVersion = "stream-version"
+        /// A `links` entry differs from the one the events determine, or is missing or extra.
+        case linkMismatch = "link-mismatch"
+        /// An `ids` entry does not point at its event, or is missing or extra.
+        case idIndexMismatch = "id-index-mismatch"
+        /// A `heads` entry does not name its stream's last event, or is missing or extra.
+        case headMismatch = "head-mismatch"
     }
 
     /// The position of the event at fault; nil for whole-log findings.
