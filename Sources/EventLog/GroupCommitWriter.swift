@@ -275,7 +275,6 @@ final class GroupCommitWriter: @unchecked Sendable {
             var index = 0
             for (a, start) in zip(item.appends, startVersions) {
                 var version = start
-                // Events through their array, not copies: an event holds six references.
                 for j in a.events.indices {
                     version += 1
                     let value = IDRecord(position: state.size + UInt64(index), version: version)
