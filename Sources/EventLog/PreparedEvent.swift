@@ -8,9 +8,6 @@ import MerkleLog
 /// `data, datacontenttype, id, | position, predecessorhash, recordedat, | recordedby,
 /// recordedrole, source, specversion, | streamversion, | subject, time, type`.
 struct PreparedEvent: Sendable {
-    let stream: StreamID
-    let id: String
-    let source: String
     /// The three client-set pieces in one buffer: `head ‖ middle ‖ tail`, where
     /// head is `{"data":…,"datacontenttype":…,"id":…,`,
     /// middle is `"recordedby":…,"recordedrole":…,"source":…,"specversion":"1.0",` and
@@ -97,9 +94,6 @@ struct PreparedEvent: Sendable {
         idKey.append(0)
         idKey.append(contentsOf: draft.id.utf8)
 
-        self.stream = stream
-        self.id = draft.id
-        self.source = draft.source
         self.idKey = idKey
         self.pieces = pieces
         self.headEnd = headEnd
