@@ -184,29 +184,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         return try WriterState.load(txn: txn, dbs: dbs)
     }
 
-    /// The `ids` value: position ‖ stream version, both UInt64 big-endian.
-    private struct IDRecord {
-        var position: LogIndex
-        var version: StreamVersion
-
-        init(position: LogIndex, version: StreamVersion) {
-            self.position = position
-            self.version = version
-        }
-
-        init?(bytes: UnsafeRawBufferPointer) {
-            guard bytes.count == 16, let p = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[0..<8])),
-                let v = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[8..<16]))
-            else { return nil }
-            self.init(position: p, version: v)
-        }
-
-        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            var raw = (position.bigEndian, version.bigEndian)
-            return try withUnsafeBytes(of: &raw, body)
-        }
-    }
-
     /// Applies each pending append in order inside one write transaction.
     ///
     /// A write transaction reads its own writes, and ``tails`` is updated as events are

@@ -107,21 +107,13 @@ private struct IndexCheck {
         if stored != link {
             add(position, .linkMismatch, expected: Self.describe(link), found: stored.map(Self.describe) ?? "no link")
         }
-        var key = Array(event.source.utf8)
-        key.append(0)
-        key.append(contentsOf: event.id.utf8)
-        let record = try key.withUnsafeBytes { k in
-            try txn.withValue(dbs.ids, key: k) { v -> (LogIndex, StreamVersion)? in
-                guard let v, v.count == 16, let p = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: v[0..<8])),
-                    let s = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: v[8..<16]))
-                else { return nil }
-                return (p, s)
-            }
+        let record = try IDRecord.key(source: event.source, id: event.id).withUnsafeBytes { k in
+            try txn.withValue(dbs.ids, key: k) { v in v.flatMap { IDRecord(bytes: $0) } }
         }
-        if record?.0 != position || record?.1 != event.streamVersion {
+        if record != IDRecord(position: position, version: event.streamVersion) {
             add(
                 position, .idIndexMismatch, expected: "the event's id indexed at position \(position), version \(event.streamVersion)",
-                found: record.map { "position \($0.0), version \($0.1)" } ?? "no entry")
+                found: record.map { "position \($0.position), version \($0.version)" } ?? "no entry")
         }
     }
 

@@ -199,12 +199,13 @@ extension LMDBEventLog {
 extension LMDBEventLog {
     /// The position of the event with CloudEvents `source` and `id`, or nil when none is stored.
     public func position(ofEventID id: String, source: String) throws -> LogIndex? {
-        let key = Array(source.utf8) + [0] + Array(id.utf8)
+        let key = IDRecord.key(source: source, id: id)
         let found: (LogIndex, [UInt8]?)? = try storage {
             try env.read { txn in
-                guard let v = try txn.get(dbs.ids, key: key), v.count == 16, let position = UInt64(bigEndianBytes: Array(v[0..<8])) else {
-                    return nil
+                let record = try key.withUnsafeBytes { k in
+                    try txn.withValue(dbs.ids, key: k) { v in v.flatMap { IDRecord(bytes: $0) } }
                 }
+                guard let position = record?.position else { return nil }
                 return (position, try txn.get(dbs.events, key: position))
             }
         }

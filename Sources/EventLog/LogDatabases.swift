@@ -29,6 +29,41 @@ struct LogDatabases: Sendable {
     }
 }
 
+/// An `ids` entry: the key `source ‖ 0x00 ‖ id` and the value position ‖ stream version
+/// (UInt64 big-endian each).
+struct IDRecord: Sendable, Hashable {
+    var position: LogIndex
+    var version: StreamVersion
+
+    init(position: LogIndex, version: StreamVersion) {
+        self.position = position
+        self.version = version
+    }
+
+    /// Reads a stored value; nil unless it is exactly 16 bytes.
+    init?(bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 16, let p = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[0..<8])),
+            let v = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: bytes[8..<16]))
+        else { return nil }
+        self.init(position: p, version: v)
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var raw = (position.bigEndian, version.bigEndian)
+        return try withUnsafeBytes(of: &raw, body)
+    }
+
+    /// The key of the event with CloudEvents `source` and `id`.
+    static func key(source: String, id: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(source.utf8.count + 1 + id.utf8.count)
+        key.append(contentsOf: source.utf8)
+        key.append(0)
+        key.append(contentsOf: id.utf8)
+        return key
+    }
+}
+
 /// The writer's view of the log's end: size, compact range, last leaf, last recorded-at.
 struct WriterState: Sendable {
     var size: UInt64

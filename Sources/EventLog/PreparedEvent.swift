@@ -88,13 +88,7 @@ struct PreparedEvent: Sendable {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: all[..<headEnd]))
         }
 
-        var idKey: [UInt8] = []
-        idKey.reserveCapacity(draft.source.utf8.count + 1 + draft.id.utf8.count)
-        idKey.append(contentsOf: draft.source.utf8)
-        idKey.append(0)
-        idKey.append(contentsOf: draft.id.utf8)
-
-        self.idKey = idKey
+        self.idKey = IDRecord.key(source: draft.source, id: draft.id)
         self.pieces = pieces
         self.headEnd = headEnd
         self.middleEnd = middleEnd
