@@ -52,7 +52,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// The last event of recently written streams (position and link), as committed in the
     /// state ``cached`` describes; touched only on `queue`, emptied whenever ``cached`` is.
     /// It spares the writer the `heads` read and the link read of the stream's last event.
-    private var tails: [StreamID: StreamTail] = [:]
+    private var tails: [StreamID: TailBox] = [:]
     /// ``tails`` is emptied when it grows past this many streams.
     static let maxCachedTails = 1 << 17
     /// Called on the writer queue after each commit that added events, with the new size.
@@ -199,201 +199,213 @@ final class GroupCommitWriter: @unchecked Sendable {
         outcomes.reserveCapacity(batch.count)
 
         /// The stream's last event: from ``tails``, else from `heads` and `links` (remembered then).
-        func tail(_ stream: StreamID) throws -> StreamTail? {
-            if let t = tails[stream] { return t }
+        func tail(_ stream: StreamID) throws -> TailBox? {
+            if let box = tails[stream] { return box }
             guard let head = try StreamHead.read(stream, txn: txn, dbs: dbs) else { return nil }
             let t = StreamTail(position: head.position, link: try StreamLink.read(head.position, txn: txn, dbs: dbs))
             guard t.link.version == head.version else {
                 throw EventLogError.corrupt(head.position, "the stream head and its links disagree")
             }
-            tails[stream] = t
-            return t
+            let box = TailBox(t)
+            tails[stream] = box
+            return box
         }
 
-        var insertedIDs: [Int] = []
         for item in batch {
-            // 1. Expected versions, in order, each against the log as it stands before it. A
-            //    mismatch is reported only after the idempotency check (a retry wins).
-            var failure: EventLogError?
-            var startVersions: [StreamVersion] = []
-            startVersions.reserveCapacity(item.appends.count)
-            // The stream's last event before each part, when no earlier part of this append
-            // names the same stream (else nil and looked up again after that part is written).
-            var startTails: [StreamTail?] = []
-            startTails.reserveCapacity(item.appends.count)
-            var versions: [StreamID: StreamVersion] = [:]
-            let several = item.repeatsStream
-            for a in item.appends {
-                let actual: StreamVersion
-                if several, let v = versions[a.stream] {
-                    actual = v
-                    startTails.append(nil)
-                } else {
-                    let t = try tail(a.stream)
-                    actual = t?.link.version ?? 0
-                    startTails.append(t)
-                }
-                startVersions.append(actual)
-                if failure == nil && !a.expected.isSatisfied(by: actual) {
-                    failure = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
-                }
-                if several { versions[a.stream] = actual + UInt64(a.events.count) }
-            }
-            if failure == nil && state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
-                failure = EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")
-            }
-
-            // 2. Idempotency: each id is inserted with the position and version it gets if the
-            //    append goes through (one B-tree search); an id already present hands back its
-            //    record instead. All present with the same content is a safe retry.
-            var stored: [IDRecord] = []
-            var conflict: EventLogError?
-            insertedIDs.removeAll(keepingCapacity: true)
-            var index = 0
-            for (a, start) in zip(item.appends, startVersions) {
-                var version = start
-                for j in a.events.indices {
-                    version += 1
-                    let value = IDRecord(position: state.size + UInt64(index), version: version)
-                    let record = try a.events[j].idKey.withUnsafeBytes { k in
-                        try value.withBytes { v in
-                            try txn.insert(dbs.ids, key: k, value: v) { old in
-                                guard let r = IDRecord(bytes: old) else {
-                                    throw EventLogError.corrupt(nil, "an id index record is damaged")
-                                }
-                                return r
-                            }
-                        }
-                    }
-                    if let record {
-                        guard let bytes = try txn.get(dbs.events, key: record.position) else {
-                            throw EventLogError.corrupt(record.position, "the id index points at a missing event")
-                        }
-                        let original = try StoredEvent(bytes: bytes, expectedPosition: record.position)
-                        if conflict == nil && !a.events[j].isSameContent(as: original) {
-                            var err = EventLogError(
-                                code: .idempotencyConflict,
-                                message: "an event with this id and source is already stored at position \(record.position) with other content")
-                            err.field = "id"
-                            err.eventIndex = index
-                            err.position = record.position
-                            conflict = err
-                        }
-                        stored.append(record)
+            // The parts and their events are read in place (no copies, no reference counting
+            // per event): this loop runs once per event of every append.
+            let outcome = try item.appends.withUnsafeBufferPointer { parts throws -> Result<[AppendResult], EventLogError> in
+                // 1. Expected versions, in order, each against the log as it stands before it. A
+                //    mismatch is reported only after the idempotency check (a retry wins).
+                var failure: EventLogError?
+                var startVersions: [StreamVersion] = []
+                startVersions.reserveCapacity(parts.count)
+                // The stream's remembered last event before each part, when no earlier part of
+                // this append names the same stream (else nil and looked up again after that
+                // part is written); nil also for a stream with no events yet.
+                var startTails: [TailBox?] = []
+                startTails.reserveCapacity(parts.count)
+                var versions: [StreamID: StreamVersion] = [:]
+                let several = item.repeatsStream
+                for i in parts.indices {
+                    let a = parts[i]
+                    let actual: StreamVersion
+                    if several, let v = versions[a.stream] {
+                        actual = v
+                        startTails.append(nil)
                     } else {
-                        insertedIDs.append(index)
+                        let box = try tail(a.stream)
+                        actual = box?.tail.link.version ?? 0
+                        startTails.append(box)
                     }
-                    index += 1
-                }
-            }
-            if conflict != nil || !stored.isEmpty || failure != nil {
-                // Nothing of this append may stay: take back the ids it inserted.
-                if !insertedIDs.isEmpty {
-                    var flat = 0
-                    var next = 0
-                    for a in item.appends {
-                        for e in a.events {
-                            if next < insertedIDs.count && insertedIDs[next] == flat {
-                                guard try txn.delete(dbs.ids, key: e.idKey) else {
-                                    throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
-                                }
-                                next += 1
-                            }
-                            flat += 1
-                        }
+                    startVersions.append(actual)
+                    if failure == nil && !a.expected.isSatisfied(by: actual) {
+                        failure = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
                     }
+                    if several { versions[a.stream] = actual + UInt64(a.events.count) }
                 }
-            }
-            if let conflict {
-                outcomes.append(.failure(conflict))
-                continue
-            }
-            if !stored.isEmpty {
-                if stored.count != item.eventCount {
-                    var err = EventLogError(
-                        code: .idempotencyConflict,
-                        message: "\(stored.count) of the \(item.eventCount) events of this append are already stored; a retry must repeat the original append exactly")
-                    err.field = "id"
-                    outcomes.append(.failure(err))
-                    continue
+                if failure == nil && state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
+                    failure = EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")
                 }
-                var results: [AppendResult] = []
-                var i = 0
-                for a in item.appends {
-                    let recs = stored[i..<(i + a.events.count)]
-                    i += a.events.count
-                    results.append(
-                        AppendResult(
-                            stream: a.stream, positions: recs.map(\.position), versions: recs.map(\.version),
-                            wasDuplicate: true))
-                }
-                outcomes.append(.success(results))
-                continue
-            }
-            if let failure {
-                outcomes.append(.failure(failure))
-                continue
-            }
 
-            // 3. Write: event bytes, stream links, Merkle nodes (the ids are in); then heads.
-            var results: [AppendResult] = []
-            results.reserveCapacity(item.appends.count)
-            // The three append-only tables through cursors that stay at their last page.
-            try txn.withCursor(dbs.events) { events in
-                try txn.withCursor(dbs.links) { links in
-                    try txn.withCursor(dbs.merkle) { merkle in
-                        for (i, a) in item.appends.enumerated() {
-                            let start = startVersions[i]
-                            var version = start
-                            var positions: [LogIndex] = []
-                            var streamVersions: [StreamVersion] = []
-                            positions.reserveCapacity(a.events.count)
-                            streamVersions.reserveCapacity(a.events.count)
-                            var last = start == 0 ? nil : try startTails[i] ?? tail(a.stream)
-                            for j in a.events.indices {
-                                version += 1
-                                let position = state.size
-                                let next = try StreamLink.after(last, at: position, txn: txn, dbs: dbs)
-                                let link = next.link
-                                guard link.version == version else {
-                                    throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
-                                }
-                                a.events[j].render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
-                                let leaf = try buffer.withUnsafeBytes { b in
-                                    try events.put(key: position, value: b, flags: .append)
-                                    return a.events[j].leafHash(ofRendered: b)
-                                }
-                                try link.withBytes { l in try links.put(key: position, value: l, flags: .append) }
-                                last = next
-                                try state.range.append(leaf) { node, hash in
-                                    try hash.withUnsafeBytes { h in try merkle.put(key: node.postOrderKey, value: h, flags: .append) }
-                                }
-                                state.size += 1
-                                state.lastLeaf = leaf
-                                positions.append(position)
-                                streamVersions.append(version)
-                            }
-                            // The head after this part (a stream named again later in the append is
-                            // written again; the last write holds its last event).
-                            if let t = last, !a.events.isEmpty {
-                                tails[a.stream] = t
-                                var key = a.stream.rawValue
-                                try key.withUTF8 { k in
-                                    try StreamHead(version: t.link.version, position: t.position).withBytes { v in
-                                        try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                // 2. Idempotency: each id is inserted with the position and version it gets if the
+                //    append goes through (one B-tree search); an id already present hands back its
+                //    record instead. All present with the same content is a safe retry.
+                var stored: [IDRecord] = []
+                // Indices of the events whose id was already present (rare): every other id was
+                // inserted here and is taken back if the append does not go through.
+                var storedIndices: [Int] = []
+                var conflict: EventLogError?
+                var index = 0
+                for i in parts.indices {
+                    var version = startVersions[i]
+                    try parts[i].events.withUnsafeBufferPointer { events in
+                        for j in events.indices {
+                            version += 1
+                            let value = IDRecord(position: state.size + UInt64(index), version: version)
+                            let record = try events[j].idKey.withUnsafeBytes { k in
+                                try value.withBytes { v in
+                                    try txn.insert(dbs.ids, key: k, value: v) { old in
+                                        guard let r = IDRecord(bytes: old) else {
+                                            throw EventLogError.corrupt(nil, "an id index record is damaged")
+                                        }
+                                        return r
                                     }
                                 }
                             }
-                            results.append(AppendResult(stream: a.stream, positions: positions, versions: streamVersions, wasDuplicate: false))
+                            if let record {
+                                guard let bytes = try txn.get(dbs.events, key: record.position) else {
+                                    throw EventLogError.corrupt(record.position, "the id index points at a missing event")
+                                }
+                                let original = try StoredEvent(bytes: bytes, expectedPosition: record.position)
+                                if conflict == nil && !events[j].isSameContent(as: original) {
+                                    var err = EventLogError(
+                                        code: .idempotencyConflict,
+                                        message: "an event with this id and source is already stored at position \(record.position) with other content")
+                                    err.field = "id"
+                                    err.eventIndex = index
+                                    err.position = record.position
+                                    conflict = err
+                                }
+                                stored.append(record)
+                                storedIndices.append(index)
+                            }
+                            index += 1
                         }
                     }
                 }
+                if conflict != nil || !stored.isEmpty || failure != nil {
+                    // Nothing of this append may stay: take back the ids it inserted.
+                    if storedIndices.count < item.eventCount {
+                        var flat = 0
+                        var next = 0
+                        for a in parts {
+                            for e in a.events {
+                                if next < storedIndices.count && storedIndices[next] == flat {
+                                    next += 1
+                                } else {
+                                    guard try txn.delete(dbs.ids, key: e.idKey) else {
+                                        throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
+                                    }
+                                }
+                                flat += 1
+                            }
+                        }
+                    }
+                }
+                if let conflict { return .failure(conflict) }
+                if !stored.isEmpty {
+                    if stored.count != item.eventCount {
+                        var err = EventLogError(
+                            code: .idempotencyConflict,
+                            message: "\(stored.count) of the \(item.eventCount) events of this append are already stored; a retry must repeat the original append exactly")
+                        err.field = "id"
+                        return .failure(err)
+                    }
+                    var results: [AppendResult] = []
+                    var i = 0
+                    for a in parts {
+                        let recs = stored[i..<(i + a.events.count)]
+                        i += a.events.count
+                        results.append(
+                            AppendResult(
+                                stream: a.stream, positions: recs.map(\.position), versions: recs.map(\.version),
+                                wasDuplicate: true))
+                    }
+                    return .success(results)
+                }
+                if let failure { return .failure(failure) }
+
+                // 3. Write: event bytes, stream links, Merkle nodes (the ids are in); then heads.
+                var results: [AppendResult] = []
+                results.reserveCapacity(parts.count)
+                // The three append-only tables through cursors that stay at their last page.
+                try txn.withCursor(dbs.events) { eventsCursor in
+                    try txn.withCursor(dbs.links) { links in
+                        try txn.withCursor(dbs.merkle) { merkle in
+                            for i in parts.indices {
+                                let start = startVersions[i]
+                                var version = start
+                                var positions: [LogIndex] = []
+                                var streamVersions: [StreamVersion] = []
+                                positions.reserveCapacity(parts[i].events.count)
+                                streamVersions.reserveCapacity(parts[i].events.count)
+                                let box = start == 0 ? nil : try startTails[i] ?? tail(parts[i].stream)
+                                var last = box?.tail
+                                try parts[i].events.withUnsafeBufferPointer { events in
+                                    for j in events.indices {
+                                        version += 1
+                                        let position = state.size
+                                        let next = try StreamLink.after(last, at: position, txn: txn, dbs: dbs)
+                                        let link = next.link
+                                        guard link.version == version else {
+                                            throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
+                                        }
+                                        events[j].render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
+                                        try buffer.withUnsafeBytes { b in try eventsCursor.put(key: position, value: b, flags: .append) }
+                                        // Called on the element in place: inside a closure it would be copied.
+                                        let leaf = events[j].leafHash(ofRendered: buffer)
+                                        try link.withBytes { l in try links.put(key: position, value: l, flags: .append) }
+                                        last = next
+                                        try state.range.append(leaf) { node, hash in
+                                            try hash.withUnsafeBytes { h in try merkle.put(key: node.postOrderKey, value: h, flags: .append) }
+                                        }
+                                        state.size += 1
+                                        state.lastLeaf = leaf
+                                        positions.append(position)
+                                        streamVersions.append(version)
+                                    }
+                                }
+                                // The head after this part (a stream named again later in the append is
+                                // written again; the last write holds its last event).
+                                if let t = last, !parts[i].events.isEmpty {
+                                    if let box { box.tail = t } else { tails[parts[i].stream] = TailBox(t) }
+                                    var key = parts[i].stream.rawValue
+                                    try key.withUTF8 { k in
+                                        try StreamHead(version: t.link.version, position: t.position).withBytes { v in
+                                            try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                                        }
+                                    }
+                                }
+                                results.append(AppendResult(stream: parts[i].stream, positions: positions, versions: streamVersions, wasDuplicate: false))
+                            }
+                        }
+                    }
+                }
+                state.lastRecordedAt = recordedAtMicros
+                return .success(results)
             }
-            state.lastRecordedAt = recordedAtMicros
-            outcomes.append(.success(results))
+            outcomes.append(outcome)
         }
         return outcomes
     }
+}
+
+/// A stream's remembered last event, held by reference so that the writer updates it in place
+/// (one dictionary lookup per event, not two).
+final class TailBox {
+    var tail: StreamTail
+    init(_ tail: StreamTail) { self.tail = tail }
 }
 
 /// The last event of a stream: its position and its link.

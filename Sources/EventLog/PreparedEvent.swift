@@ -123,9 +123,9 @@ struct PreparedEvent: Sendable {
 
     /// The leaf hash of bytes rendered by ``render(position:version:recordedAt:predecessor:into:)``:
     /// `SHA-256(0x00 ‖ rendered)`, continuing ``headHasher`` over what follows head.
-    func leafHash(ofRendered rendered: UnsafeRawBufferPointer) -> Hash {
+    func leafHash(ofRendered rendered: [UInt8]) -> Hash {
         var hasher = headHasher
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: rendered[headEnd...]))
+        rendered.withUnsafeBytes { r in hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: r[headEnd...])) }
         return Hash(hasher.finalize())
     }
 
