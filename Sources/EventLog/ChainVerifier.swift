@@ -30,7 +30,8 @@ public struct IntegrityViolation: Sendable, Hashable, CustomStringConvertible {
         case linkMismatch = "link-mismatch"
         /// An `ids` entry does not point at its event, or is missing or extra.
         case idIndexMismatch = "id-index-mismatch"
-        /// A `heads` entry does not name its stream's last event, or is missing or extra.
+        /// A `streams` entry does not give its stream's first position, or a `heads` entry does
+        /// not name its stream's last event; or one is missing or extra.
         case headMismatch = "head-mismatch"
     }
 

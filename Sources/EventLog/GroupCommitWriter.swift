@@ -201,12 +201,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         /// The stream's last event: from ``tails``, else from `heads` and `links` (remembered then).
         func tail(_ stream: StreamID) throws -> TailBox? {
             if let box = tails[stream] { return box }
-            guard let head = try StreamHead.read(stream, txn: txn, dbs: dbs) else { return nil }
+            guard let key = try StreamHead.streamKey(stream, txn: txn, dbs: dbs) else { return nil }
+            let head = try StreamHead.read(key: key, txn: txn, dbs: dbs)
             let t = StreamTail(position: head.position, link: try StreamLink.read(head.position, txn: txn, dbs: dbs))
             guard t.link.version == head.version else {
                 throw EventLogError.corrupt(head.position, "the stream head and its links disagree")
             }
-            let box = TailBox(t)
+            let box = TailBox(t, key: key)
             tails[stream] = box
             return box
         }
@@ -379,13 +380,23 @@ final class GroupCommitWriter: @unchecked Sendable {
                                 // The head after this part (a stream named again later in the append is
                                 // written again; the last write holds its last event).
                                 if let t = last, !parts[i].events.isEmpty {
-                                    if let box { box.tail = t } else { tails[parts[i].stream] = TailBox(t) }
-                                    var key = parts[i].stream.rawValue
-                                    try key.withUTF8 { k in
-                                        try StreamHead(version: t.link.version, position: t.position).withBytes { v in
-                                            try txn.put(dbs.heads, key: UnsafeRawBufferPointer(k), value: v)
+                                    let key: LogIndex
+                                    if let box {
+                                        box.tail = t
+                                        key = box.key
+                                    } else {
+                                        // The stream's first event: its position becomes the stream's key.
+                                        key = positions[0]
+                                        tails[parts[i].stream] = TailBox(t, key: key)
+                                        var id = parts[i].stream.rawValue
+                                        var be = key.bigEndian
+                                        try id.withUTF8 { k in
+                                            try withUnsafeBytes(of: &be) { v in
+                                                try txn.put(dbs.streams, key: UnsafeRawBufferPointer(k), value: v)
+                                            }
                                         }
                                     }
+                                    try StreamHead(version: t.link.version, position: t.position).write(key: key, txn: txn, dbs: dbs)
                                 }
                                 results.append(AppendResult(stream: parts[i].stream, positions: positions, versions: streamVersions, wasDuplicate: false))
                             }
@@ -405,7 +416,12 @@ final class GroupCommitWriter: @unchecked Sendable {
 /// (one dictionary lookup per event, not two).
 final class TailBox {
     var tail: StreamTail
-    init(_ tail: StreamTail) { self.tail = tail }
+    /// The stream's key in `heads`: the position of its first event.
+    let key: LogIndex
+    init(_ tail: StreamTail, key: LogIndex) {
+        self.tail = tail
+        self.key = key
+    }
 }
 
 /// The last event of a stream: its position and its link.

@@ -4,11 +4,12 @@ extension LMDBEventLog {
     /// Checks the indexes the writer keeps beside the events against the events themselves.
     ///
     /// The chain and the Merkle tree prove the events; stream reads, stream versions and
-    /// idempotent retries go through three indexes that no hash covers (docs/FORMAT.md):
+    /// idempotent retries go through four indexes that no hash covers (docs/FORMAT.md):
     /// `links` (one per event: its stream version, the stream's previous event and the jump
-    /// link), `ids` (source and id → position and version) and `heads` (stream → its last
-    /// event). A damaged index would make stream reads skip events and retries store
-    /// duplicates while the chain still verifies. This recomputes every index entry from the
+    /// link), `ids` (source and id → position and version), `streams` (stream → the position
+    /// of its first event, the stream's key) and `heads` (that key → the stream's last event).
+    /// A damaged index would make stream reads skip events and retries store duplicates while
+    /// the chain still verifies. This recomputes every index entry from the
     /// events (the jump links from stream versions alone, not from other stored links) and
     /// reports each one that differs, each one missing, and entries no event accounts for.
     ///
@@ -117,20 +118,49 @@ private struct IndexCheck {
         }
     }
 
-    /// Heads, and entries that no event accounts for.
+    /// Stream keys and heads, and entries that no event accounts for.
     mutating func finish(events: UInt64, txn: borrowing Transaction, dbs: LogDatabases) throws {
+        // `streams`: each stream's id → the position of its first event (its key).
         var unseen = Set(tracks.keys)
-        try txn.withCursor(dbs.heads) { cursor in
+        try txn.withCursor(dbs.streams) { cursor in
             var more = try cursor.first()
             while more && !isFull {
                 cursor.withCurrent { k, v in
                     let stream = String(decoding: k, as: UTF8.self)
-                    let head = StreamHead(bytes: v)
+                    let key = UInt64(bigEndianBytes: v)
                     guard let track = tracks[stream] else {
-                        add(head?.position, .headMismatch, expected: "no head for a stream without events", found: "a head")
+                        add(key, .headMismatch, expected: "no streams entry for a stream without events", found: "an entry")
                         return
                     }
                     unseen.remove(stream)
+                    if key != track.positions[0] {
+                        add(
+                            track.positions[0], .headMismatch, expected: "its stream's key: the position of its first event",
+                            found: key.map { "key \($0)" } ?? "a damaged entry")
+                    }
+                }
+                more = try cursor.next()
+            }
+        }
+        for stream in unseen.sorted() {
+            add(tracks[stream]?.positions.first, .headMismatch, expected: "a streams entry for the stream that begins here", found: "no entry")
+        }
+        // `heads`: each stream's key → its version and last event.
+        var byKey: [LogIndex: Track] = [:]
+        for track in tracks.values { byKey[track.positions[0]] = track }
+        var headless = Set(byKey.keys)
+        try txn.withCursor(dbs.heads) { cursor in
+            var more = try cursor.first()
+            while more && !isFull {
+                cursor.withCurrent { k, v in
+                    let head = StreamHead(bytes: v)
+                    guard let key = UInt64(bigEndianBytes: k), let track = byKey[key] else {
+                        add(
+                            UInt64(bigEndianBytes: k), .headMismatch, expected: "no head under a key where no stream begins",
+                            found: "a head")
+                        return
+                    }
+                    headless.remove(key)
                     let version = StreamVersion(track.positions.count)
                     let position = track.positions[track.positions.count - 1]
                     if head?.version != version || head?.position != position {
@@ -142,9 +172,8 @@ private struct IndexCheck {
                 more = try cursor.next()
             }
         }
-        for stream in unseen.sorted() {
-            guard let track = tracks[stream] else { continue }
-            add(track.positions.last, .headMismatch, expected: "its stream's head", found: "no head")
+        for key in headless.sorted() {
+            add(byKey[key]?.positions.last, .headMismatch, expected: "its stream's head", found: "no head")
         }
         for (name, db) in [("links", dbs.links), ("ids", dbs.ids)] {
             let entries = try txn.stat(db).entries

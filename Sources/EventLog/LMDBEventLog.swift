@@ -48,7 +48,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     }
 
     /// The stored format version this code writes and reads.
-    public static let formatVersion = "1"
+    public static let formatVersion = "2"
 
     /// The store directory.
     public let directory: String
@@ -131,12 +131,11 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         self.directory = directory
         self.env = env
         self.isReadOnly = options.readOnly || env.isReadOnly
-        let (dbs, origin, format) = try storage {
+        // The format first: another format may not have this format's databases.
+        let (origin, format) = try storage {
             try env.read { txn in
-                let dbs = try LogDatabases(txn: txn, create: false)
-                let origin = try txn.get(dbs.meta, key: Array("origin".utf8))
-                let format = try txn.get(dbs.meta, key: Array("format".utf8))
-                return (dbs, origin, format)
+                let meta = try txn.openDatabase("meta", create: false)
+                return (try txn.get(meta, key: Array("origin".utf8)), try txn.get(meta, key: Array("format".utf8)))
             }
         }
         guard let format, let origin else {
@@ -147,6 +146,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
                 code: .notAStore,
                 message: "the store at \(directory) has format \(String(decoding: format, as: UTF8.self)); this build reads format \(Self.formatVersion)")
         }
+        let dbs = try storage { try env.read { txn in try LogDatabases(txn: txn, create: false) } }
         self.dbs = dbs
         self.origin = String(decoding: origin, as: UTF8.self)
         self.writer = isReadOnly ? nil : GroupCommitWriter(env: env, dbs: dbs, maxEventsPerCommit: options.maxEventsPerCommit)

@@ -7,7 +7,12 @@ struct LogDatabases: Sendable {
     let events: Database
     /// position (UInt64 BE) → ``StreamLink`` (32 bytes); written with MDB_APPEND.
     let links: Database
-    /// stream id → ``StreamHead``: current version ‖ position of the last event (UInt64 BE each).
+    /// stream id → the stream's key: the position of its first event (UInt64 BE). Written
+    /// once, with the stream's first event.
+    let streams: Database
+    /// stream key (UInt64 BE, from ``streams``) → ``StreamHead``: current version ‖ position of
+    /// the last event (UInt64 BE each). Keyed by number, not by id, so a commit's head updates
+    /// land on few, densely filled pages: streams created together sit together.
     let heads: Database
     /// source ‖ 0x00 ‖ id → position ‖ stream version (16 bytes, UInt64 BE each).
     let ids: Database
@@ -21,6 +26,7 @@ struct LogDatabases: Sendable {
     init(txn: borrowing Transaction, create: Bool) throws {
         events = try txn.openDatabase("events", create: create)
         links = try txn.openDatabase("links", create: create)
+        streams = try txn.openDatabase("streams", create: create)
         heads = try txn.openDatabase("heads", create: create)
         ids = try txn.openDatabase("ids", create: create)
         merkle = try txn.openDatabase("merkle", create: create)

@@ -131,13 +131,41 @@ struct StreamHead: Sendable, Hashable {
 
     /// The head of `stream`, or nil when it has no events.
     static func read(_ stream: StreamID, txn: borrowing Transaction, dbs: LogDatabases) throws -> StreamHead? {
-        var key = stream.rawValue
-        return try key.withUTF8 { k in
-            try txn.withValue(dbs.heads, key: UnsafeRawBufferPointer(k)) { v in
-                guard let v else { return nil }
-                guard let head = StreamHead(bytes: v) else { throw EventLogError.corrupt(nil, "a stream head is damaged") }
+        guard let key = try streamKey(stream, txn: txn, dbs: dbs) else { return nil }
+        return try read(key: key, txn: txn, dbs: dbs)
+    }
+
+    /// The head stored under a stream's key (the position of its first event).
+    /// - Throws: `.corruption` when it is missing or damaged (every stream key has a head).
+    static func read(key: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws -> StreamHead {
+        var be = key.bigEndian
+        return try withUnsafeBytes(of: &be) { k in
+            try txn.withValue(dbs.heads, key: k) { v in
+                guard let v, let head = StreamHead(bytes: v) else {
+                    throw EventLogError.corrupt(key, "the head of the stream that begins here is missing or damaged")
+                }
                 return head
             }
+        }
+    }
+
+    /// The key of `stream` in `heads` (the position of its first event), or nil when it has no events.
+    static func streamKey(_ stream: StreamID, txn: borrowing Transaction, dbs: LogDatabases) throws -> LogIndex? {
+        var id = stream.rawValue
+        return try id.withUTF8 { k in
+            try txn.withValue(dbs.streams, key: UnsafeRawBufferPointer(k)) { v in
+                guard let v else { return nil }
+                guard let key = UInt64(bigEndianBytes: v) else { throw EventLogError.corrupt(nil, "a streams entry is damaged") }
+                return key
+            }
+        }
+    }
+
+    /// Writes the head under `key`.
+    func write(key: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws {
+        var be = key.bigEndian
+        try withUnsafeBytes(of: &be) { k in
+            try withBytes { v in try txn.put(dbs.heads, key: k, value: v) }
         }
     }
 }

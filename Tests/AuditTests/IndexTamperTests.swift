@@ -68,10 +68,12 @@ struct IndexTamperTests {
         let all = try events(store)
         let last = try #require(all.last)
         let earlier = try #require(all.last { $0.stream == last.stream && $0.streamVersion == last.streamVersion - 1 })
+        // `heads` is keyed by the position of the stream's first event.
+        let first = try #require(all.first { $0.stream == last.stream })
         try store.write(database: "heads") { txn, heads in
             var raw = (earlier.streamVersion.bigEndian, earlier.position.bigEndian)
             try withUnsafeBytes(of: &raw) { v in
-                try txn.put(heads, key: Array(last.stream.rawValue.utf8), value: Array(v))
+                try txn.put(heads, key: first.position, value: v)
             }
         }
         let run = try verify(store)
@@ -79,5 +81,30 @@ struct IndexTamperTests {
         #expect(run.stdout.contains("position \(last.position): head-mismatch"), "\(run.stdout)")
         // Stream ids are not printed: they name consumers.
         #expect(!run.stdout.contains(last.stream.rawValue), "\(run.stdout)")
+    }
+
+    @Test("A stream key that points at another stream's first event is found, and so is a missing one")
+    func damagedStreamKeys() async throws {
+        let store = try await AuditStore.make(count: 120, checkpoints: [120])
+        defer { store.remove() }
+        let all = try events(store)
+        let streams = all.reduce(into: [StreamID]()) { seen, e in if !seen.contains(e.stream) { seen.append(e.stream) } }
+        try #require(streams.count >= 3)
+        let firstOf = { (s: StreamID) in all.first { $0.stream == s }!.position }
+        try store.write(database: "streams") { txn, db in
+            // The second stream now claims the third's key; the third loses its entry.
+            var wrong = firstOf(streams[2]).bigEndian
+            try withUnsafeBytes(of: &wrong) { v in
+                try txn.put(db, key: Array(streams[1].rawValue.utf8), value: Array(v))
+            }
+            #expect(try txn.delete(db, key: Array(streams[2].rawValue.utf8)))
+        }
+        // A reader through the damaged entry gets the other stream's head; the audit says so.
+        let run = try verify(store)
+        #expect(run.status == 1, "\(run.stdout)")
+        #expect(run.stdout.contains("position \(firstOf(streams[1])): head-mismatch"), "\(run.stdout)")
+        #expect(run.stdout.contains("position \(firstOf(streams[2])): head-mismatch"), "\(run.stdout)")
+        #expect(run.stdout.contains("a streams entry for the stream that begins here"), "\(run.stdout)")
+        for s in streams { #expect(!run.stdout.contains(s.rawValue), "\(run.stdout)") }
     }
 }

@@ -2,11 +2,40 @@ import CanonicalJSON
 import EventLog
 import EventLogTesting
 import Foundation
+import LMDBKit
 import MerkleLog
 import Testing
 
 @Suite("Stored format: canonical CloudEvents with a hash chain")
 struct FormatTests {
+    @Test("A store of format 1 (heads keyed by stream id, no streams table) is refused at open, naming both formats")
+    func earlierFormatIsRefused() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        // Format 1's databases, as its writer made them.
+        let dir = LMDBEventLog.logDirectory(of: tmp.path)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let env = try Environment.shared(path: dir)
+        try env.write { txn in
+            for name in ["events", "links", "heads", "ids", "merkle", "checkpoints"] {
+                _ = try txn.openDatabase(name, create: true)
+            }
+            let meta = try txn.openDatabase("meta", create: true)
+            try txn.put(meta, key: Array("format".utf8), value: Array("1".utf8))
+            try txn.put(meta, key: Array("origin".utf8), value: Array("imr-test/old".utf8))
+        }
+        for readOnly in [false, true] {
+            do {
+                _ = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: readOnly))
+                Issue.record("a format 1 store was opened")
+            } catch let e as EventLogError {
+                #expect(e.code == .notAStore)
+                #expect(e.message.contains("has format 1; this build reads format \(LMDBEventLog.formatVersion)"), "\(e.message)")
+            }
+        }
+        #expect(LMDBEventLog.formatVersion == "2")
+    }
+
     @Test("Stored bytes are RFC 8785 canonical and carry every attribute")
     func storedBytesAreCanonical() async throws {
         let tmp = try TemporaryStore()

@@ -49,7 +49,7 @@ struct StoreAuditor {
             target: log.directory, origin: log.origin, verifierKey: verifierKey, keySource: keySource,
             size: scan.count, root: scan.rootHash, checkpoints: [])
         result.add(scan.violations.map(AuditViolation.init))
-        // Strict: also the indexes no hash covers (links, ids, heads), recomputed from the
+        // Strict: also the indexes no hash covers (links, ids, streams, heads), recomputed from the
         // events (a second pass; about twice the time of the first).
         if strict { result.add(try log.verifyIndexes().map(AuditViolation.init)) }
 

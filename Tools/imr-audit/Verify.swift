@@ -18,7 +18,7 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var keys: KeyOptions
 
-    @Flag(help: "Also decode every event and check that its bytes are RFC 8785 canonical, and recompute the stream and id indexes (links, ids, heads) from the events (slower).")
+    @Flag(help: "Also decode every event and check that its bytes are RFC 8785 canonical, and recompute the stream and id indexes (links, ids, streams, heads) from the events (slower).")
     var strict = false
 
     func run() throws {
