@@ -229,21 +229,20 @@ final class GroupCommitWriter: @unchecked Sendable {
                 var versions: [StreamID: StreamVersion] = [:]
                 let several = item.repeatsStream
                 for i in parts.indices {
-                    let a = parts[i]
                     let actual: StreamVersion
-                    if several, let v = versions[a.stream] {
+                    if several, let v = versions[parts[i].stream] {
                         actual = v
                         startTails.append(nil)
                     } else {
-                        let box = try tail(a.stream)
+                        let box = try tail(parts[i].stream)
                         actual = box?.tail.link.version ?? 0
                         startTails.append(box)
                     }
                     startVersions.append(actual)
-                    if failure == nil && !a.expected.isSatisfied(by: actual) {
-                        failure = .wrongVersion(stream: a.stream, expected: a.expected, actual: actual)
+                    if failure == nil && !parts[i].expected.isSatisfied(by: actual) {
+                        failure = .wrongVersion(stream: parts[i].stream, expected: parts[i].expected, actual: actual)
                     }
-                    if several { versions[a.stream] = actual + UInt64(a.events.count) }
+                    if several { versions[parts[i].stream] = actual + UInt64(parts[i].events.count) }
                 }
                 if failure == nil && state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
                     failure = EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")
