@@ -92,19 +92,26 @@ private struct MemberOrder {
     var index: Dictionary<String, JSONValue>.Index
 
     init(name: String, index: Dictionary<String, JSONValue>.Index) {
+        // The name's bytes in place (a small name is copied to the stack); iterating the
+        // UTF-8 view byte by byte cost a tenth of writing an event's data.
+        let head: (UInt64, Bool)? = name.utf8.withContiguousStorageIfAvailable { Self.prefix(of: $0) }
+        (prefix, ascii) = head ?? Self.prefix(of: Array(name.utf8.prefix(8)))
+        self.index = index
+    }
+
+    /// The first eight bytes, big-endian and zero-padded, and whether they are all ASCII.
+    private static func prefix<C: Collection<UInt8>>(of bytes: C) -> (UInt64, Bool) {
         var prefix: UInt64 = 0
         var count = 0
         var high: UInt8 = 0
-        for b in name.utf8 {
+        for b in bytes {
             if count == 8 { break }
             prefix = prefix << 8 | UInt64(b)
             high |= b
             count += 1
         }
         if count < 8 { prefix <<= UInt64(8 * (8 - count)) }
-        self.prefix = prefix
-        self.ascii = high < 0x80
-        self.index = index
+        return (prefix, high < 0x80)
     }
 }
 
