@@ -65,6 +65,38 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     /// The log environment's directory inside a store.
     public static func logDirectory(of store: String) -> String { store + "/log" }
 
+    /// The format version and origin a store records, read without opening its log, so that
+    /// a store of another format can still be named (and, by the tool that made it, replaced).
+    ///
+    /// ```swift
+    /// let (format, origin) = try LMDBEventLog.formatAndOrigin(at: "./imr-data")
+    /// if format != LMDBEventLog.formatVersion { print("made by another version: \(origin)") }
+    /// ```
+    /// - Throws: `.notAStore` when `path` holds no store or no format record; `.storage` on I/O errors.
+    public static func formatAndOrigin(at path: String) throws -> (format: String, origin: String) {
+        guard exists(at: path) else {
+            throw EventLogError(code: .notAStore, message: "no IMR store found at \(path)")
+        }
+        var config = Environment.Configuration()
+        config.flags.insert(.readOnly)
+        let env = try storage { try Environment.shared(path: logDirectory(of: path), configuration: config) }
+        guard case let (format?, origin?) = try formatAndOrigin(env: env) else {
+            throw EventLogError(code: .notAStore, message: "the store at \(path) has no format record")
+        }
+        return (format, origin)
+    }
+
+    private static func formatAndOrigin(env: Environment) throws -> (format: String?, origin: String?) {
+        try storage {
+            try env.read { txn in
+                let meta = try txn.openDatabase("meta", create: false)
+                let format = try txn.get(meta, key: Array("format".utf8)).map { String(decoding: $0, as: UTF8.self) }
+                let origin = try txn.get(meta, key: Array("origin".utf8)).map { String(decoding: $0, as: UTF8.self) }
+                return (format, origin)
+            }
+        }
+    }
+
     /// Creates a new store at `path` (a directory, created if missing) and opens it.
     ///
     /// - Parameter origin: the checkpoint origin; defaults to `imr-ledger/<random id>`.
@@ -132,23 +164,18 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         self.env = env
         self.isReadOnly = options.readOnly || env.isReadOnly
         // The format first: another format may not have this format's databases.
-        let (origin, format) = try storage {
-            try env.read { txn in
-                let meta = try txn.openDatabase("meta", create: false)
-                return (try txn.get(meta, key: Array("origin".utf8)), try txn.get(meta, key: Array("format".utf8)))
-            }
-        }
+        let (format, origin) = try Self.formatAndOrigin(env: env)
         guard let format, let origin else {
             throw EventLogError(code: .notAStore, message: "the store at \(directory) has no format record")
         }
-        guard String(decoding: format, as: UTF8.self) == Self.formatVersion else {
+        guard format == Self.formatVersion else {
             throw EventLogError(
                 code: .notAStore,
-                message: "the store at \(directory) has format \(String(decoding: format, as: UTF8.self)); this build reads format \(Self.formatVersion)")
+                message: "the store at \(directory) has format \(format); this build reads format \(Self.formatVersion)")
         }
         let dbs = try storage { try env.read { txn in try LogDatabases(txn: txn, create: false) } }
         self.dbs = dbs
-        self.origin = String(decoding: origin, as: UTF8.self)
+        self.origin = origin
         self.writer = isReadOnly ? nil : GroupCommitWriter(env: env, dbs: dbs, maxEventsPerCommit: options.maxEventsPerCommit)
         let auto: AutoCheckpointer? =
             if isReadOnly || (options.checkpointEveryEvents == nil && options.checkpointInterval == nil) {

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Stored format: canonical CloudEvents with a hash chain")
 struct FormatTests {
-    @Test("A store of format 1 (heads keyed by stream id, no streams table) is refused at open, naming both formats")
+    @Test("A store of format 1 (heads keyed by stream id, no streams table) is refused at open, naming both formats; its format and origin stay readable")
     func earlierFormatIsRefused() throws {
         let tmp = try TemporaryStore()
         defer { tmp.remove() }
@@ -34,6 +34,9 @@ struct FormatTests {
             }
         }
         #expect(LMDBEventLog.formatVersion == "2")
+        // Its format and origin can still be read, so the tool that made it can replace it.
+        let recorded = try LMDBEventLog.formatAndOrigin(at: tmp.path)
+        #expect(recorded.format == "1" && recorded.origin == "imr-test/old")
     }
 
     @Test("Stored bytes are RFC 8785 canonical and carry every attribute")

@@ -108,7 +108,8 @@ func replaceStore(_ path: String) throws {
         throw ExitCode(73)
     }
     // Only a store this command made (its origin) is replaced: any other holds someone's record.
-    let origin = try runReportingSync { try LMDBEventLog.open(at: path, options: .init(readOnly: true)).origin }
+    // Read from its meta alone, so a demo store of an earlier format is replaced too.
+    let origin = try runReportingSync { try LMDBEventLog.formatAndOrigin(at: path).origin }
     guard origin == Imr.Demo.origin else {
         printError("error: \(path) holds a store imr demo did not make (origin \(origin)); not replacing it. Choose another --store.")
         throw ExitCode(73)
