@@ -51,7 +51,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var cached: WriterState?
     /// The last event of recently written streams (position and link), as committed in the
     /// state ``cached`` describes; touched only on `queue`, emptied whenever ``cached`` is.
-    /// It spares the writer the `heads` read and the link read of the stream's last event.
+    /// It spares the writer the `streams` and `heads` reads and the link read of the stream's
+    /// last event.
     private var tails: [StreamID: TailBox] = [:]
     /// ``tails`` is emptied when it grows past this many streams.
     static let maxCachedTails = 1 << 17
@@ -198,7 +199,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         var outcomes: [Result<[AppendResult], EventLogError>] = []
         outcomes.reserveCapacity(batch.count)
 
-        /// The stream's last event: from ``tails``, else from `heads` and `links` (remembered then).
+        /// The stream's last event: from ``tails``, else from `streams`, `heads` and `links`
+        /// (remembered then).
         func tail(_ stream: StreamID) throws -> TailBox? {
             if let box = tails[stream] { return box }
             guard let key = try StreamHead.streamKey(stream, txn: txn, dbs: dbs) else { return nil }
