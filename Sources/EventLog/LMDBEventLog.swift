@@ -213,7 +213,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
             throw EventLogError.invalid(field: "events", rule: "an append takes at most \(EventLimits.maxEventsPerAppend) events")
         }
         let indexed = total > 1
-        var seen = Set<[UInt8]>(minimumCapacity: indexed ? total : 0)
+        var seen = Set<IDKey>(minimumCapacity: indexed ? total : 0)
         var result: [PreparedAppend] = []
         result.reserveCapacity(appends.count)
         var i = 0
@@ -222,7 +222,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
             events.reserveCapacity(a.events.count)
             for draft in a.events {
                 let p = try PreparedEvent(draft, stream: a.stream, index: indexed ? i : nil)
-                if indexed && !seen.insert(p.idKey).inserted {
+                if indexed && !seen.insert(IDKey(bytes: p.idKey)).inserted {
                     throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: i)
                 }
                 events.append(p)
@@ -231,6 +231,12 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
             result.append(PreparedAppend(stream: a.stream, expected: a.expected, events: events))
         }
         return result
+    }
+
+    /// An id key in a set, hashed as one run of bytes (`[UInt8]` hashes element by element).
+    private struct IDKey: Hashable {
+        let bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
     }
 
     public func read(from position: LogIndex, limit: Int) async throws -> [StoredEvent] {

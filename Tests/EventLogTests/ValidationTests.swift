@@ -66,6 +66,35 @@ struct ValidationTests {
         #expect(try await log.head().treeSize == 0)
     }
 
+    @Test("An id named twice in one append is refused at its second event, within a stream and across streams, and nothing is written")
+    func idTwiceInOneAppend() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        let (a, b) = (Fixtures.consumerStream(1), Fixtures.consumerStream(2))
+        var other = Fixtures.sessionNote(1)
+        other.source = "/agencies/a2/programs/imr"  // the same id from another source is another event
+        let cases: [[StreamAppend]] = [
+            [StreamAppend(stream: a, events: [Fixtures.sessionNote(1), Fixtures.sessionNote(2), Fixtures.sessionNote(1)])],
+            [StreamAppend(stream: a, events: [Fixtures.sessionNote(3), Fixtures.sessionNote(1)]),
+             StreamAppend(stream: b, events: [Fixtures.sessionNote(1)])],
+        ]
+        for (n, appends) in cases.enumerated() {
+            do {
+                _ = try await log.append(appends)
+                Issue.record("case \(n): an id named twice was accepted")
+            } catch let e as EventLogError {
+                #expect(e.code == .invalidEvent)
+                #expect(e.field == "id")
+                #expect(e.eventIndex == 2, "case \(n)")
+                #expect(e.message.contains("appears twice"), "\(e.message)")
+            }
+        }
+        #expect(try await log.head().treeSize == 0)
+        let stored = try await log.append([StreamAppend(stream: a, events: [Fixtures.sessionNote(1), other])])
+        #expect(stored.first?.positions == [0, 1])
+    }
+
     @Test("The size limit is the stored bytes with the store's attributes at their largest: 177 bytes more than the draft")
     func sizeLimitBoundary() async throws {
         let tmp = try TemporaryStore()
