@@ -253,10 +253,9 @@ final class GroupCommitWriter: @unchecked Sendable {
                 // 2. Idempotency: each id is inserted with the position and version it gets if the
                 //    append goes through (one B-tree search); an id already present hands back its
                 //    record instead. All present with the same content is a safe retry.
-                var stored: [IDRecord] = []
-                // Indices of the events whose id was already present (rare): every other id was
-                // inserted here and is taken back if the append does not go through.
-                var storedIndices: [Int] = []
+                // The events whose id was already present (rare), by index in the append: every
+                // other id was inserted here and is taken back if the append does not go through.
+                var stored: [(index: Int, record: IDRecord)] = []
                 var conflict: EventLogError?
                 var index = 0
                 for i in parts.indices {
@@ -289,8 +288,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                                     err.position = record.position
                                     conflict = err
                                 }
-                                stored.append(record)
-                                storedIndices.append(index)
+                                stored.append((index, record))
                             }
                             index += 1
                         }
@@ -298,12 +296,12 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
                 if conflict != nil || !stored.isEmpty || failure != nil {
                     // Nothing of this append may stay: take back the ids it inserted.
-                    if storedIndices.count < item.eventCount {
+                    if stored.count < item.eventCount {
                         var flat = 0
                         var next = 0
                         for a in parts {
                             for e in a.events {
-                                if next < storedIndices.count && storedIndices[next] == flat {
+                                if next < stored.count && stored[next].index == flat {
                                     next += 1
                                 } else {
                                     guard try txn.delete(dbs.ids, key: e.idKey) else {
@@ -331,7 +329,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                         i += a.events.count
                         results.append(
                             AppendResult(
-                                stream: a.stream, positions: recs.map(\.position), versions: recs.map(\.version),
+                                stream: a.stream, positions: recs.map(\.record.position), versions: recs.map(\.record.version),
                                 wasDuplicate: true))
                     }
                     return .success(results)
@@ -389,13 +387,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                                         // The stream's first event: its position becomes the stream's key.
                                         key = positions[0]
                                         tails[parts[i].stream] = TailBox(t, key: key)
-                                        var id = parts[i].stream.rawValue
-                                        var be = key.bigEndian
-                                        try id.withUTF8 { k in
-                                            try withUnsafeBytes(of: &be) { v in
-                                                try txn.put(dbs.streams, key: UnsafeRawBufferPointer(k), value: v)
-                                            }
-                                        }
+                                        try StreamHead.writeStreamKey(parts[i].stream, key, txn: txn, dbs: dbs)
                                     }
                                     try StreamHead(version: t.link.version, position: t.position).write(key: key, txn: txn, dbs: dbs)
                                 }

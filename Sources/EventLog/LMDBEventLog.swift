@@ -80,14 +80,12 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         var config = Environment.Configuration()
         config.flags.insert(.readOnly)
         let env = try storage { try Environment.shared(path: logDirectory(of: path), configuration: config) }
-        guard case let (format?, origin?) = try formatAndOrigin(env: env) else {
-            throw EventLogError(code: .notAStore, message: "the store at \(path) has no format record")
-        }
-        return (format, origin)
+        return try formatAndOrigin(env: env, store: path)
     }
 
-    private static func formatAndOrigin(env: Environment) throws -> (format: String?, origin: String?) {
-        try storage {
+    /// The format and origin in `meta`; `.notAStore` naming `store` when either is missing.
+    private static func formatAndOrigin(env: Environment, store: String) throws -> (format: String, origin: String) {
+        let (format, origin) = try storage {
             try env.read { txn in
                 let meta = try txn.openDatabase("meta", create: false)
                 let format = try txn.get(meta, key: Array("format".utf8)).map { String(decoding: $0, as: UTF8.self) }
@@ -95,6 +93,10 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
                 return (format, origin)
             }
         }
+        guard let format, let origin else {
+            throw EventLogError(code: .notAStore, message: "the store at \(store) has no format record")
+        }
+        return (format, origin)
     }
 
     /// Creates a new store at `path` (a directory, created if missing) and opens it.
@@ -164,10 +166,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         self.env = env
         self.isReadOnly = options.readOnly || env.isReadOnly
         // The format first: another format may not have this format's databases.
-        let (format, origin) = try Self.formatAndOrigin(env: env)
-        guard let format, let origin else {
-            throw EventLogError(code: .notAStore, message: "the store at \(directory) has no format record")
-        }
+        let (format, origin) = try Self.formatAndOrigin(env: env, store: directory)
         guard format == Self.formatVersion else {
             throw EventLogError(
                 code: .notAStore,

@@ -161,11 +161,17 @@ struct StreamHead: Sendable, Hashable {
         }
     }
 
+    /// Records `key` as the key of `stream`, a stream whose first event is being written.
+    static func writeStreamKey(_ stream: StreamID, _ key: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws {
+        var id = stream.rawValue
+        var be = key.bigEndian
+        try id.withUTF8 { k in
+            try withUnsafeBytes(of: &be) { v in try txn.put(dbs.streams, key: UnsafeRawBufferPointer(k), value: v) }
+        }
+    }
+
     /// Writes the head under `key`.
     func write(key: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws {
-        var be = key.bigEndian
-        try withUnsafeBytes(of: &be) { k in
-            try withBytes { v in try txn.put(dbs.heads, key: k, value: v) }
-        }
+        try withBytes { v in try txn.put(dbs.heads, key: key, value: v) }
     }
 }
