@@ -132,7 +132,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// The longest a commit waits for appenders to rejoin (see ``gather()``).
     static let maxGatherMicros: Int64 = 400
 
-    private func commit(_ batch: [PendingAppend]) {
+    private func commit(_ batch: consuming [PendingAppend]) {
         var outcomes: [Result<[AppendResult], EventLogError>] = []
         var newState: WriterState?
         var attempts = 0
@@ -155,16 +155,23 @@ final class GroupCommitWriter: @unchecked Sendable {
             } else {
                 failure = error
             }
-            for item in batch { item.continuation.resume(throwing: failure) }
+            let continuations = batch.map(\.continuation)
+            _ = consume batch
+            for c in continuations { c.resume(throwing: failure) }
             return
         }
         let before = cached?.size
         cached = newState
         if tails.count > Self.maxCachedTails { tails.removeAll() }
-        for (item, outcome) in zip(batch, outcomes) {
+        // The writer lets go of the prepared events before it resumes their callers, so the
+        // caller (which holds them until then) frees them on its own thread: frees of memory
+        // from the callers' malloc arenas took about 30% of the writer's time.
+        let continuations = batch.map(\.continuation)
+        _ = consume batch
+        for (continuation, outcome) in zip(continuations, outcomes) {
             switch outcome {
-            case .success(let results): item.continuation.resume(returning: results)
-            case .failure(let error): item.continuation.resume(throwing: error)
+            case .success(let results): continuation.resume(returning: results)
+            case .failure(let error): continuation.resume(throwing: error)
             }
         }
         if let size = newState?.size, size != before { onCommit?(size) }
