@@ -7,7 +7,10 @@ import MerkleLog
 /// The store's four attributes sort between the client's: keys in RFC 8785 order are
 /// `data, datacontenttype, id, | position, predecessorhash, recordedat, | recordedby,
 /// recordedrole, source, specversion, | streamversion, | subject, time, type`.
-struct PreparedEvent: Sendable {
+///
+/// A class, immutable: the writer reads each one in place, where a struct of three buffers was
+/// copied for every call (three references retained and released per event on the writer).
+final class PreparedEvent: Sendable {
     /// The three client-set pieces in one buffer: `head ‖ middle ‖ tail`, where
     /// head is `{"data":…,"datacontenttype":…,"id":…,`,
     /// middle is `"recordedby":…,"recordedrole":…,"source":…,"specversion":"1.0",` and
