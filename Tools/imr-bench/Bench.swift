@@ -71,11 +71,35 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Flushes every dirty page of the machine (`sync(2)`) and lets the disk settle, so a timed
-/// phase does not pay for the writeback of the one before it (or of files just removed).
-func quietDisk() {
+/// Flushes every dirty page of the machine (`sync(2)`), warms `warmBytes` of memory, and lets
+/// the disk settle, so a timed phase does not pay for the writeback of the one before it (or of
+/// files just removed).
+///
+/// Warming: on this machine (a virtual machine) the first touch of a page of the guest's memory
+/// costs several times what a reused page does, and which phase happens to get never-touched
+/// pages for its page cache decided the ratio of item 1 (the raw baseline's system time ranged
+/// 0.3–2.8 µs an event over the same bytes, on tmpfs as on disk). Touching and freeing
+/// `warmBytes` of anonymous memory first gives every phase reused pages, as any machine that
+/// has run for a while has.
+func quietDisk(warmBytes: Int = 0) {
     sync()
+    if warmBytes > 0, let p = mmap(nil, warmBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+        p != MAP_FAILED
+    {
+        memset(p, 1, warmBytes)
+        munmap(p, warmBytes)
+    }
     usleep(200_000)
+}
+
+/// Memory available to new allocations (`MemAvailable` of /proc/meminfo), in bytes; 0 if unknown.
+func availableMemory() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+        let fields = line.split(separator: " ")
+        if fields.count >= 2, let kb = Int(fields[1]) { return kb * 1024 }
+    }
+    return 0
 }
 
 func median(_ xs: [Double]) -> Double {
@@ -130,6 +154,14 @@ struct ImrBench: AsyncParsableCommand {
 
     @Flag(help: "Also print each run of item 1: wall and CPU time (user, system) per event, ours and raw.")
     var perRun = false
+
+    @Flag(help: "Do not touch and free memory before each timed append phase (3 KB an event, at most half the available memory).")
+    var noWarmMemory = false
+
+    /// Bytes to warm before a timed append phase of `events` events.
+    func warmBytes(_ events: Int) -> Int {
+        noWarmMemory ? 0 : min(events * 3072, availableMemory() / 2)
+    }
 
     func validate() throws {
         if events < 1000 { throw ValidationError("--events must be at least 1000") }
@@ -187,7 +219,7 @@ struct ImrBench: AsyncParsableCommand {
                         return StreamAppend(stream: s, expected: .any, events: [d])
                     }
                 }
-                quietDisk()
+                quietDisk(warmBytes: warmBytes(events))
                 let cost = try await PhaseCost.measure(events: events) {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         var waiting = 0
@@ -215,7 +247,7 @@ struct ImrBench: AsyncParsableCommand {
                 let rawPath = fresh("raw-bulk")
                 try FileManager.default.createDirectory(atPath: rawPath, withIntermediateDirectories: true)
                 let rawEnv = try RawLMDB(path: rawPath)
-                quietDisk()
+                quietDisk(warmBytes: warmBytes(events))
                 let rawCost = try await PhaseCost.measure(events: events) {
                     try rawEnv.append(storedBytes, from: 0, batch: 1000)
                 }
@@ -263,7 +295,7 @@ struct ImrBench: AsyncParsableCommand {
             for _ in 0..<runs {
                 let path = fresh("single")
                 let log = try LMDBEventLog.create(at: path, origin: "imr-bench/single")
-                quietDisk()
+                quietDisk(warmBytes: warmBytes(n))
                 let t0 = now()
                 for (s, d) in sample { _ = try await log.append([d], to: s, expecting: .any) }
                 ours.append(now() - t0)
@@ -273,7 +305,7 @@ struct ImrBench: AsyncParsableCommand {
                 let rawPath = fresh("raw-single")
                 try FileManager.default.createDirectory(atPath: rawPath, withIntermediateDirectories: true)
                 let rawEnv = try RawLMDB(path: rawPath)
-                quietDisk()
+                quietDisk(warmBytes: warmBytes(n))
                 let t1 = now()
                 try rawEnv.append(stored, from: 0, batch: 1)
                 raw.append(now() - t1)
@@ -297,7 +329,7 @@ struct ImrBench: AsyncParsableCommand {
                 let path = fresh("concurrent")
                 let log = try LMDBEventLog.create(at: path, origin: "imr-bench/concurrent")
                 let drafts = (0..<n).map { workload.draft($0) }
-                quietDisk()
+                quietDisk(warmBytes: warmBytes(n))
                 let t0 = now()
                 // The tasks take the workload's events in order from one counter, so the appends
                 // reach the log round-robin over the streams, as the workload says.
