@@ -40,6 +40,11 @@ struct LongQueryTests {
         let size = try fx.size()
         try await fx.withServer { client, _ in
             let auditor = client.with(token: fx.tokens[.auditor])
+            // The live projections first fold the 24,000 notes; a query made while they do waits
+            // for them, as long as a replay takes, and that is not what this test is about (in a
+            // loaded full run the caseload below once finished after a replay for that reason).
+            let caughtUp = try await auditor.get("/v1/caseload?program=p1")
+            #expect(caughtUp.status == 200)
             let finished = Locked<[String]>([])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (i, kind) in ["participation", "goals"].enumerated() {
