@@ -13,16 +13,39 @@ struct PreparedAppend: Sendable {
     let events: [PreparedEvent]
 }
 
+/// What the writer hands back for one part of an append.
+///
+/// Compact on purpose: the writer allocates one array per append, not two per part, and the
+/// caller expands it into ``AppendResult``s on its own thread (``expanded(stream:)``).
+enum PartOutcome: Sendable {
+    /// Written: `count` events from position `first`, the first at stream version `firstVersion`.
+    case appended(first: LogIndex, firstVersion: StreamVersion, count: Int)
+    /// Already stored with the same content (a safe retry), at these positions and versions.
+    case duplicate(positions: [LogIndex], versions: [StreamVersion])
+
+    /// The caller's result for `stream`.
+    func expanded(stream: StreamID) -> AppendResult {
+        switch self {
+        case .appended(let first, let firstVersion, let count):
+            return AppendResult(
+                stream: stream, positions: (0..<UInt64(count)).map { first + $0 },
+                versions: (0..<UInt64(count)).map { firstVersion + $0 }, wasDuplicate: false)
+        case .duplicate(let positions, let versions):
+            return AppendResult(stream: stream, positions: positions, versions: versions, wasDuplicate: true)
+        }
+    }
+}
+
 /// One caller's append waiting for the writer.
 struct PendingAppend: Sendable {
     let appends: [PreparedAppend]
-    let continuation: CheckedContinuation<[AppendResult], any Error>
+    let continuation: CheckedContinuation<[PartOutcome], any Error>
     let eventCount: Int
     /// Whether two parts name the same stream. Found by the caller, so the writer keeps a
     /// running version per stream only for the appends that need one.
     let repeatsStream: Bool
 
-    init(appends: [PreparedAppend], continuation: CheckedContinuation<[AppendResult], any Error>) {
+    init(appends: [PreparedAppend], continuation: CheckedContinuation<[PartOutcome], any Error>) {
         self.appends = appends
         self.continuation = continuation
         self.eventCount = appends.reduce(0) { $0 + $1.events.count }
@@ -133,7 +156,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     static let maxGatherMicros: Int64 = 400
 
     private func commit(_ batch: consuming [PendingAppend]) {
-        var outcomes: [Result<[AppendResult], EventLogError>] = []
+        var outcomes: [Result<[PartOutcome], EventLogError>] = []
         var newState: WriterState?
         var attempts = 0
         do {
@@ -197,13 +220,13 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// A write transaction reads its own writes, and ``tails`` is updated as events are
     /// written, so each append sees the ids and heads of the appends before it.
     private func apply(_ batch: [PendingAppend], txn: borrowing Transaction, state: inout WriterState) throws
-        -> [Result<[AppendResult], EventLogError>]
+        -> [Result<[PartOutcome], EventLogError>]
     {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
         let recordedAtMicros = max(RecordedAtClock.nowMicros(), state.lastRecordedAt)
         let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
-        var outcomes: [Result<[AppendResult], EventLogError>] = []
+        var outcomes: [Result<[PartOutcome], EventLogError>] = []
         outcomes.reserveCapacity(batch.count)
 
         /// The stream's last event: from ``tails``, else from `streams`, `heads` and `links`
@@ -224,7 +247,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         for item in batch {
             // The parts and their events are read in place (no copies, no reference counting
             // per event): this loop runs once per event of every append.
-            let outcome = try item.appends.withUnsafeBufferPointer { parts throws -> Result<[AppendResult], EventLogError> in
+            let outcome = try item.appends.withUnsafeBufferPointer { parts throws -> Result<[PartOutcome], EventLogError> in
                 // 1. Expected versions, in order, each against the log as it stands before it. A
                 //    mismatch is reported only after the idempotency check (a retry wins).
                 var failure: EventLogError?
@@ -329,22 +352,19 @@ final class GroupCommitWriter: @unchecked Sendable {
                         err.field = "id"
                         return .failure(err)
                     }
-                    var results: [AppendResult] = []
+                    var results: [PartOutcome] = []
                     var i = 0
                     for a in parts {
                         let recs = stored[i..<(i + a.events.count)]
                         i += a.events.count
-                        results.append(
-                            AppendResult(
-                                stream: a.stream, positions: recs.map(\.record.position), versions: recs.map(\.record.version),
-                                wasDuplicate: true))
+                        results.append(.duplicate(positions: recs.map(\.record.position), versions: recs.map(\.record.version)))
                     }
                     return .success(results)
                 }
                 if let failure { return .failure(failure) }
 
                 // 3. Write: event bytes, stream links, Merkle nodes (the ids are in); then heads.
-                var results: [AppendResult] = []
+                var results: [PartOutcome] = []
                 results.reserveCapacity(parts.count)
                 // The three append-only tables through cursors that stay at their last page.
                 try txn.withCursor(dbs.events) { eventsCursor in
@@ -353,10 +373,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                             for i in parts.indices {
                                 let start = startVersions[i]
                                 var version = start
-                                var positions: [LogIndex] = []
-                                var streamVersions: [StreamVersion] = []
-                                positions.reserveCapacity(parts[i].events.count)
-                                streamVersions.reserveCapacity(parts[i].events.count)
+                                let first = state.size
                                 let box = start == 0 ? nil : try startTails[i] ?? tail(parts[i].stream)
                                 var last = box?.tail
                                 try parts[i].events.withUnsafeBufferPointer { events in
@@ -379,8 +396,6 @@ final class GroupCommitWriter: @unchecked Sendable {
                                         }
                                         state.size += 1
                                         state.lastLeaf = leaf
-                                        positions.append(position)
-                                        streamVersions.append(version)
                                     }
                                 }
                                 // The head after this part (a stream named again later in the append is
@@ -392,13 +407,13 @@ final class GroupCommitWriter: @unchecked Sendable {
                                         key = box.key
                                     } else {
                                         // The stream's first event: its position becomes the stream's key.
-                                        key = positions[0]
+                                        key = first
                                         tails[parts[i].stream] = TailBox(t, key: key)
                                         try StreamHead.writeStreamKey(parts[i].stream, key, txn: txn, dbs: dbs)
                                     }
                                     try StreamHead(version: t.link.version, position: t.position).write(key: key, txn: txn, dbs: dbs)
                                 }
-                                results.append(AppendResult(stream: parts[i].stream, positions: positions, versions: streamVersions, wasDuplicate: false))
+                                results.append(.appended(first: first, firstVersion: start + 1, count: parts[i].events.count))
                             }
                         }
                     }

@@ -197,13 +197,12 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
             throw EventLogError(code: .readOnly, message: "the log was opened read-only")
         }
         let prepared = try Self.prepare(appends)
-        let results = try await withCheckedThrowingContinuation { continuation in
+        let outcomes = try await withCheckedThrowingContinuation { continuation in
             writer.submit(PendingAppend(appends: prepared, continuation: continuation))
         }
-        // The prepared events are freed here, on the caller's thread: the writer lets go of them
-        // before it resumes this task (see GroupCommitWriter.commit).
-        withExtendedLifetime(prepared) {}
-        return results
+        // The results are made, and the prepared events freed, here on the caller's thread: the
+        // writer lets go of them before it resumes this task (see GroupCommitWriter.commit).
+        return zip(prepared, outcomes).map { part, outcome in outcome.expanded(stream: part.stream) }
     }
 
     /// Validates and renders every draft; rejects empty, oversized and self-duplicating appends.
