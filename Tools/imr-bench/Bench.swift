@@ -42,11 +42,12 @@ func cpuTimes() -> (user: Double, system: Double) {
             Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6)
 }
 
-/// Wall and CPU time of one timed phase, per event.
+/// Wall and CPU time of one timed phase, in seconds, and the events it handled.
 struct PhaseCost {
     var wall: Double
     var user: Double
     var system: Double
+    var events: Int
 
     /// Times `body`, whose work is `events` events.
     static func measure(events: Int, _ body: () async throws -> Void) async rethrows -> PhaseCost {
@@ -55,13 +56,19 @@ struct PhaseCost {
         try await body()
         let wall = now() - t0
         let c1 = cpuTimes()
-        let n = Double(max(1, events))
-        return PhaseCost(wall: wall / n, user: (c1.user - c0.user) / n, system: (c1.system - c0.system) / n)
+        return PhaseCost(wall: wall, user: c1.user - c0.user, system: c1.system - c0.system, events: events)
+    }
+
+    /// `seconds` per event, in microseconds, to two decimals.
+    func microsPerEvent(_ seconds: Double) -> Double {
+        (seconds / Double(max(1, events)) * 1e8).rounded() / 100
     }
 
     /// `wall 2.61 µs, cpu 4.93 µs (user 4.30, system 0.63)` per event.
     var description: String {
-        String(format: "wall %.2f µs, cpu %.2f µs (user %.2f, system %.2f)", wall * 1e6, (user + system) * 1e6, user * 1e6, system * 1e6)
+        String(
+            format: "wall %.2f µs, cpu %.2f µs (user %.2f, system %.2f)", microsPerEvent(wall), microsPerEvent(user + system),
+            microsPerEvent(user), microsPerEvent(system))
     }
 }
 
@@ -237,7 +244,7 @@ struct ImrBench: AsyncParsableCommand {
                 // Freed after the clock stops, as they were made before it: the drafts are the
                 // client's (freeing a million of them took a tenth of the timed CPU).
                 withExtendedLifetime(batches) {}
-                ours.append(cost.wall * Double(events))
+                ours.append(cost.wall)
                 if run == 0 {
                     storedBytes = try log.readRaw(from: 0, limit: events).map(\.bytes)
                     scanStore = path
@@ -251,22 +258,21 @@ struct ImrBench: AsyncParsableCommand {
                 let rawCost = try await PhaseCost.measure(events: events) {
                     try rawEnv.append(storedBytes, from: 0, batch: 1000)
                 }
-                raw.append(rawCost.wall * Double(events))
+                raw.append(rawCost.wall)
                 if perRun {
-                    let line = "item 1, run \(run + 1): ours \(cost.description); raw \(rawCost.description); per event"
                     if json {
                         let v: JSONValue = .object([
                             "name": .string("1 bulk append, run \(run + 1)"),
-                            "wallMicros": .number((cost.wall * 1e8).rounded() / 100),
-                            "userMicros": .number((cost.user * 1e8).rounded() / 100),
-                            "systemMicros": .number((cost.system * 1e8).rounded() / 100),
-                            "baselineWallMicros": .number((rawCost.wall * 1e8).rounded() / 100),
-                            "baselineUserMicros": .number((rawCost.user * 1e8).rounded() / 100),
-                            "baselineSystemMicros": .number((rawCost.system * 1e8).rounded() / 100),
+                            "wallMicros": .number(cost.microsPerEvent(cost.wall)),
+                            "userMicros": .number(cost.microsPerEvent(cost.user)),
+                            "systemMicros": .number(cost.microsPerEvent(cost.system)),
+                            "baselineWallMicros": .number(rawCost.microsPerEvent(rawCost.wall)),
+                            "baselineUserMicros": .number(rawCost.microsPerEvent(rawCost.user)),
+                            "baselineSystemMicros": .number(rawCost.microsPerEvent(rawCost.system)),
                         ])
                         print(v.canonicalString)
                     } else {
-                        print(line)
+                        print("item 1, run \(run + 1): ours \(cost.description); raw \(rawCost.description); per event")
                     }
                 }
                 if run == runs - 1 && (wanted.contains(4) || wanted.contains(6)) {
