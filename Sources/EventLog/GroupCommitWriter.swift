@@ -44,6 +44,16 @@ struct PendingAppend: Sendable {
     /// Whether two parts name the same stream. Found by the caller, so the writer keeps a
     /// running version per stream only for the appends that need one.
     let repeatsStream: Bool
+    /// The sequencer's work for this append (``AppendSequencer``); nil when it could not read
+    /// the store, and the writer does it all.
+    private(set) var sequenced: SequencedAppend?
+
+    /// This append with the sequencer's work.
+    func with(_ sequenced: SequencedAppend?) -> PendingAppend {
+        var copy = self
+        copy.sequenced = sequenced
+        return copy
+    }
 
     init(appends: [PreparedAppend], continuation: CheckedContinuation<[PartOutcome], any Error>) {
         self.appends = appends
@@ -81,6 +91,18 @@ final class GroupCommitWriter: @unchecked Sendable {
     static let maxCachedTails = 1 << 17
     /// Called on the writer queue after each commit that added events, with the new size.
     var onCommit: (@Sendable (UInt64) -> Void)?
+    /// Called on the writer queue when the last append handed over by the sequencer is done.
+    var onIdle: (@Sendable () -> Void)?
+    /// Shared with the ``AppendSequencer`` that feeds this writer.
+    let coordination = Mutex(SequencerCoordination())
+    /// Set while applying a batch when an append's sequenced work did not fit the log
+    /// (touched only on `queue`).
+    private var diverged = false
+    /// Appends of the batch being applied that were written as sequenced (touched only on `queue`).
+    private var sequencedInBatch = 0
+    /// Set when sequenced appends were written since ``tails`` was last emptied: the writer
+    /// does not keep ``tails`` on that path, so its entries may be out of date.
+    private var tailsStale = false
 
     init(env: Environment, dbs: LogDatabases, maxEventsPerCommit: Int) {
         self.env = env
@@ -164,6 +186,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 // `write` runs the body again after growing a full map: start from the store.
                 attempts += 1
                 if attempts > 1 { forget() }
+                diverged = false
+                sequencedInBatch = 0
                 var state = try currentState(txn)
                 outcomes = try apply(batch, txn: txn, state: &state)
                 newState = state
@@ -180,6 +204,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
             let continuations = batch.map(\.continuation)
             _ = consume batch
+            finished(continuations.count, diverged: true, size: nil)
             for c in continuations { c.resume(throwing: failure) }
             return
         }
@@ -191,6 +216,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         // from the callers' malloc arenas took about 30% of the writer's time.
         let continuations = batch.map(\.continuation)
         _ = consume batch
+        let sequenced = sequencedInBatch
+        statistics.withLock { $0.sequenced += sequenced }
+        finished(continuations.count, diverged: diverged, size: newState?.size)
         for (continuation, outcome) in zip(continuations, outcomes) {
             switch outcome {
             case .success(let results): continuation.resume(returning: results)
@@ -204,6 +232,80 @@ final class GroupCommitWriter: @unchecked Sendable {
     private func forget() {
         cached = nil
         tails.removeAll()
+        tailsStale = false
+    }
+
+    /// Tells the sequencer that `count` of its appends are done: whether its picture of the log
+    /// went wrong, and the size now committed (nil after a failed commit).
+    private func finished(_ count: Int, diverged: Bool, size: UInt64?) {
+        let idle = coordination.withLock { c in
+            c.outstanding -= count
+            if diverged { c.rebaseWanted = true }
+            if let size { c.committedSize = size }
+            return c.outstanding == 0
+        }
+        if idle { onIdle?() }
+    }
+
+    /// Writes an append the sequencer prepared against this very log: ids, then the stored
+    /// bytes, links and Merkle nodes, then heads. Returns nil, having written nothing, when one
+    /// of its ids is already stored (the sequencer cannot know that; the writer decides).
+    private func writeSequenced(_ item: PendingAppend, _ seq: SequencedAppend, txn: borrowing Transaction, state: inout WriterState)
+        throws -> [PartOutcome]?
+    {
+        guard let results = seq.outcomes else { return nil }
+        var inserted = 0
+        var taken = false
+        ids: for part in item.appends {
+            for event in part.events {
+                let value = IDRecord(position: seq.startSize + UInt64(inserted), version: seq.links[inserted].version)
+                let present = try event.idKey.withUnsafeBytes { k in
+                    try value.withBytes { v in try txn.insert(dbs.ids, key: k, value: v) { _ in true } }
+                }
+                if present != nil {
+                    taken = true
+                    break ids
+                }
+                inserted += 1
+            }
+        }
+        if taken {
+            var removed = 0
+            undo: for part in item.appends {
+                for event in part.events {
+                    if removed == inserted { break undo }
+                    guard try txn.delete(dbs.ids, key: event.idKey) else {
+                        throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
+                    }
+                    removed += 1
+                }
+            }
+            return nil
+        }
+        try txn.withCursor(dbs.events) { events in
+            try txn.withCursor(dbs.links) { links in
+                try seq.bytes.withUnsafeBytes { all in
+                    var from = 0
+                    for i in seq.ends.indices {
+                        let position = seq.startSize + UInt64(i)
+                        try events.put(key: position, value: UnsafeRawBufferPointer(rebasing: all[from..<seq.ends[i]]), flags: .append)
+                        from = seq.ends[i]
+                        try seq.links[i].withBytes { l in try links.put(key: position, value: l, flags: .append) }
+                    }
+                }
+            }
+        }
+        try txn.withCursor(dbs.merkle) { merkle in
+            for node in seq.nodes {
+                try node.hash.withUnsafeBytes { h in try merkle.put(key: node.key, value: h, flags: .append) }
+            }
+        }
+        for h in seq.heads {
+            if let stream = h.newStream { try StreamHead.writeStreamKey(stream, h.key, txn: txn, dbs: dbs) }
+            try h.head.write(key: h.key, txn: txn, dbs: dbs)
+        }
+        state = seq.end
+        return results
     }
 
     /// The cached state when it still describes the log, else a fresh load (another process
@@ -224,8 +326,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
-        let recordedAtMicros = max(RecordedAtClock.nowMicros(), state.lastRecordedAt)
-        let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
+        let now = RecordedAtClock.nowMicros()
         var outcomes: [Result<[PartOutcome], EventLogError>] = []
         outcomes.reserveCapacity(batch.count)
 
@@ -245,6 +346,24 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
 
         for item in batch {
+            if let seq = item.sequenced, seq.startSize == state.size, seq.startLeaf == state.lastLeaf,
+                let results = try writeSequenced(item, seq, txn: txn, state: &state)
+            {
+                tailsStale = true
+                sequencedInBatch += 1
+                outcomes.append(.success(results))
+                continue
+            }
+            // The writer decides this append itself: the sequencer refused it (the writer checks
+            // ids first), could not read the store, expected another log, or an id is stored.
+            if tailsStale {
+                tails.removeAll()
+                tailsStale = false
+            }
+            // Recorded-at never decreases: sequenced appends before this one carry the
+            // sequencer's clock, which may be ahead of `now`.
+            let recordedAtMicros = max(now, state.lastRecordedAt)
+            let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
             // The parts and their events are read in place (no copies, no reference counting
             // per event): this loop runs once per event of every append.
             let outcome = try item.appends.withUnsafeBufferPointer { parts throws -> Result<[PartOutcome], EventLogError> in
@@ -422,6 +541,9 @@ final class GroupCommitWriter: @unchecked Sendable {
                 return .success(results)
             }
             outcomes.append(outcome)
+            if let seq = item.sequenced, seq.end.size != state.size || seq.end.lastLeaf != state.lastLeaf {
+                diverged = true
+            }
         }
         return outcomes
     }
@@ -461,4 +583,10 @@ public struct WriterStatistics: Sendable, Hashable {
     public var appends = 0
     /// Events in those appends (including refused ones).
     public var events = 0
+    /// Appends written as the sequencer prepared them (``AppendSequencer``); the others were
+    /// decided by the writer alone (refusals, retries, and appends behind a surprise).
+    public var sequenced = 0
+    /// Times the sequencer started again from the store because the log was not what it
+    /// expected: an id already stored, another process's appends, or a failed commit.
+    public var rebases = 0
 }

@@ -60,6 +60,8 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     let env: Environment
     let dbs: LogDatabases
     private let writer: GroupCommitWriter?
+    /// The first stage of every append; it feeds ``writer``.
+    private let sequencer: AppendSequencer?
     private let broadcaster = CommitBroadcaster()
 
     /// The log environment's directory inside a store.
@@ -175,7 +177,9 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         let dbs = try storage { try env.read { txn in try LogDatabases(txn: txn, create: false) } }
         self.dbs = dbs
         self.origin = origin
-        self.writer = isReadOnly ? nil : GroupCommitWriter(env: env, dbs: dbs, maxEventsPerCommit: options.maxEventsPerCommit)
+        let writer = isReadOnly ? nil : GroupCommitWriter(env: env, dbs: dbs, maxEventsPerCommit: options.maxEventsPerCommit)
+        self.writer = writer
+        self.sequencer = writer.map { AppendSequencer(env: env, dbs: dbs, writer: $0) }
         let auto: AutoCheckpointer? =
             if isReadOnly || (options.checkpointEveryEvents == nil && options.checkpointInterval == nil) {
                 nil
@@ -193,12 +197,12 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     // MARK: EventLog
 
     public func append(_ appends: [StreamAppend]) async throws -> [AppendResult] {
-        guard let writer else {
+        guard let sequencer else {
             throw EventLogError(code: .readOnly, message: "the log was opened read-only")
         }
         let prepared = try Self.prepare(appends)
         let outcomes = try await withCheckedThrowingContinuation { continuation in
-            writer.submit(PendingAppend(appends: prepared, continuation: continuation))
+            sequencer.submit(PendingAppend(appends: prepared, continuation: continuation))
         }
         // The results are made, and the prepared events freed, here on the caller's thread: the
         // writer lets go of them before it resumes this task (see GroupCommitWriter.commit).

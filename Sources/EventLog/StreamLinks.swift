@@ -65,17 +65,25 @@ struct StreamLink: Sendable, Hashable {
     static func after(_ parent: StreamTail?, at position: LogIndex, txn: borrowing Transaction, dbs: LogDatabases) throws
         -> StreamTail
     {
+        #if DEBUG
+        // Debug builds (the tests) check what the tail remembered against the store.
+        if let p = parent, p.link.jump != none, let remembered = p.jumpTarget {
+            let stored = try read(p.link.jump, txn: txn, dbs: dbs)
+            assert(remembered == stored, "a remembered jump target differs from the stored link")
+        }
+        #endif
+        return try after(parent, at: position) { try read($0, txn: txn, dbs: dbs) }
+    }
+
+    /// ``after(_:at:txn:dbs:)`` with the parent's jump target, when not remembered, from `link`
+    /// (the sequencer reads links it has not yet handed to the writer from memory).
+    static func after(_ parent: StreamTail?, at position: LogIndex, link: (LogIndex) throws -> StreamLink) rethrows
+        -> StreamTail
+    {
         guard let parent else { return StreamTail(position: position, link: first) }
         let p = parent.link
         if p.jump != none {
-            let j = try parent.jumpTarget ?? read(p.jump, txn: txn, dbs: dbs)
-            #if DEBUG
-            // Debug builds (the tests) check what the tail remembered against the store.
-            if parent.jumpTarget != nil {
-                let stored = try read(p.jump, txn: txn, dbs: dbs)
-                assert(j == stored, "a remembered jump target differs from the stored link")
-            }
-            #endif
+            let j = try parent.jumpTarget ?? link(p.jump)
             if j.jump != none && p.version - p.jumpVersion == p.jumpVersion - j.jumpVersion {
                 return StreamTail(
                     position: position,
