@@ -122,7 +122,7 @@ final class AppendSequencer: @unchecked Sendable {
     private let pending = Mutex<(items: [PendingAppend], scheduled: Bool)>(([], false))
     private let pool = BufferPool()
 
-    // Touched only on `queue`.
+    // Touched only by the one thread draining (see ``submit(_:)``).
     /// The log as it will be after every append handed to the writer; nil before the first
     /// append and after a rebase.
     private var state: WriterState?
@@ -143,6 +143,10 @@ final class AppendSequencer: @unchecked Sendable {
     }
 
     /// Queues `item`; it reaches the writer sequenced, in submission order.
+    ///
+    /// When no one is sequencing, the caller does it on its own thread, with any appends
+    /// queued meanwhile: a hand-off to another thread costs a single append more than its
+    /// sequencing does. One thread sequences at a time (``pending``'s `scheduled` flag).
     func submit(_ item: PendingAppend) {
         let start = pending.withLock { p in
             p.items.append(item)
@@ -150,10 +154,11 @@ final class AppendSequencer: @unchecked Sendable {
             p.scheduled = true
             return true
         }
-        if start { queue.async { self.drain() } }
+        if start { drain() }
     }
 
-    /// Drains again if items wait (the writer calls it when it has finished everything).
+    /// Drains again, on the sequencer's queue, if items wait (the writer calls it when it has
+    /// finished everything; its own thread must not sequence).
     private func schedule() {
         let start = pending.withLock { p in
             if p.scheduled || p.items.isEmpty { return false }
