@@ -6,7 +6,7 @@ import Synchronization
 /// What the sequencer worked out for one append: the stored bytes, links, Merkle nodes and
 /// heads it will have if the log is, when the writer reaches it, what the sequencer expected.
 ///
-/// Immutable, made on the sequencer's queue and read in place by the writer.
+/// Immutable, made by the sequencer and read in place by the writer.
 final class SequencedAppend: Sendable {
     /// The log's size and last leaf the sequencer expected before this append. The last leaf
     /// commits to every event before it (each event carries its predecessor's leaf hash), so
@@ -107,8 +107,9 @@ struct SequencerCoordination {
 /// links, the stored bytes with their store attributes, the leaf hashes and the Merkle nodes)
 /// is done here, against the log as it will be once every append already handed to the writer
 /// is committed. The writer then checks the ids, puts the bytes and commits; while it waits for
-/// the disk, this queue sequences the next append (the commit's `fdatasync` no longer idles the
-/// whole pipeline).
+/// the disk, the next append is sequenced (the commit's `fdatasync` no longer idles the whole
+/// pipeline). Sequencing runs on an appending thread (``submit(_:)``), one at a time, in the
+/// order the appends arrived.
 ///
 /// The writer checks each sequenced append's starting point (size and last leaf) against the
 /// log it actually has. When they differ, or when an id turns out to be stored already, it
