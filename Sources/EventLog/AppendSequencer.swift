@@ -266,13 +266,7 @@ final class AppendSequencer: @unchecked Sendable {
     /// seen since its last rebase has no appends in flight, so the store has its last event).
     private func tail(_ stream: StreamID, txn: borrowing Transaction) throws -> TailBox? {
         if let box = tails[stream] { return box }
-        guard let key = try StreamHead.streamKey(stream, txn: txn, dbs: dbs) else { return nil }
-        let head = try StreamHead.read(key: key, txn: txn, dbs: dbs)
-        let t = StreamTail(position: head.position, link: try link(at: head.position, txn: txn))
-        guard t.link.version == head.version else {
-            throw EventLogError.corrupt(head.position, "the stream head and its links disagree")
-        }
-        let box = TailBox(t, key: key)
+        let box = try TailBox.stored(stream, txn: txn, dbs: dbs) { try link(at: $0, txn: txn) }
         tails[stream] = box
         return box
     }
@@ -280,27 +274,10 @@ final class AppendSequencer: @unchecked Sendable {
     private func sequence(_ item: PendingAppend, state: inout WriterState, txn: borrowing Transaction) throws -> SequencedAppend {
         let parts = item.appends
         // Expected versions, each against the log as it stands before its part.
-        var startVersions: [StreamVersion] = []
-        startVersions.reserveCapacity(parts.count)
-        // Each part's remembered stream tail (one lookup per part); nil for a new stream, and
-        // for a stream an earlier part of this append names (looked up again after that part).
-        var startTails: [TailBox?] = []
-        startTails.reserveCapacity(parts.count)
-        var versions: [StreamID: StreamVersion] = [:]
-        for part in parts {
-            let actual: StreamVersion
-            if item.repeatsStream, let v = versions[part.stream] {
-                actual = v
-                startTails.append(nil)
-            } else {
-                let box = try tail(part.stream, txn: txn)
-                actual = box?.tail.link.version ?? 0
-                startTails.append(box)
-            }
-            if !part.expected.isSatisfied(by: actual) { return .refused(state) }
-            startVersions.append(actual)
-            if item.repeatsStream { versions[part.stream] = actual + UInt64(part.events.count) }
+        let (startVersions, startTails, failure) = try parts.withUnsafeBufferPointer { p in
+            try StartingPoints.find(p, repeatsStream: item.repeatsStream) { try tail($0, txn: txn) }
         }
+        if failure != nil { return .refused(state) }
         if state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition { return .refused(state) }
 
         let startSize = state.size

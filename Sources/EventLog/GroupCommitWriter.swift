@@ -334,13 +334,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         /// (remembered then).
         func tail(_ stream: StreamID) throws -> TailBox? {
             if let box = tails[stream] { return box }
-            guard let key = try StreamHead.streamKey(stream, txn: txn, dbs: dbs) else { return nil }
-            let head = try StreamHead.read(key: key, txn: txn, dbs: dbs)
-            let t = StreamTail(position: head.position, link: try StreamLink.read(head.position, txn: txn, dbs: dbs))
-            guard t.link.version == head.version else {
-                throw EventLogError.corrupt(head.position, "the stream head and its links disagree")
-            }
-            let box = TailBox(t, key: key)
+            let box = try TailBox.stored(stream, txn: txn, dbs: dbs) { try StreamLink.read($0, txn: txn, dbs: dbs) }
             tails[stream] = box
             return box
         }
@@ -369,32 +363,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             let outcome = try item.appends.withUnsafeBufferPointer { parts throws -> Result<[PartOutcome], EventLogError> in
                 // 1. Expected versions, in order, each against the log as it stands before it. A
                 //    mismatch is reported only after the idempotency check (a retry wins).
-                var failure: EventLogError?
-                var startVersions: [StreamVersion] = []
-                startVersions.reserveCapacity(parts.count)
-                // The stream's remembered last event before each part, when no earlier part of
-                // this append names the same stream (else nil and looked up again after that
-                // part is written); nil also for a stream with no events yet.
-                var startTails: [TailBox?] = []
-                startTails.reserveCapacity(parts.count)
-                var versions: [StreamID: StreamVersion] = [:]
-                let several = item.repeatsStream
-                for i in parts.indices {
-                    let actual: StreamVersion
-                    if several, let v = versions[parts[i].stream] {
-                        actual = v
-                        startTails.append(nil)
-                    } else {
-                        let box = try tail(parts[i].stream)
-                        actual = box?.tail.link.version ?? 0
-                        startTails.append(box)
-                    }
-                    startVersions.append(actual)
-                    if failure == nil && !parts[i].expected.isSatisfied(by: actual) {
-                        failure = .wrongVersion(stream: parts[i].stream, expected: parts[i].expected, actual: actual)
-                    }
-                    if several { versions[parts[i].stream] = actual + UInt64(parts[i].events.count) }
-                }
+                var (startVersions, startTails, failure) = try StartingPoints.find(parts, repeatsStream: item.repeatsStream, tail: tail)
                 if failure == nil && state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
                     failure = EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")
                 }
@@ -558,6 +527,55 @@ final class TailBox {
     init(_ tail: StreamTail, key: LogIndex) {
         self.tail = tail
         self.key = key
+    }
+
+    /// The last event of `stream` as stored (from `streams`, `heads`, and the link `link` reads
+    /// at its head); nil when it has no events.
+    static func stored(
+        _ stream: StreamID, txn: borrowing Transaction, dbs: LogDatabases, link: (LogIndex) throws -> StreamLink
+    ) throws -> TailBox? {
+        guard let key = try StreamHead.streamKey(stream, txn: txn, dbs: dbs) else { return nil }
+        let head = try StreamHead.read(key: key, txn: txn, dbs: dbs)
+        let t = StreamTail(position: head.position, link: try link(head.position))
+        guard t.link.version == head.version else {
+            throw EventLogError.corrupt(head.position, "the stream head and its links disagree")
+        }
+        return TailBox(t, key: key)
+    }
+}
+
+/// Where each part of an append starts: its stream's version and remembered tail, and the first
+/// expected version that does not hold. Shared by the sequencer and the writer.
+enum StartingPoints {
+    /// - Returns: per part, the stream's version before it and its tail (nil for a stream with no
+    ///   events yet, and for one an earlier part of the append names: looked up again after that
+    ///   part is written); and the first failed expectation, in part order.
+    static func find(
+        _ parts: UnsafeBufferPointer<PreparedAppend>, repeatsStream: Bool, tail: (StreamID) throws -> TailBox?
+    ) rethrows -> (versions: [StreamVersion], tails: [TailBox?], failure: EventLogError?) {
+        var failure: EventLogError?
+        var startVersions: [StreamVersion] = []
+        startVersions.reserveCapacity(parts.count)
+        var startTails: [TailBox?] = []
+        startTails.reserveCapacity(parts.count)
+        var versions: [StreamID: StreamVersion] = [:]
+        for part in parts {
+            let actual: StreamVersion
+            if repeatsStream, let v = versions[part.stream] {
+                actual = v
+                startTails.append(nil)
+            } else {
+                let box = try tail(part.stream)
+                actual = box?.tail.link.version ?? 0
+                startTails.append(box)
+            }
+            startVersions.append(actual)
+            if failure == nil && !part.expected.isSatisfied(by: actual) {
+                failure = .wrongVersion(stream: part.stream, expected: part.expected, actual: actual)
+            }
+            if repeatsStream { versions[part.stream] = actual + UInt64(part.events.count) }
+        }
+        return (startVersions, startTails, failure)
     }
 }
 
