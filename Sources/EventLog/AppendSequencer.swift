@@ -300,47 +300,52 @@ final class AppendSequencer: @unchecked Sendable {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
 
-        for (i, part) in parts.enumerated() {
-            guard !part.events.isEmpty else {
-                outcomes.append(.appended(first: state.size, firstVersion: startVersions[i] + 1, count: 0))
-                continue
-            }
-            let first = state.size
-            let known = startVersions[i] == 0 ? nil : try startTails[i] ?? tail(part.stream, txn: txn)
-            var last = known?.tail
-            var version = startVersions[i]
-            for event in part.events {
-                version += 1
-                let position = state.size
-                let next = try StreamLink.after(last, at: position) { try link(at: $0, txn: txn) }
-                guard next.link.version == version else {
-                    throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
+        // Parts and events read in place: a copy of each would be retained and released.
+        try parts.withUnsafeBufferPointer { parts in
+            for i in parts.indices {
+                guard !parts[i].events.isEmpty else {
+                    outcomes.append(.appended(first: state.size, firstVersion: startVersions[i] + 1, count: 0))
+                    continue
                 }
-                event.render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
-                let leaf = event.leafHash(ofRendered: buffer)
-                bytes.append(contentsOf: buffer)
-                ends.append(bytes.count)
-                links.append(next.link)
-                if position == ringBase + UInt64(ring.count) {
-                    ring.append(next.link)
+                let first = state.size
+                let known = startVersions[i] == 0 ? nil : try startTails[i] ?? tail(parts[i].stream, txn: txn)
+                var last = known?.tail
+                var version = startVersions[i]
+                try parts[i].events.withUnsafeBufferPointer { events in
+                    for j in events.indices {
+                        version += 1
+                        let position = state.size
+                        let next = try StreamLink.after(last, at: position) { try link(at: $0, txn: txn) }
+                        guard next.link.version == version else {
+                            throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
+                        }
+                        events[j].render(
+                            position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
+                        let leaf = events[j].leafHash(ofRendered: buffer)
+                        bytes.append(contentsOf: buffer)
+                        ends.append(bytes.count)
+                        links.append(next.link)
+                        guard position == ringBase + UInt64(ring.count) else {
+                            throw EventLogError.corrupt(position, "the sequencer's links are out of step")
+                        }
+                        ring.append(next.link)
+                        state.range.append(leaf) { node, hash in nodes.append((node.postOrderKey, hash)) }
+                        state.size += 1
+                        state.lastLeaf = leaf
+                        last = next
+                    }
+                }
+                let key: LogIndex
+                if let known {
+                    known.tail = last!
+                    key = known.key
                 } else {
-                    throw EventLogError.corrupt(position, "the sequencer's links are out of step")
+                    key = first
+                    tails[parts[i].stream] = TailBox(last!, key: key)
                 }
-                state.range.append(leaf) { node, hash in nodes.append((node.postOrderKey, hash)) }
-                state.size += 1
-                state.lastLeaf = leaf
-                last = next
+                heads.append((key, StreamHead(version: version, position: last!.position), known == nil ? parts[i].stream : nil))
+                outcomes.append(.appended(first: first, firstVersion: startVersions[i] + 1, count: parts[i].events.count))
             }
-            let key: LogIndex
-            if let known {
-                known.tail = last!
-                key = known.key
-            } else {
-                key = first
-                tails[part.stream] = TailBox(last!, key: key)
-            }
-            heads.append((key, StreamHead(version: version, position: last!.position), known == nil ? part.stream : nil))
-            outcomes.append(.appended(first: first, firstVersion: startVersions[i] + 1, count: part.events.count))
         }
         state.lastRecordedAt = recordedAtMicros
         return SequencedAppend(
