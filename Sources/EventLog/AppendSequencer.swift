@@ -169,47 +169,36 @@ final class AppendSequencer: @unchecked Sendable {
         if start { queue.async { self.drain() } }
     }
 
-    private enum Step {
-        case go(committed: UInt64)
-        case rebase(committed: UInt64)
-        case halt
-    }
-
     private func drain() {
         while true {
             // The decision to stop is taken under the queue's lock, so the writer's call to
             // ``schedule()`` when it is done cannot slip between the decision and the stop.
-            let next: (item: PendingAppend, step: Step)? = pending.withLock { p in
+            let next: (item: PendingAppend, rebase: Bool, committed: UInt64)? = pending.withLock { p in
                 if p.items.isEmpty {
                     p.scheduled = false
                     return nil
                 }
-                let step: Step = writer.coordination.withLock { c in
+                let step: (rebase: Bool, committed: UInt64)? = writer.coordination.withLock { c in
                     if c.rebaseWanted || state == nil {
                         // Not while appends sequenced on the old picture are in flight: the
                         // store does not yet show them.
-                        if c.outstanding > 0 { return .halt }
+                        if c.outstanding > 0 { return nil }
                         c.rebaseWanted = false
-                        return .rebase(committed: c.committedSize)
+                        return (true, c.committedSize)
                     }
-                    return .go(committed: c.committedSize)
+                    return (false, c.committedSize)
                 }
-                if case .halt = step {
+                guard let step else {
+                    // Halted: the writer calls ``schedule()`` when its last outstanding append is done.
                     p.scheduled = false
                     return nil
                 }
-                return (p.items.removeFirst(), step)
+                return (p.items.removeFirst(), step.rebase, step.committed)
             }
-            guard let (item, step) = next else { return }
-            let committed: UInt64
-            switch step {
-            case .halt: return
-            case .rebase(let c):
+            guard let (item, rebase, committed) = next else { return }
+            if rebase {
                 if state != nil { writer.statistics.withLock { $0.rebases += 1 } }
                 state = nil
-                committed = c
-            case .go(let c):
-                committed = c
             }
             var sequenced: SequencedAppend?
             do {
@@ -273,12 +262,13 @@ final class AppendSequencer: @unchecked Sendable {
 
     private func sequence(_ item: PendingAppend, state: inout WriterState, txn: borrowing Transaction) throws -> SequencedAppend {
         let parts = item.appends
-        // Expected versions, each against the log as it stands before its part.
+        // Expected versions, each against the log as it stands before its part, and the log's end.
         let (startVersions, startTails, failure) = try parts.withUnsafeBufferPointer { p in
-            try StartingPoints.find(p, repeatsStream: item.repeatsStream) { try tail($0, txn: txn) }
+            try StartingPoints.find(p, repeatsStream: item.repeatsStream, eventCount: item.eventCount, logSize: state.size) {
+                try tail($0, txn: txn)
+            }
         }
         if failure != nil { return .refused(state) }
-        if state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition { return .refused(state) }
 
         let startSize = state.size
         let startLeaf = state.lastLeaf

@@ -95,11 +95,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     var onIdle: (@Sendable () -> Void)?
     /// Shared with the ``AppendSequencer`` that feeds this writer.
     let coordination = Mutex(SequencerCoordination())
-    /// Set while applying a batch when an append's sequenced work did not fit the log
-    /// (touched only on `queue`).
-    private var diverged = false
-    /// Appends of the batch being applied that were written as sequenced (touched only on `queue`).
-    private var sequencedInBatch = 0
     /// Set when sequenced appends were written since ``tails`` was last emptied: the writer
     /// does not keep ``tails`` on that path, so its entries may be out of date.
     private var tailsStale = false
@@ -178,7 +173,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     static let maxGatherMicros: Int64 = 400
 
     private func commit(_ batch: consuming [PendingAppend]) {
-        var outcomes: [Result<[PartOutcome], EventLogError>] = []
+        var applied = Applied()
         var newState: WriterState?
         var attempts = 0
         do {
@@ -186,10 +181,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 // `write` runs the body again after growing a full map: start from the store.
                 attempts += 1
                 if attempts > 1 { forget() }
-                diverged = false
-                sequencedInBatch = 0
                 var state = try currentState(txn)
-                outcomes = try apply(batch, txn: txn, state: &state)
+                applied = try apply(batch, txn: txn, state: &state)
                 newState = state
             }
         } catch {
@@ -216,10 +209,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         // from the callers' malloc arenas took about 30% of the writer's time.
         let continuations = batch.map(\.continuation)
         _ = consume batch
-        let sequenced = sequencedInBatch
-        statistics.withLock { $0.sequenced += sequenced }
-        finished(continuations.count, diverged: diverged, size: newState?.size)
-        for (continuation, outcome) in zip(continuations, outcomes) {
+        statistics.withLock { $0.sequenced += applied.sequenced }
+        finished(continuations.count, diverged: applied.diverged, size: newState?.size)
+        for (continuation, outcome) in zip(continuations, applied.outcomes) {
             switch outcome {
             case .success(let results): continuation.resume(returning: results)
             case .failure(let error): continuation.resume(throwing: error)
@@ -321,14 +313,12 @@ final class GroupCommitWriter: @unchecked Sendable {
     ///
     /// A write transaction reads its own writes, and ``tails`` is updated as events are
     /// written, so each append sees the ids and heads of the appends before it.
-    private func apply(_ batch: [PendingAppend], txn: borrowing Transaction, state: inout WriterState) throws
-        -> [Result<[PartOutcome], EventLogError>]
-    {
+    private func apply(_ batch: [PendingAppend], txn: borrowing Transaction, state: inout WriterState) throws -> Applied {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
         let now = RecordedAtClock.nowMicros()
-        var outcomes: [Result<[PartOutcome], EventLogError>] = []
-        outcomes.reserveCapacity(batch.count)
+        var applied = Applied()
+        applied.outcomes.reserveCapacity(batch.count)
 
         /// The stream's last event: from ``tails``, else from `streams`, `heads` and `links`
         /// (remembered then).
@@ -344,8 +334,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 let results = try writeSequenced(item, seq, txn: txn, state: &state)
             {
                 tailsStale = true
-                sequencedInBatch += 1
-                outcomes.append(.success(results))
+                applied.sequenced += 1
+                applied.outcomes.append(.success(results))
                 continue
             }
             // The writer decides this append itself: the sequencer refused it (the writer checks
@@ -363,10 +353,8 @@ final class GroupCommitWriter: @unchecked Sendable {
             let outcome = try item.appends.withUnsafeBufferPointer { parts throws -> Result<[PartOutcome], EventLogError> in
                 // 1. Expected versions, in order, each against the log as it stands before it. A
                 //    mismatch is reported only after the idempotency check (a retry wins).
-                var (startVersions, startTails, failure) = try StartingPoints.find(parts, repeatsStream: item.repeatsStream, tail: tail)
-                if failure == nil && state.size + UInt64(item.eventCount) - 1 > EventLimits.maxPosition {
-                    failure = EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")
-                }
+                let (startVersions, startTails, failure) = try StartingPoints.find(
+                    parts, repeatsStream: item.repeatsStream, eventCount: item.eventCount, logSize: state.size, tail: tail)
 
                 // 2. Idempotency: each id is inserted with the position and version it gets if the
                 //    append goes through (one B-tree search); an id already present hands back its
@@ -509,13 +497,23 @@ final class GroupCommitWriter: @unchecked Sendable {
                 state.lastRecordedAt = recordedAtMicros
                 return .success(results)
             }
-            outcomes.append(outcome)
+            applied.outcomes.append(outcome)
             if let seq = item.sequenced, seq.end.size != state.size || seq.end.lastLeaf != state.lastLeaf {
-                diverged = true
+                applied.diverged = true
             }
         }
-        return outcomes
+        return applied
     }
+}
+
+/// What one transaction's ``GroupCommitWriter/apply`` did.
+struct Applied {
+    /// Per append, in order: its outcome per part, or why it was refused.
+    var outcomes: [Result<[PartOutcome], EventLogError>] = []
+    /// Appends written as the sequencer prepared them.
+    var sequenced = 0
+    /// Whether an append's sequenced work did not fit the log (the sequencer must start again).
+    var diverged = false
 }
 
 /// A stream's remembered last event, held by reference so that the writer updates it in place
@@ -544,14 +542,18 @@ final class TailBox {
     }
 }
 
-/// Where each part of an append starts: its stream's version and remembered tail, and the first
-/// expected version that does not hold. Shared by the sequencer and the writer.
+/// Where each part of an append starts: its stream's version and remembered tail, and why the
+/// append cannot go through, if it cannot. Shared by the sequencer and the writer.
 enum StartingPoints {
+    /// - Parameters:
+    ///   - eventCount: the events of the whole append; `logSize`: the log's size before it.
     /// - Returns: per part, the stream's version before it and its tail (nil for a stream with no
     ///   events yet, and for one an earlier part of the append names: looked up again after that
-    ///   part is written); and the first failed expectation, in part order.
+    ///   part is written); and the first failed expectation, in part order, else `.logFull` when
+    ///   the append would pass the largest position.
     static func find(
-        _ parts: UnsafeBufferPointer<PreparedAppend>, repeatsStream: Bool, tail: (StreamID) throws -> TailBox?
+        _ parts: UnsafeBufferPointer<PreparedAppend>, repeatsStream: Bool, eventCount: Int, logSize: UInt64,
+        tail: (StreamID) throws -> TailBox?
     ) rethrows -> (versions: [StreamVersion], tails: [TailBox?], failure: EventLogError?) {
         var failure: EventLogError?
         var startVersions: [StreamVersion] = []
@@ -574,6 +576,9 @@ enum StartingPoints {
                 failure = .wrongVersion(stream: part.stream, expected: part.expected, actual: actual)
             }
             if repeatsStream { versions[part.stream] = actual + UInt64(part.events.count) }
+        }
+        if failure == nil && logSize + UInt64(eventCount) - 1 > EventLimits.maxPosition {
+            failure = EventLogError(code: .logFull, message: "the log has reached its largest position \(EventLimits.maxPosition)")
         }
         return (startVersions, startTails, failure)
     }
