@@ -305,6 +305,14 @@ final class AppendSequencer: @unchecked Sendable {
                     for j in events.indices {
                         version += 1
                         let position = state.size
+                        #if DEBUG
+                        // As the writer's path does: what a tail remembered must be what is stored
+                        // (or, not yet stored, what this sequencer made).
+                        if let p = last, p.link.jump != StreamLink.none, let remembered = p.jumpTarget {
+                            let made = try link(at: p.link.jump, txn: txn)
+                            assert(remembered == made, "a remembered jump target differs from the stream's link")
+                        }
+                        #endif
                         let next = try StreamLink.after(last, at: position) { try link(at: $0, txn: txn) }
                         guard next.link.version == version else {
                             throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
