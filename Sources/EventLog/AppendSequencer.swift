@@ -274,9 +274,8 @@ final class AppendSequencer: @unchecked Sendable {
         let startLeaf = state.lastLeaf
         let recordedAtMicros = max(RecordedAtClock.nowMicros(), state.lastRecordedAt)
         let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
-        var bytes = pool.take(capacity: item.appends.reduce(0) { sum, part in
-            part.events.reduce(sum) { $0 + $1.pieces.count + EventLimits.storeAttributesBound }
-        })
+        let events = item.events
+        var bytes = pool.take(capacity: events.piecesBytes + events.count * EventLimits.storeAttributesBound)
         var ends: [Int] = []
         ends.reserveCapacity(item.eventCount)
         var links: [StreamLink] = []
@@ -301,8 +300,8 @@ final class AppendSequencer: @unchecked Sendable {
                 let known = startVersions[i] == 0 ? nil : try startTails[i] ?? tail(parts[i].stream, txn: txn)
                 var last = known?.tail
                 var version = startVersions[i]
-                try parts[i].events.withUnsafeBufferPointer { events in
-                    for j in events.indices {
+                do {
+                    for j in parts[i].events {
                         version += 1
                         let position = state.size
                         #if DEBUG
@@ -317,9 +316,9 @@ final class AppendSequencer: @unchecked Sendable {
                         guard next.link.version == version else {
                             throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
                         }
-                        events[j].render(
-                            position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
-                        let leaf = events[j].leafHash(ofRendered: buffer)
+                        events.render(
+                            j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
+                        let leaf = events.leafHash(j, ofRendered: buffer)
                         bytes.append(contentsOf: buffer)
                         ends.append(bytes.count)
                         links.append(next.link)

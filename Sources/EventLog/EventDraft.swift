@@ -98,7 +98,8 @@ extension EventDraft {
     /// Checks every rule of the stored format for this draft in `stream`, without a store.
     /// - Throws: `EventLogError` `.invalidEvent` (naming the field and rule) or `.eventTooLarge`.
     public func validate(for stream: StreamID) throws(EventLogError) {
-        _ = try PreparedEvent(self, stream: stream)
+        var builder = PreparedEvents.Builder(events: 1)
+        try builder.add(self, stream: stream, index: nil)
     }
 }
 

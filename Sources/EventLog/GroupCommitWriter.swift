@@ -6,11 +6,12 @@ import LMDBKit
 import MerkleLog
 import Synchronization
 
-/// The events of one stream within an append, validated and rendered.
+/// The events of one stream within an append: which of the append's ``PreparedEvents`` they are.
 struct PreparedAppend: Sendable {
     let stream: StreamID
     let expected: ExpectedVersion
-    let events: [PreparedEvent]
+    /// Indexes into the append's ``PreparedEvents``; the parts follow one another.
+    let events: Range<Int>
 }
 
 /// What the writer hands back for one part of an append.
@@ -39,6 +40,8 @@ enum PartOutcome: Sendable {
 /// One caller's append waiting for the writer.
 struct PendingAppend: Sendable {
     let appends: [PreparedAppend]
+    /// Every event of ``appends``, in order.
+    let events: PreparedEvents
     let continuation: CheckedContinuation<[PartOutcome], any Error>
     let eventCount: Int
     /// Whether two parts name the same stream. Found by the caller, so the writer keeps a
@@ -55,10 +58,11 @@ struct PendingAppend: Sendable {
         return copy
     }
 
-    init(appends: [PreparedAppend], continuation: CheckedContinuation<[PartOutcome], any Error>) {
+    init(appends: [PreparedAppend], events: PreparedEvents, continuation: CheckedContinuation<[PartOutcome], any Error>) {
         self.appends = appends
+        self.events = events
         self.continuation = continuation
-        self.eventCount = appends.reduce(0) { $0 + $1.events.count }
+        self.eventCount = events.count
         if appends.count > 1 {
             var seen = Set<StreamID>(minimumCapacity: appends.count)
             self.repeatsStream = appends.contains { !seen.insert($0.stream).inserted }
@@ -246,30 +250,25 @@ final class GroupCommitWriter: @unchecked Sendable {
         throws -> [PartOutcome]?
     {
         guard let results = seq.outcomes else { return nil }
-        var inserted = 0
-        var taken = false
-        ids: for part in item.appends {
-            for event in part.events {
+        let events = item.events
+        // Through one cursor: ids made close together sort close together, and a key on the
+        // cursor's page spares LMDB the search from the root.
+        let inserted = try txn.withCursor(dbs.ids) { ids in
+            var inserted = 0
+            while inserted < events.count {
                 let value = IDRecord(position: seq.startSize + UInt64(inserted), version: seq.links[inserted].version)
-                let present = try event.idKey.withUnsafeBytes { k in
-                    try value.withBytes { v in try txn.insert(dbs.ids, key: k, value: v) { _ in true } }
+                let present = try events.withIDKey(inserted) { k in
+                    try value.withBytes { v in try ids.insert(key: k, value: v) { _ in true } }
                 }
-                if present != nil {
-                    taken = true
-                    break ids
-                }
+                if present != nil { break }
                 inserted += 1
             }
+            return inserted
         }
-        if taken {
-            var removed = 0
-            undo: for part in item.appends {
-                for event in part.events {
-                    if removed == inserted { break undo }
-                    guard try txn.delete(dbs.ids, key: event.idKey) else {
-                        throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
-                    }
-                    removed += 1
+        if inserted < events.count {
+            for i in 0..<inserted {
+                guard try events.withIDKey(i, { k in try txn.delete(dbs.ids, key: k) }) else {
+                    throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
                 }
             }
             return nil
@@ -294,7 +293,12 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
         for h in seq.heads {
             if let stream = h.newStream { try StreamHead.writeStreamKey(stream, h.key, txn: txn, dbs: dbs) }
-            try h.head.write(key: h.key, txn: txn, dbs: dbs)
+        }
+        // Heads through one cursor too: streams appended together mostly have neighbouring keys.
+        try txn.withCursor(dbs.heads) { heads in
+            for h in seq.heads {
+                try h.head.withBytes { v in try heads.put(key: h.key, value: v) }
+            }
         }
         state = seq.end
         return results
@@ -350,6 +354,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             let recordedAt = RecordedAtClock.format(micros: recordedAtMicros)
             // The parts and their events are read in place (no copies, no reference counting
             // per event): this loop runs once per event of every append.
+            let events = item.events
             let outcome = try item.appends.withUnsafeBufferPointer { parts throws -> Result<[PartOutcome], EventLogError> in
                 // 1. Expected versions, in order, each against the log as it stands before it. A
                 //    mismatch is reported only after the idempotency check (a retry wins).
@@ -363,58 +368,51 @@ final class GroupCommitWriter: @unchecked Sendable {
                 // other id was inserted here and is taken back if the append does not go through.
                 var stored: [(index: Int, record: IDRecord)] = []
                 var conflict: EventLogError?
-                var index = 0
                 for i in parts.indices {
                     var version = startVersions[i]
-                    try parts[i].events.withUnsafeBufferPointer { events in
-                        for j in events.indices {
-                            version += 1
-                            let value = IDRecord(position: state.size + UInt64(index), version: version)
-                            let record = try events[j].idKey.withUnsafeBytes { k in
-                                try value.withBytes { v in
-                                    try txn.insert(dbs.ids, key: k, value: v) { old in
-                                        guard let r = IDRecord(bytes: old) else {
-                                            throw EventLogError.corrupt(nil, "an id index record is damaged")
-                                        }
-                                        return r
+                    // The parts follow one another: an event's index is its place in the append.
+                    for index in parts[i].events {
+                        version += 1
+                        let value = IDRecord(position: state.size + UInt64(index), version: version)
+                        let record = try events.withIDKey(index) { k in
+                            try value.withBytes { v in
+                                try txn.insert(dbs.ids, key: k, value: v) { old in
+                                    guard let r = IDRecord(bytes: old) else {
+                                        throw EventLogError.corrupt(nil, "an id index record is damaged")
                                     }
+                                    return r
                                 }
                             }
-                            if let record {
-                                guard let bytes = try txn.get(dbs.events, key: record.position) else {
-                                    throw EventLogError.corrupt(record.position, "the id index points at a missing event")
-                                }
-                                let original = try StoredEvent(bytes: bytes, expectedPosition: record.position)
-                                if conflict == nil && !events[j].isSameContent(as: original) {
-                                    var err = EventLogError(
-                                        code: .idempotencyConflict,
-                                        message: "an event with this id and source is already stored at position \(record.position) with other content")
-                                    err.field = "id"
-                                    err.eventIndex = index
-                                    err.position = record.position
-                                    conflict = err
-                                }
-                                stored.append((index, record))
+                        }
+                        if let record {
+                            guard let bytes = try txn.get(dbs.events, key: record.position) else {
+                                throw EventLogError.corrupt(record.position, "the id index points at a missing event")
                             }
-                            index += 1
+                            let original = try StoredEvent(bytes: bytes, expectedPosition: record.position)
+                            if conflict == nil && !events.isSameContent(index, as: original) {
+                                var err = EventLogError(
+                                    code: .idempotencyConflict,
+                                    message: "an event with this id and source is already stored at position \(record.position) with other content")
+                                err.field = "id"
+                                err.eventIndex = index
+                                err.position = record.position
+                                conflict = err
+                            }
+                            stored.append((index, record))
                         }
                     }
                 }
                 if conflict != nil || !stored.isEmpty || failure != nil {
                     // Nothing of this append may stay: take back the ids it inserted.
                     if stored.count < item.eventCount {
-                        var flat = 0
                         var next = 0
-                        for a in parts {
-                            for e in a.events {
-                                if next < stored.count && stored[next].index == flat {
-                                    next += 1
-                                } else {
-                                    guard try txn.delete(dbs.ids, key: e.idKey) else {
-                                        throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
-                                    }
+                        for index in 0..<events.count {
+                            if next < stored.count && stored[next].index == index {
+                                next += 1
+                            } else {
+                                guard try events.withIDKey(index, { k in try txn.delete(dbs.ids, key: k) }) else {
+                                    throw EventLogError.corrupt(nil, "an id inserted in this transaction is gone")
                                 }
-                                flat += 1
                             }
                         }
                     }
@@ -452,27 +450,24 @@ final class GroupCommitWriter: @unchecked Sendable {
                                 let first = state.size
                                 let box = start == 0 ? nil : try startTails[i] ?? tail(parts[i].stream)
                                 var last = box?.tail
-                                try parts[i].events.withUnsafeBufferPointer { events in
-                                    for j in events.indices {
-                                        version += 1
-                                        let position = state.size
-                                        let next = try StreamLink.after(last, at: position, txn: txn, dbs: dbs)
-                                        let link = next.link
-                                        guard link.version == version else {
-                                            throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
-                                        }
-                                        events[j].render(position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
-                                        try buffer.withUnsafeBytes { b in try eventsCursor.put(key: position, value: b, flags: .append) }
-                                        // Called on the element in place: inside a closure it would be copied.
-                                        let leaf = events[j].leafHash(ofRendered: buffer)
-                                        try link.withBytes { l in try links.put(key: position, value: l, flags: .append) }
-                                        last = next
-                                        try state.range.append(leaf) { node, hash in
-                                            try hash.withUnsafeBytes { h in try merkle.put(key: node.postOrderKey, value: h, flags: .append) }
-                                        }
-                                        state.size += 1
-                                        state.lastLeaf = leaf
+                                for j in parts[i].events {
+                                    version += 1
+                                    let position = state.size
+                                    let next = try StreamLink.after(last, at: position, txn: txn, dbs: dbs)
+                                    let link = next.link
+                                    guard link.version == version else {
+                                        throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
                                     }
+                                    events.render(j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
+                                    try buffer.withUnsafeBytes { b in try eventsCursor.put(key: position, value: b, flags: .append) }
+                                    let leaf = events.leafHash(j, ofRendered: buffer)
+                                    try link.withBytes { l in try links.put(key: position, value: l, flags: .append) }
+                                    last = next
+                                    try state.range.append(leaf) { node, hash in
+                                        try hash.withUnsafeBytes { h in try merkle.put(key: node.postOrderKey, value: h, flags: .append) }
+                                    }
+                                    state.size += 1
+                                    state.lastLeaf = leaf
                                 }
                                 // The head after this part (a stream named again later in the append is
                                 // written again; the last write holds its last event).

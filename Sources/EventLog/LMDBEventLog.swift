@@ -200,49 +200,50 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         guard let sequencer else {
             throw EventLogError(code: .readOnly, message: "the log was opened read-only")
         }
-        let prepared = try Self.prepare(appends)
+        let (parts, events) = try Self.prepare(appends)
         let outcomes = try await withCheckedThrowingContinuation { continuation in
-            sequencer.submit(PendingAppend(appends: prepared, continuation: continuation))
+            sequencer.submit(PendingAppend(appends: parts, events: events, continuation: continuation))
         }
         // The results are made, and the prepared events freed, here on the caller's thread: the
         // writer lets go of them before it resumes this task (see GroupCommitWriter.commit).
-        return zip(prepared, outcomes).map { part, outcome in outcome.expanded(stream: part.stream) }
+        return zip(parts, outcomes).map { part, outcome in outcome.expanded(stream: part.stream) }
     }
 
     /// Validates and renders every draft; rejects empty, oversized and self-duplicating appends.
     ///
     /// Every event is checked in order, so the error reported is always the first one.
-    static func prepare(_ appends: [StreamAppend]) throws(EventLogError) -> [PreparedAppend] {
+    static func prepare(_ appends: [StreamAppend]) throws(EventLogError) -> (parts: [PreparedAppend], events: PreparedEvents) {
         let total = appends.reduce(0) { $0 + $1.events.count }
         if total == 0 { throw EventLogError.invalid(field: "events", rule: "an append needs at least one event") }
         if total > EventLimits.maxEventsPerAppend {
             throw EventLogError.invalid(field: "events", rule: "an append takes at most \(EventLimits.maxEventsPerAppend) events")
         }
         let indexed = total > 1
-        var seen = Set<IDKey>(minimumCapacity: indexed ? total : 0)
-        var result: [PreparedAppend] = []
-        result.reserveCapacity(appends.count)
+        var builder = PreparedEvents.Builder(events: total)
+        var parts: [PreparedAppend] = []
+        parts.reserveCapacity(appends.count)
+        var failure: EventLogError?
         var i = 0
-        for a in appends {
-            var events: [PreparedEvent] = []
-            events.reserveCapacity(a.events.count)
+        render: for a in appends {
+            let first = i
             for draft in a.events {
-                let p = try PreparedEvent(draft, stream: a.stream, index: indexed ? i : nil)
-                if indexed && !seen.insert(IDKey(bytes: p.idKey)).inserted {
-                    throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: i)
+                do {
+                    try builder.add(draft, stream: a.stream, index: indexed ? i : nil)
+                } catch {
+                    failure = error
+                    break render
                 }
-                events.append(p)
                 i += 1
             }
-            result.append(PreparedAppend(stream: a.stream, expected: a.expected, events: events))
+            parts.append(PreparedAppend(stream: a.stream, expected: a.expected, events: first..<i))
         }
-        return result
-    }
-
-    /// An id key in a set, hashed as one run of bytes (`[UInt8]` hashes element by element).
-    private struct IDKey: Hashable {
-        let bytes: [UInt8]
-        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        let events = builder.finish()
+        // A repeated id before the first invalid event is the first error.
+        if indexed, let repeated = events.firstRepeatedID(among: i) {
+            throw EventLogError.invalid(field: "id", rule: "an event id appears twice in one append", eventIndex: repeated)
+        }
+        if let failure { throw failure }
+        return (parts, events)
     }
 
     public func read(from position: LogIndex, limit: Int) async throws -> [StoredEvent] {

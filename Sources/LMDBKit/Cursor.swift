@@ -78,6 +78,23 @@ public struct Cursor: ~Copyable {
         try check(mdb_cursor_put(handle, &k, &v, flags.rawValue), "mdb_cursor_put")
     }
 
+    /// Stores `value` at `key` unless the key is present (`MDB_NOOVERWRITE`), as
+    /// ``Transaction/insert(_:key:value:existing:)`` does.
+    ///
+    /// Through a cursor, keys put in ascending order cost less than with `mdb_put`: when the
+    /// key falls within the leaf page the cursor is on, LMDB skips the search from the root.
+    /// - Returns: nil when `value` was stored, else what `existing` returned for the stored value.
+    public mutating func insert<R>(
+        key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, existing: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_cursor_put(handle, &k, &v, UInt32(MDB_NOOVERWRITE))
+        if rc == CLMDB.MDB_KEYEXIST { return try existing(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) }
+        try check(rc, "mdb_cursor_put")
+        return nil
+    }
+
     /// Deletes the current entry (`mdb_cursor_del`).
     public mutating func deleteCurrent() throws(LMDBError) {
         try check(mdb_cursor_del(handle, 0), "mdb_cursor_del")

@@ -130,13 +130,17 @@ public struct Transaction: ~Copyable {
     /// Deletes `key`; returns false when it was absent.
     @discardableResult
     public func delete(_ db: Database, key: [UInt8]) throws -> Bool {
-        try key.withUnsafeBytes { kb in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            let rc = mdb_del(handle, db.dbi, &k, nil)
-            if rc == CLMDB.MDB_NOTFOUND { return false }
-            try check(rc, "mdb_del")
-            return true
-        }
+        try key.withUnsafeBytes { kb in try delete(db, key: kb) }
+    }
+
+    /// Deletes the key held in `key`'s bytes; returns false when it was absent.
+    @discardableResult
+    public func delete(_ db: Database, key: UnsafeRawBufferPointer) throws -> Bool {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        let rc = mdb_del(handle, db.dbi, &k, nil)
+        if rc == CLMDB.MDB_NOTFOUND { return false }
+        try check(rc, "mdb_del")
+        return true
     }
 
     /// Deletes the big-endian `UInt64` key; returns false when it was absent.
