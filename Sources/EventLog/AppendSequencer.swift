@@ -286,8 +286,6 @@ final class AppendSequencer: @unchecked Sendable {
         heads.reserveCapacity(parts.count)
         var outcomes: [PartOutcome] = []
         outcomes.reserveCapacity(parts.count)
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(4096)
 
         // Parts and events read in place: a copy of each would be retained and released.
         try parts.withUnsafeBufferPointer { parts in
@@ -316,10 +314,8 @@ final class AppendSequencer: @unchecked Sendable {
                         guard next.link.version == version else {
                             throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
                         }
-                        events.render(
-                            j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
-                        let leaf = events.leafHash(j, ofRendered: buffer)
-                        bytes.append(contentsOf: buffer)
+                        let leaf = events.append(
+                            j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, to: &bytes)
                         ends.append(bytes.count)
                         links.append(next.link)
                         guard position == ringBase + UInt64(ring.count) else {

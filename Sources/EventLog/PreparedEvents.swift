@@ -61,6 +61,8 @@ final class PreparedEvents: Sendable {
         private var hashers: [SHA256] = []
         private var piecesBytes = 0
         private let pool: BufferPool?
+        /// The last source, type and role found valid (nil: none yet).
+        private var checked: (source: String?, type: String?, role: String?) = (nil, nil, nil)
 
         /// Room for `events` events.
         init(events: Int) {
@@ -86,15 +88,26 @@ final class PreparedEvents: Sendable {
                 EventLogError.invalid(field: field, rule: rule, eventIndex: index)
             }
             if let rule = Validation.eventID(draft.id) { throw fail("id", rule) }
-            if let rule = Validation.source(draft.source) { throw fail("source", rule) }
-            if let rule = Validation.type(draft.type) { throw fail("type", rule) }
+            // The events of an append mostly share source, type and role: each distinct value
+            // is checked once (a string equal to the last one checked passes).
+            if draft.source != checked.source {
+                if let rule = Validation.source(draft.source) { throw fail("source", rule) }
+                checked.source = draft.source
+            }
+            if draft.type != checked.type {
+                if let rule = Validation.type(draft.type) { throw fail("type", rule) }
+                checked.type = draft.type
+            }
             if let rule = Validation.timestamp(draft.time) { throw fail("time", rule) }
             if draft.dataContentType != "application/json" {
                 throw fail("datacontenttype", "must be application/json")
             }
             guard case .object = draft.data else { throw fail("data", "must be a JSON object") }
             if let rule = Validation.userID(draft.recordedBy) { throw fail("recordedby", rule) }
-            if let rule = Validation.role(draft.recordedRole) { throw fail("recordedrole", rule) }
+            if draft.recordedRole != checked.role {
+                if let rule = Validation.role(draft.recordedRole) { throw fail("recordedrole", rule) }
+                checked.role = draft.recordedRole
+            }
 
             let start = bytes.count
             bytes.append(contentsOf: #"{"data":"#.utf8)
@@ -194,9 +207,36 @@ final class PreparedEvents: Sendable {
         return out == stored.bytes
     }
 
-    /// Event `i`'s stored bytes with the store's attributes filled in.
+    /// Event `i`'s stored bytes with the store's attributes filled in, in place of `out`'s contents.
     func render(_ i: Int, position: LogIndex, version: StreamVersion, recordedAt: String, predecessor: Hash, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
+        appendRendered(i, position: position, version: version, recordedAt: recordedAt, predecessor: predecessor, to: &out)
+    }
+
+    /// Appends event `i`'s stored bytes to `out` and returns their leaf hash: the sequencer
+    /// renders each event straight into its append's buffer.
+    func append(_ i: Int, position: LogIndex, version: StreamVersion, recordedAt: String, predecessor: Hash, to out: inout [UInt8]) -> Hash {
+        let start = out.count
+        appendRendered(i, position: position, version: version, recordedAt: recordedAt, predecessor: predecessor, to: &out)
+        return out.withUnsafeBytes { all in leafHash(i, rendered: UnsafeRawBufferPointer(rebasing: all[start...])) }
+    }
+
+    /// The leaf hash of event `i` rendered by ``render(_:position:version:recordedAt:predecessor:into:)``.
+    func leafHash(_ i: Int, ofRendered rendered: [UInt8]) -> Hash {
+        rendered.withUnsafeBytes { leafHash(i, rendered: $0) }
+    }
+
+    /// `SHA-256(0x00 ‖ rendered)`, continuing event `i`'s head hasher over what follows head.
+    private func leafHash(_ i: Int, rendered: UnsafeRawBufferPointer) -> Hash {
+        var hasher = headHashers[i]
+        let headLength = slots[i].headEnd - slots[i].start
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: rendered[headLength...]))
+        return Hash(hasher.finalize())
+    }
+
+    private func appendRendered(
+        _ i: Int, position: LogIndex, version: StreamVersion, recordedAt: String, predecessor: Hash, to out: inout [UInt8]
+    ) {
         let slot = slots[i]
         bytes.withUnsafeBufferPointer { p in
             out.append(contentsOf: UnsafeBufferPointer(rebasing: p[slot.start..<slot.headEnd]))
@@ -207,15 +247,6 @@ final class PreparedEvents: Sendable {
             out.append(UInt8(ascii: ","))
             out.append(contentsOf: UnsafeBufferPointer(rebasing: p[slot.middleEnd..<slot.end]))
         }
-    }
-
-    /// The leaf hash of event `i` rendered by ``render(_:position:version:recordedAt:predecessor:into:)``:
-    /// `SHA-256(0x00 ‖ rendered)`, continuing its head hasher over what follows head.
-    func leafHash(_ i: Int, ofRendered rendered: [UInt8]) -> Hash {
-        var hasher = headHashers[i]
-        let headLength = slots[i].headEnd - slots[i].start
-        rendered.withUnsafeBytes { r in hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: r[headLength...])) }
-        return Hash(hasher.finalize())
     }
 
     /// `"position":…,"predecessorhash":…,"recordedat":…,`

@@ -95,6 +95,50 @@ struct ValidationTests {
         #expect(stored.first?.positions == [0, 1])
     }
 
+    @Test("Within one append, a source, type or role that differs from the events before it is checked again, and the first error in event order is the one reported")
+    func laterEventsCheckedInOrder() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        let stream = Fixtures.consumerStream(1)
+        // Event 2 breaks one rule after two valid events with the same values.
+        let breaks: [(field: String, mutate: @Sendable (inout EventDraft) -> Void)] = [
+            ("source", { $0.source = "/a\"b" }),
+            ("type", { $0.type = "Org.imr.session.recorded.v1" }),
+            ("recordedrole", { $0.recordedRole = "role1" }),
+        ]
+        for (field, mutate) in breaks {
+            var bad = Fixtures.sessionNote(3)
+            mutate(&bad)
+            do {
+                _ = try await log.append([StreamAppend(stream: stream, events: [Fixtures.sessionNote(1), Fixtures.sessionNote(2), bad])])
+                Issue.record("an invalid \(field) after valid ones was accepted")
+            } catch let e as EventLogError {
+                #expect(e.field == field && e.eventIndex == 2, "\(field): \(e.message)")
+            }
+        }
+        // A repeated id at event 1 comes before an invalid event 2; an invalid event 1 comes
+        // before a repeated id at event 2.
+        var badTime = Fixtures.sessionNote(2)
+        badTime.time = "2026-03-02T15:00:00"
+        var badTimeFirst = Fixtures.sessionNote(1)
+        badTimeFirst.time = "2026-03-02T15:00:00"
+        let orders: [([EventDraft], String, Int)] = [
+            ([Fixtures.sessionNote(1), Fixtures.sessionNote(1), badTime], "id", 1),
+            ([Fixtures.sessionNote(1), badTime, Fixtures.sessionNote(1)], "time", 1),
+            ([Fixtures.sessionNote(3), badTimeFirst, Fixtures.sessionNote(3)], "time", 1),
+        ]
+        for (events, field, index) in orders {
+            do {
+                _ = try await log.append([StreamAppend(stream: stream, events: events)])
+                Issue.record("an append with two errors was accepted")
+            } catch let e as EventLogError {
+                #expect(e.field == field && e.eventIndex == index, "\(e.message)")
+            }
+        }
+        #expect(try await log.head().treeSize == 0)
+    }
+
     @Test("The size limit is the stored bytes with the store's attributes at their largest: 177 bytes more than the draft")
     func sizeLimitBoundary() async throws {
         let tmp = try TemporaryStore()
