@@ -69,15 +69,72 @@ public struct StreamAppend: Sendable, Hashable {
 public struct AppendResult: Sendable, Hashable {
     /// The stream.
     public var stream: StreamID
-    /// The log position of each event, in order.
-    public var positions: [LogIndex]
-    /// The stream version of each event, in order.
-    public var versions: [StreamVersion]
     /// True when every event was already stored with the same content (a safe retry).
     public var wasDuplicate: Bool
+    private var storage: Storage
+
+    /// Positions and versions: a run (a new append's events take consecutive positions and
+    /// versions) or listed. A run is expanded only when asked for: a bulk append of one event
+    /// per stream made two arrays per stream that its caller mostly never reads.
+    private enum Storage: Sendable {
+        case run(first: LogIndex, firstVersion: StreamVersion, count: Int)
+        case listed(positions: [LogIndex], versions: [StreamVersion])
+    }
+
+    /// The results of `positions` and `versions`, in order.
+    public init(stream: StreamID, positions: [LogIndex], versions: [StreamVersion], wasDuplicate: Bool) {
+        self.stream = stream
+        self.wasDuplicate = wasDuplicate
+        self.storage = .listed(positions: positions, versions: versions)
+    }
+
+    /// `count` new events from position `first`, the first at stream version `firstVersion`.
+    init(stream: StreamID, first: LogIndex, firstVersion: StreamVersion, count: Int) {
+        self.stream = stream
+        self.wasDuplicate = false
+        self.storage = .run(first: first, firstVersion: firstVersion, count: count)
+    }
+
+    /// The log position of each event, in order.
+    public var positions: [LogIndex] {
+        get {
+            switch storage {
+            case .run(let first, _, let count): return (0..<UInt64(count)).map { first + $0 }
+            case .listed(let positions, _): return positions
+            }
+        }
+        set { storage = .listed(positions: newValue, versions: versions) }
+    }
+
+    /// The stream version of each event, in order.
+    public var versions: [StreamVersion] {
+        get {
+            switch storage {
+            case .run(_, let firstVersion, let count): return (0..<UInt64(count)).map { firstVersion + $0 }
+            case .listed(_, let versions): return versions
+            }
+        }
+        set { storage = .listed(positions: positions, versions: newValue) }
+    }
 
     /// The stream's version after the append.
-    public var streamVersion: StreamVersion { versions.last ?? 0 }
+    public var streamVersion: StreamVersion {
+        switch storage {
+        case .run(_, let firstVersion, let count): return count == 0 ? 0 : firstVersion + UInt64(count) - 1
+        case .listed(_, let versions): return versions.last ?? 0
+        }
+    }
+
+    public static func == (a: AppendResult, b: AppendResult) -> Bool {
+        a.stream == b.stream && a.wasDuplicate == b.wasDuplicate && a.positions == b.positions && a.versions == b.versions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(stream)
+        hasher.combine(wasDuplicate)
+        hasher.combine(positions)
+        hasher.combine(versions)
+    }
 }
 
 /// Size limits of stored events, documented in docs/FORMAT.md.

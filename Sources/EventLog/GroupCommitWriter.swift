@@ -28,9 +28,7 @@ enum PartOutcome: Sendable {
     func expanded(stream: StreamID) -> AppendResult {
         switch self {
         case .appended(let first, let firstVersion, let count):
-            return AppendResult(
-                stream: stream, positions: (0..<UInt64(count)).map { first + $0 },
-                versions: (0..<UInt64(count)).map { firstVersion + $0 }, wasDuplicate: false)
+            return AppendResult(stream: stream, first: first, firstVersion: firstVersion, count: count)
         case .duplicate(let positions, let versions):
             return AppendResult(stream: stream, positions: positions, versions: versions, wasDuplicate: true)
         }

@@ -22,6 +22,13 @@ struct EventLogTests {
         #expect(r2.versions == [1])
         let r3 = try await log.append([Fixtures.sessionNote(4)], to: a, expecting: .exact(2))
         #expect(r3.positions == [3] && r3.versions == [3])
+        // A result made by the store equals, and hashes as, one listing the same numbers.
+        let listed = AppendResult(stream: a, positions: [0, 1], versions: [1, 2], wasDuplicate: false)
+        #expect(r1 == listed && r1.hashValue == listed.hashValue && r1.streamVersion == 2)
+        #expect(r1 != AppendResult(stream: a, positions: [0, 1], versions: [1, 3], wasDuplicate: false))
+        var changed = r1
+        changed.versions = [5, 6]
+        #expect(changed.positions == [0, 1] && changed.versions == [5, 6] && changed.streamVersion == 6)
         let events = try await log.read(from: 0, limit: 10)
         #expect(events.map(\.position) == [0, 1, 2, 3])
         #expect(events.map(\.stream) == [a, a, b, a])
