@@ -298,35 +298,33 @@ final class AppendSequencer: @unchecked Sendable {
                 let known = startVersions[i] == 0 ? nil : try startTails[i] ?? tail(parts[i].stream, txn: txn)
                 var last = known?.tail
                 var version = startVersions[i]
-                do {
-                    for j in parts[i].events {
-                        version += 1
-                        let position = state.size
-                        #if DEBUG
-                        // As the writer's path does: what a tail remembered must be what is stored
-                        // (or, not yet stored, what this sequencer made).
-                        if let p = last, p.link.jump != StreamLink.none, let remembered = p.jumpTarget {
-                            let made = try link(at: p.link.jump, txn: txn)
-                            assert(remembered == made, "a remembered jump target differs from the stream's link")
-                        }
-                        #endif
-                        let next = try StreamLink.after(last, at: position) { try link(at: $0, txn: txn) }
-                        guard next.link.version == version else {
-                            throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
-                        }
-                        let leaf = events.append(
-                            j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, to: &bytes)
-                        ends.append(bytes.count)
-                        links.append(next.link)
-                        guard position == ringBase + UInt64(ring.count) else {
-                            throw EventLogError.corrupt(position, "the sequencer's links are out of step")
-                        }
-                        ring.append(next.link)
-                        state.range.append(leaf) { node, hash in nodes.append((node.postOrderKey, hash)) }
-                        state.size += 1
-                        state.lastLeaf = leaf
-                        last = next
+                for j in parts[i].events {
+                    version += 1
+                    let position = state.size
+                    #if DEBUG
+                    // As the writer's path does: what a tail remembered must be what is stored
+                    // (or, not yet stored, what this sequencer made).
+                    if let p = last, p.link.jump != StreamLink.none, let remembered = p.jumpTarget {
+                        let made = try link(at: p.link.jump, txn: txn)
+                        assert(remembered == made, "a remembered jump target differs from the stream's link")
                     }
+                    #endif
+                    let next = try StreamLink.after(last, at: position) { try link(at: $0, txn: txn) }
+                    guard next.link.version == version else {
+                        throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
+                    }
+                    let leaf = events.append(
+                        j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, to: &bytes)
+                    ends.append(bytes.count)
+                    links.append(next.link)
+                    guard position == ringBase + UInt64(ring.count) else {
+                        throw EventLogError.corrupt(position, "the sequencer's links are out of step")
+                    }
+                    ring.append(next.link)
+                    state.range.append(leaf) { node, hash in nodes.append((node.postOrderKey, hash)) }
+                    state.size += 1
+                    state.lastLeaf = leaf
+                    last = next
                 }
                 let key: LogIndex
                 if let known {
