@@ -145,17 +145,19 @@ final class AppendSequencer: @unchecked Sendable {
 
     /// Queues `item`; it reaches the writer sequenced, in submission order.
     ///
-    /// When no one is sequencing, the caller does it on its own thread, with any appends
-    /// queued meanwhile: a hand-off to another thread costs a single append more than its
-    /// sequencing does. One thread sequences at a time (``pending``'s `scheduled` flag).
+    /// When no one is sequencing, the caller does it on its own thread, up to and including
+    /// its own append: a hand-off to another thread costs a single append more than its
+    /// sequencing does. Appends queued meanwhile go on to the sequencer's queue, so a caller
+    /// returns once its own append is with the writer, not when the queue runs dry (under
+    /// steady load it might not). One thread sequences at a time (``pending``'s `scheduled` flag).
     func submit(_ item: PendingAppend) {
-        let start = pending.withLock { p in
+        let upTo: Int? = pending.withLock { p in
             p.items.append(item)
-            if p.scheduled { return false }
+            if p.scheduled { return nil }
             p.scheduled = true
-            return true
+            return p.items.count
         }
-        if start { drain() }
+        if let upTo { drain(atMost: upTo) }
     }
 
     /// Drains again, on the sequencer's queue, if items wait (the writer calls it when it has
@@ -166,16 +168,25 @@ final class AppendSequencer: @unchecked Sendable {
             p.scheduled = true
             return true
         }
-        if start { queue.async { self.drain() } }
+        if start { queue.async { self.drain(atMost: nil) } }
     }
 
-    private func drain() {
+    /// Sequences queued appends in order: all of them (on the sequencer's queue), or at most
+    /// `limit` (on a caller's thread), handing the rest to the queue.
+    private func drain(atMost limit: Int?) {
+        var done = 0
         while true {
+            var handOff = false
             // The decision to stop is taken under the queue's lock, so the writer's call to
             // ``schedule()`` when it is done cannot slip between the decision and the stop.
             let next: (item: PendingAppend, rebase: Bool, committed: UInt64)? = pending.withLock { p in
                 if p.items.isEmpty {
                     p.scheduled = false
+                    return nil
+                }
+                if let limit, done == limit {
+                    // Still scheduled: the queue goes on from here.
+                    handOff = true
                     return nil
                 }
                 let step: (rebase: Bool, committed: UInt64)? = writer.coordination.withLock { c in
@@ -195,7 +206,12 @@ final class AppendSequencer: @unchecked Sendable {
                 }
                 return (p.items.removeFirst(), step.rebase, step.committed)
             }
+            if handOff {
+                queue.async { self.drain(atMost: nil) }
+                return
+            }
             guard let (item, rebase, committed) = next else { return }
+            done += 1
             if rebase {
                 if state != nil { writer.statistics.withLock { $0.rebases += 1 } }
                 state = nil
