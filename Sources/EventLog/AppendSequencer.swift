@@ -67,8 +67,10 @@ final class SequencedAppend: Sendable {
 /// pipeline's CPU time). Buffers come back here when their append is done.
 final class BufferPool: Sendable {
     private let buffers = Mutex<[[UInt8]]>([])
-    /// Buffers kept at most, and the largest capacity kept.
+    /// Buffers kept at most, and the smallest and largest capacity kept (a smaller buffer is
+    /// cheap to allocate afresh).
     static let maxBuffers = 8
+    static let minCapacity = 64 << 10
     static let maxCapacity = 16 << 20
 
     /// An empty buffer with room for at least `capacity` bytes.
@@ -80,7 +82,7 @@ final class BufferPool: Sendable {
     }
 
     func give(_ buffer: [UInt8]) {
-        guard buffer.capacity <= Self.maxCapacity, buffer.capacity >= 64 << 10 else { return }
+        guard buffer.capacity <= Self.maxCapacity, buffer.capacity >= Self.minCapacity else { return }
         buffers.withLock { b in
             if b.count < Self.maxBuffers { b.append(buffer) }
         }
@@ -171,24 +173,30 @@ final class AppendSequencer: @unchecked Sendable {
         if start { queue.async { self.drain(atMost: nil) } }
     }
 
+    /// What ``drain(atMost:)`` does next.
+    private enum Next {
+        /// Sequences this append (after reading the log afresh when `rebase`).
+        case sequence(PendingAppend, rebase: Bool, committed: UInt64)
+        /// Stops: nothing is queued, or the sequencer is halted until the writer catches up.
+        case stop
+        /// Stops on a caller's thread with appends still queued: the queue goes on with them.
+        case handOff
+    }
+
     /// Sequences queued appends in order: all of them (on the sequencer's queue), or at most
     /// `limit` (on a caller's thread), handing the rest to the queue.
     private func drain(atMost limit: Int?) {
         var done = 0
         while true {
-            var handOff = false
             // The decision to stop is taken under the queue's lock, so the writer's call to
             // ``schedule()`` when it is done cannot slip between the decision and the stop.
-            let next: (item: PendingAppend, rebase: Bool, committed: UInt64)? = pending.withLock { p in
+            let next: Next = pending.withLock { p in
                 if p.items.isEmpty {
                     p.scheduled = false
-                    return nil
+                    return .stop
                 }
-                if let limit, done == limit {
-                    // Still scheduled: the queue goes on from here.
-                    handOff = true
-                    return nil
-                }
+                // Still scheduled: the queue goes on from here.
+                if let limit, done == limit { return .handOff }
                 let step: (rebase: Bool, committed: UInt64)? = writer.coordination.withLock { c in
                     if c.rebaseWanted || state == nil {
                         // Not while appends sequenced on the old picture are in flight: the
@@ -202,15 +210,14 @@ final class AppendSequencer: @unchecked Sendable {
                 guard let step else {
                     // Halted: the writer calls ``schedule()`` when its last outstanding append is done.
                     p.scheduled = false
-                    return nil
+                    return .stop
                 }
-                return (p.items.removeFirst(), step.rebase, step.committed)
+                return .sequence(p.items.removeFirst(), rebase: step.rebase, committed: step.committed)
             }
-            if handOff {
-                queue.async { self.drain(atMost: nil) }
+            guard case .sequence(let item, let rebase, let committed) = next else {
+                if case .handOff = next { queue.async { self.drain(atMost: nil) } }
                 return
             }
-            guard let (item, rebase, committed) = next else { return }
             done += 1
             if rebase {
                 if state != nil { writer.statistics.withLock { $0.rebases += 1 } }

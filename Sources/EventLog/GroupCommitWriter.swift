@@ -289,12 +289,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                 try node.hash.withUnsafeBytes { h in try merkle.put(key: node.key, value: h, flags: .append) }
             }
         }
-        for h in seq.heads {
-            if let stream = h.newStream { try StreamHead.writeStreamKey(stream, h.key, txn: txn, dbs: dbs) }
-        }
         // Heads through one cursor too: streams appended together mostly have neighbouring keys.
         try txn.withCursor(dbs.heads) { heads in
             for h in seq.heads {
+                if let stream = h.newStream { try StreamHead.writeStreamKey(stream, h.key, txn: txn, dbs: dbs) }
                 try h.head.withBytes { v in try heads.put(key: h.key, value: v) }
             }
         }
@@ -456,9 +454,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                                     guard link.version == version else {
                                         throw EventLogError.corrupt(last?.position, "the stream head and its links disagree")
                                     }
-                                    events.render(j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, into: &buffer)
+                                    buffer.removeAll(keepingCapacity: true)
+                                    let leaf = events.append(
+                                        j, position: position, version: version, recordedAt: recordedAt, predecessor: state.lastLeaf, to: &buffer)
                                     try buffer.withUnsafeBytes { b in try eventsCursor.put(key: position, value: b, flags: .append) }
-                                    let leaf = events.leafHash(j, ofRendered: buffer)
                                     try link.withBytes { l in try links.put(key: position, value: l, flags: .append) }
                                     last = next
                                     try state.range.append(leaf) { node, hash in

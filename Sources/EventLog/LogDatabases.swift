@@ -63,10 +63,15 @@ struct IDRecord: Sendable, Hashable {
     static func key(source: String, id: String) -> [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(source.utf8.count + 1 + id.utf8.count)
-        key.append(contentsOf: source.utf8)
-        key.append(0)
-        key.append(contentsOf: id.utf8)
+        appendKey(source: source, id: id, to: &key)
         return key
+    }
+
+    /// Appends the key of the event with `source` and `id` to `out`.
+    static func appendKey(source: String, id: String, to out: inout [UInt8]) {
+        out.append(contentsOf: source.utf8)
+        out.append(0)
+        out.append(contentsOf: id.utf8)
     }
 }
 

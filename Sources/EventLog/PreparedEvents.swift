@@ -67,7 +67,7 @@ final class PreparedEvents: Sendable {
         /// Room for `events` events.
         init(events: Int) {
             let estimate = events * 768
-            if estimate >= 64 << 10 {
+            if estimate >= BufferPool.minCapacity {
                 pool = PreparedEvents.pool
                 bytes = PreparedEvents.pool.take(capacity: estimate)
             } else {
@@ -148,9 +148,7 @@ final class PreparedEvents: Sendable {
                 throw e
             }
 
-            bytes.append(contentsOf: draft.source.utf8)
-            bytes.append(0)
-            bytes.append(contentsOf: draft.id.utf8)
+            IDRecord.appendKey(source: draft.source, id: draft.id, to: &bytes)
 
             var hasher = SHA256()
             bytes.withUnsafeBytes { all in
@@ -201,29 +199,19 @@ final class PreparedEvents: Sendable {
     func isSameContent(_ i: Int, as stored: StoredEvent) -> Bool {
         var out: [UInt8] = []
         out.reserveCapacity(stored.bytes.count)
-        render(
+        appendRendered(
             i, position: stored.position, version: stored.streamVersion, recordedAt: stored.recordedAt,
-            predecessor: stored.predecessorHash, into: &out)
+            predecessor: stored.predecessorHash, to: &out)
         return out == stored.bytes
     }
 
-    /// Event `i`'s stored bytes with the store's attributes filled in, in place of `out`'s contents.
-    func render(_ i: Int, position: LogIndex, version: StreamVersion, recordedAt: String, predecessor: Hash, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
-        appendRendered(i, position: position, version: version, recordedAt: recordedAt, predecessor: predecessor, to: &out)
-    }
-
-    /// Appends event `i`'s stored bytes to `out` and returns their leaf hash: the sequencer
-    /// renders each event straight into its append's buffer.
+    /// Appends event `i`'s stored bytes, with the store's attributes filled in, to `out` and
+    /// returns their leaf hash (the sequencer renders each event straight into its append's
+    /// buffer).
     func append(_ i: Int, position: LogIndex, version: StreamVersion, recordedAt: String, predecessor: Hash, to out: inout [UInt8]) -> Hash {
         let start = out.count
         appendRendered(i, position: position, version: version, recordedAt: recordedAt, predecessor: predecessor, to: &out)
         return out.withUnsafeBytes { all in leafHash(i, rendered: UnsafeRawBufferPointer(rebasing: all[start...])) }
-    }
-
-    /// The leaf hash of event `i` rendered by ``render(_:position:version:recordedAt:predecessor:into:)``.
-    func leafHash(_ i: Int, ofRendered rendered: [UInt8]) -> Hash {
-        rendered.withUnsafeBytes { leafHash(i, rendered: $0) }
     }
 
     /// `SHA-256(0x00 ‖ rendered)`, continuing event `i`'s head hasher over what follows head.
