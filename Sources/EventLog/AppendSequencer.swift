@@ -1,3 +1,4 @@
+import DequeModule
 import Dispatch
 import LMDBKit
 import MerkleLog
@@ -122,7 +123,7 @@ final class AppendSequencer: @unchecked Sendable {
     private let dbs: LogDatabases
     private let writer: GroupCommitWriter
     private let queue = DispatchQueue(label: "org.imr.eventlog.sequencer", qos: .userInitiated)
-    private let pending = Mutex<(items: [PendingAppend], scheduled: Bool)>(([], false))
+    private let pending = Mutex<(items: Deque<PendingAppend>, scheduled: Bool)>(([], false))
     private let pool = BufferPool()
 
     // Touched only by the one thread draining (see ``submit(_:)``).

@@ -1,3 +1,4 @@
+import DequeModule
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -81,7 +82,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let dbs: LogDatabases
     private let maxEventsPerCommit: Int
     private let queue = DispatchQueue(label: "org.imr.eventlog.writer", qos: .userInitiated)
-    private let pending = Mutex<(items: [PendingAppend], scheduled: Bool)>(([], false))
+    private let pending = Mutex<(items: Deque<PendingAppend>, scheduled: Bool)>(([], false))
     /// Touched only on `queue`.
     private var cached: WriterState?
     /// The last event of recently written streams (position and link), as committed in the
