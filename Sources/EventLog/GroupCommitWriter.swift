@@ -81,6 +81,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let env: Environment
     private let dbs: LogDatabases
     private let maxEventsPerCommit: Int
+    /// The nice value the draining thread asks for (``LMDBEventLog/Options/writerNice``).
+    private let nice: Int32?
     private let queue = DispatchQueue(label: "org.imr.eventlog.writer", qos: .userInitiated)
     private let pending = Mutex<(items: Deque<PendingAppend>, scheduled: Bool)>(([], false))
     /// Touched only on `queue`.
@@ -102,10 +104,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// does not keep ``tails`` on that path, so its entries may be out of date.
     private var tailsStale = false
 
-    init(env: Environment, dbs: LogDatabases, maxEventsPerCommit: Int) {
+    init(env: Environment, dbs: LogDatabases, maxEventsPerCommit: Int, nice: Int32? = nil) {
         self.env = env
         self.dbs = dbs
         self.maxEventsPerCommit = max(1, maxEventsPerCommit)
+        self.nice = nice
     }
 
     func submit(_ item: PendingAppend) {
@@ -119,6 +122,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func drain() {
+        // The queue's thread is lent by Dispatch: it gets its own priority back when done.
+        let restore = raisePriority()
+        defer { if let restore { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, restore) } }
         while true {
             gather()
             let batch: [PendingAppend] = pending.withLock { p in
@@ -221,6 +227,19 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
         }
         if let size = newState?.size, size != before { onCommit?(size) }
+    }
+
+    /// Asks for ``nice`` on the calling thread (on Linux a nice value belongs to a thread, and
+    /// `setpriority(PRIO_PROCESS, 0, …)` sets the caller's), when it is higher priority than the
+    /// thread has and the process may raise it (root, `CAP_SYS_NICE`, or `RLIMIT_NICE`).
+    /// - Returns: The thread's nice value before, to put back; nil when nothing changed.
+    private func raisePriority() -> Int32? {
+        guard let nice else { return nil }
+        errno = 0
+        let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        guard errno == 0, nice < before, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0 else { return nil }
+        statistics.withLock { $0.raisedPriority += 1 }
+        return before
     }
 
     /// Drops what the writer remembers of the log; the next transaction reads it from the store.
@@ -605,4 +624,7 @@ public struct WriterStatistics: Sendable, Hashable {
     /// Times the sequencer started again from the store because the log was not what it
     /// expected: an id already stored, another process's appends, or a failed commit.
     public var rebases = 0
+    /// Times the writer's thread started draining at the raised priority of
+    /// ``LMDBEventLog/Options/writerNice``; 0 when the process may not raise it.
+    public var raisedPriority = 0
 }

@@ -135,6 +135,9 @@ struct ImrBench: AsyncParsableCommand {
     @Option(help: "Appends of 1,000 events the bulk loader keeps in flight (item 1).")
     var inFlight: Int = 8
 
+    @Option(help: "The nice value the writer's thread asks for in items 1-3 (LMDBEventLog.Options.writerNice), or 'none'.")
+    var writerNice: String = "-10"
+
     @Option(help: "Runs per figure; the median is reported.")
     var runs: Int = 3
 
@@ -182,6 +185,14 @@ struct ImrBench: AsyncParsableCommand {
             try ImrBench.rebuildChildProcess(store: rebuildChild)
             return
         }
+        let nice: Int32?
+        if writerNice == "none" {
+            nice = nil
+        } else if let n = Int32(writerNice), (-20...19).contains(n) {
+            nice = n
+        } else {
+            throw ValidationError("--writer-nice: a nice value from -20 to 19, or 'none'; got '\(writerNice)'")
+        }
         let base = dir ?? (FileManager.default.temporaryDirectory.path + "/imr-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
@@ -219,7 +230,7 @@ struct ImrBench: AsyncParsableCommand {
                 // one before (with two, the writer waited 0.5–1 ms a commit for the next; with
                 // the two-stage pipeline, eight measured 0.38–0.41 against four's 0.37).
                 let log = try LMDBEventLog.create(
-                    at: path, origin: "imr-bench/bulk", options: .init(maxEventsPerCommit: 1000))
+                    at: path, origin: "imr-bench/bulk", options: .init(maxEventsPerCommit: 1000, writerNice: nice))
                 // The drafts are made before the clock starts: generating them is the client's work.
                 let batches = stride(from: 0, to: events, by: 1000).map { start in
                     (start..<min(events, start + 1000)).map { n -> StreamAppend in
@@ -301,7 +312,7 @@ struct ImrBench: AsyncParsableCommand {
             var bytes = 0
             for _ in 0..<runs {
                 let path = fresh("single")
-                let log = try LMDBEventLog.create(at: path, origin: "imr-bench/single")
+                let log = try LMDBEventLog.create(at: path, origin: "imr-bench/single", options: .init(writerNice: nice))
                 quietDisk(warmBytes: warmBytes(n))
                 let t0 = now()
                 for (s, d) in sample { _ = try await log.append([d], to: s, expecting: .any) }
@@ -334,7 +345,7 @@ struct ImrBench: AsyncParsableCommand {
             var bytes = 0
             for _ in 0..<runs {
                 let path = fresh("concurrent")
-                let log = try LMDBEventLog.create(at: path, origin: "imr-bench/concurrent")
+                let log = try LMDBEventLog.create(at: path, origin: "imr-bench/concurrent", options: .init(writerNice: nice))
                 let drafts = (0..<n).map { workload.draft($0) }
                 quietDisk(warmBytes: warmBytes(n))
                 let t0 = now()
