@@ -123,8 +123,14 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func drain() {
         // The queue's thread is lent by Dispatch: it gets its own priority back when done.
-        let restore = raisePriority()
-        defer { if let restore { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, restore) } }
+        let before = nice.flatMap { ThreadPriority.raise(to: $0) }
+        if before != nil { statistics.withLock { $0.raisedPriority += 1 } }
+        defer {
+            if let before {
+                ThreadPriority.restore(before)
+                statistics.withLock { $0.restoredPriority += 1 }
+            }
+        }
         while true {
             gather()
             let batch: [PendingAppend] = pending.withLock { p in
@@ -227,19 +233,6 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
         }
         if let size = newState?.size, size != before { onCommit?(size) }
-    }
-
-    /// Asks for ``nice`` on the calling thread (on Linux a nice value belongs to a thread, and
-    /// `setpriority(PRIO_PROCESS, 0, …)` sets the caller's), when it is higher priority than the
-    /// thread has and the process may raise it (root, `CAP_SYS_NICE`, or `RLIMIT_NICE`).
-    /// - Returns: The thread's nice value before, to put back; nil when nothing changed.
-    private func raisePriority() -> Int32? {
-        guard let nice else { return nil }
-        errno = 0
-        let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-        guard errno == 0, nice < before, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0 else { return nil }
-        statistics.withLock { $0.raisedPriority += 1 }
-        return before
     }
 
     /// Drops what the writer remembers of the log; the next transaction reads it from the store.
@@ -627,4 +620,33 @@ public struct WriterStatistics: Sendable, Hashable {
     /// Times the writer's thread started draining at the raised priority of
     /// ``LMDBEventLog/Options/writerNice``; 0 when the process may not raise it.
     public var raisedPriority = 0
+    /// Times the writer gave its thread the priority back, having nothing left to commit.
+    public var restoredPriority = 0
+}
+
+/// The calling thread's nice value. On Linux a nice value belongs to a thread, and
+/// `setpriority(PRIO_PROCESS, 0, …)` sets the caller's.
+enum ThreadPriority {
+    /// Gives the calling thread `nice` when that is a higher priority than it has and the
+    /// process may raise it (root, `CAP_SYS_NICE`, or `RLIMIT_NICE`).
+    /// - Returns: The thread's nice value before, for ``restore(_:)``; nil when nothing changed.
+    static func raise(to nice: Int32) -> Int32? {
+        errno = 0
+        let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        guard errno == 0, nice < before, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0 else {
+            return nil
+        }
+        return before
+    }
+
+    /// Gives the calling thread back the nice value ``raise(to:)`` returned (lowering a
+    /// priority needs no privilege).
+    static func restore(_ nice: Int32) {
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+    }
+
+    /// The calling thread's nice value.
+    static var current: Int32 {
+        getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+    }
 }

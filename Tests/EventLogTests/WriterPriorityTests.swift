@@ -1,34 +1,18 @@
-import EventLog
 import EventLogTesting
 import Foundation
 import Testing
+
+@testable import EventLog
 
 /// The writer asks for a higher priority while it commits (`LMDBEventLog.Options.writerNice`),
 /// on a thread Dispatch lends it, and gives that thread its own priority back when it is done.
 @Suite("Writer priority: raised while committing, given back after", .serialized)
 struct WriterPriorityTests {
-    /// The nice value of each thread of this process (`/proc/self/task/*/stat`, field 19).
-    private static func threadNiceValues() throws -> [Int] {
-        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
-        return tasks.compactMap { tid in
-            // A thread may end between the listing and the read.
-            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return nil }
-            // After the name: state is field 3, so nice (field 19) is the 17th.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 16 ? Int(fields[16]) : nil
-        }
-    }
-
-    /// Whether this process may give a thread nice −10: tried on the calling thread, which gets
-    /// its own value back.
+    /// Whether this process may give a thread nice −10 (root, `CAP_SYS_NICE`, `RLIMIT_NICE`):
+    /// tried on the calling thread, which gets its own value back.
     private static func mayRaise() -> Bool {
-        errno = 0
-        let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-        guard errno == 0, before > -10 else { return false }
-        guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10) == 0 else { return false }
-        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, before)
+        guard let before = ThreadPriority.raise(to: -10) else { return false }
+        ThreadPriority.restore(before)
         return true
     }
 
@@ -47,31 +31,43 @@ struct WriterPriorityTests {
         }
     }
 
-    @Test("At the default, the writer's thread runs at nice −10 where the process may raise it, and no thread keeps it afterwards")
-    func raisedAndGivenBack() async throws {
+    @Test("A raised priority is the thread's until it is given back, and then its own value again")
+    func raiseAndRestore() {
+        let own = ThreadPriority.current
+        guard let before = ThreadPriority.raise(to: -10) else {
+            // Not allowed here, or the thread already runs at −10 or higher: nothing changed.
+            #expect(ThreadPriority.current == own)
+            return
+        }
+        #expect(before == own)
+        #expect(ThreadPriority.current == -10)
+        ThreadPriority.restore(before)
+        #expect(ThreadPriority.current == own)
+        // Never lowered: asking for less than the thread has changes nothing.
+        #expect(ThreadPriority.raise(to: own + 1) == nil)
+        #expect(ThreadPriority.current == own)
+    }
+
+    @Test("At the default the writer raises its thread's priority where the process may, and gives it back each time it is idle")
+    func writerRaisesAndGivesBack() async throws {
         let tmp = try TemporaryStore()
         defer { tmp.remove() }
         let log = try tmp.create()
         try await Self.appendConcurrently(log)
         #expect(try await log.head().treeSize == 160)
-        let raised = log.writerStatistics.raisedPriority
         guard Self.mayRaise() else {
-            // Not allowed here (no root, no CAP_SYS_NICE): the writer ran at its thread's priority.
-            #expect(raised == 0)
+            // Not allowed here: the writer ran at its thread's priority.
+            #expect(log.writerStatistics.raisedPriority == 0)
             return
         }
-        #expect(raised > 0)
-        // The writer hands its thread back just after the last append returns. Other suites'
-        // writers, running meanwhile in this process, hold −10 only while they commit, so a
-        // moment with no thread at −10 comes; a thread that kept it would hold it until Dispatch
-        // retires it, idle, after about 5 s.
-        var lent = try Self.threadNiceValues().filter { $0 <= -10 }.count
-        for _ in 0..<600 {
-            if lent == 0 { break }
+        #expect(log.writerStatistics.raisedPriority > 0)
+        // The writer gives its thread back just after the last append returns: wait for that.
+        var stats = log.writerStatistics
+        for _ in 0..<1000 where stats.restoredPriority != stats.raisedPriority {
             try await Task.sleep(for: .milliseconds(5))
-            lent = try Self.threadNiceValues().filter { $0 <= -10 }.count
+            stats = log.writerStatistics
         }
-        #expect(lent == 0, "a thread Dispatch lent the writer kept its raised priority")
+        #expect(stats.restoredPriority == stats.raisedPriority)
     }
 
     @Test("With writerNice nil the writer never asks")
@@ -81,5 +77,6 @@ struct WriterPriorityTests {
         let log = try tmp.create(options: .init(writerNice: nil))
         try await Self.appendConcurrently(log)
         #expect(log.writerStatistics.raisedPriority == 0)
+        #expect(log.writerStatistics.restoredPriority == 0)
     }
 }
