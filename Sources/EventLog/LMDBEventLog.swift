@@ -36,7 +36,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         ///
         /// Under load the one writer is the log's bottleneck: each commit waits for its sync,
         /// and on waking it needs a CPU that threads preparing later appends may hold. At a
-        /// higher priority it gets one at once (on a 2-core machine, bulk appends ran about 20%
+        /// higher priority it gets one at once (on a 2-core machine, bulk appends ran about 15%
         /// faster at −10; docs/PERFORMANCE.md). Raising a priority needs root, `CAP_SYS_NICE` or
         /// an `RLIMIT_NICE` that allows it; without, the writer runs at its thread's priority
         /// and ``LMDBEventLog/writerStatistics`` counts no ``WriterStatistics/raisedPriority``.
