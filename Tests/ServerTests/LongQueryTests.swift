@@ -3,8 +3,9 @@ import ClinicalRecord
 import EventLog
 import Foundation
 import RecordCore
-import RecordHTTP
 import Testing
+
+@testable import RecordHTTP
 
 /// Work that takes long (replaying the log for an as-of query, auditing the whole log for the
 /// dashboard) must not hold the threads that serve every other request.
@@ -46,6 +47,13 @@ struct LongQueryTests {
             let caughtUp = try await auditor.get("/v1/caseload?program=p1")
             #expect(caughtUp.status == 200)
             let finished = Locked<[String]>([])
+            // The replays run on the long-reads queue. Hold it closed until the other requests
+            // are answered (or for 60 s at most, so that a server that makes them wait fails
+            // here instead of hanging): on a loaded machine a replay of 24,000 events could
+            // otherwise end before a health check is scheduled at all, which says nothing about
+            // whether it held a thread the check needed.
+            let gate = DispatchSemaphore(value: 0)
+            OffPool.longReads.async { _ = gate.wait(timeout: .now() + 60) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (i, kind) in ["participation", "goals"].enumerated() {
                     group.addTask {
@@ -54,7 +62,7 @@ struct LongQueryTests {
                         finished.mutate { $0.append("as-of \(kind)") }
                     }
                 }
-                // Let both replays start, then ask what any client may ask at any time.
+                // Let both as-of requests reach the server, then ask what any client may ask at any time.
                 try await Task.sleep(nanoseconds: 50_000_000)
                 group.addTask {
                     let health = try await client.get("/healthz")
@@ -62,6 +70,7 @@ struct LongQueryTests {
                     let caseload = try await auditor.get("/v1/caseload?program=p1")
                     #expect(caseload.status == 200)
                     finished.mutate { $0.append("others") }
+                    gate.signal()
                 }
                 try await group.waitForAll()
             }
