@@ -627,13 +627,16 @@ public struct WriterStatistics: Sendable, Hashable {
 /// The calling thread's nice value. On Linux a nice value belongs to a thread, and
 /// `setpriority(PRIO_PROCESS, 0, …)` sets the caller's.
 enum ThreadPriority {
+    /// `PRIO_PROCESS`, which with `who` 0 names the calling thread.
+    private static let thread = __priority_which_t(PRIO_PROCESS.rawValue)
+
     /// Gives the calling thread `nice` when that is a higher priority than it has and the
     /// process may raise it (root, `CAP_SYS_NICE`, or `RLIMIT_NICE`).
     /// - Returns: The thread's nice value before, for ``restore(_:)``; nil when nothing changed.
     static func raise(to nice: Int32) -> Int32? {
         errno = 0
-        let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-        guard errno == 0, nice < before, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0 else {
+        let before = getpriority(thread, 0)
+        guard errno == 0, nice < before, setpriority(thread, 0, nice) == 0 else {
             return nil
         }
         return before
@@ -642,11 +645,11 @@ enum ThreadPriority {
     /// Gives the calling thread back the nice value ``raise(to:)`` returned (lowering a
     /// priority needs no privilege).
     static func restore(_ nice: Int32) {
-        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+        setpriority(thread, 0, nice)
     }
 
     /// The calling thread's nice value.
     static var current: Int32 {
-        getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        getpriority(thread, 0)
     }
 }
