@@ -109,11 +109,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         self.dbs = dbs
         self.maxEventsPerCommit = max(1, maxEventsPerCommit)
         self.nice = nice
-        self.defersMetaSync = env.defersMetaSync
     }
-
-    /// Whether the environment leaves each commit's meta page to a later flush (see ``unflushed``).
-    private let defersMetaSync: Bool
 
     func submit(_ item: PendingAppend) {
         let schedule = pending.withLock { p in
@@ -154,90 +150,14 @@ final class GroupCommitWriter: @unchecked Sendable {
                 p.items.removeFirst(taken)
                 return batch
             }
-            if batch.isEmpty {
-                // Whatever submit() added since is drained after this returns (the queue is serial).
-                flushUnflushed()
-                return
-            }
+            if batch.isEmpty { return }
             lastBatchAppends = batch.count
-            let events = batch.reduce(0) { $0 + $1.eventCount }
             statistics.withLock { st in
                 st.commits += 1
                 st.appends += batch.count
-                st.events += events
+                st.events += batch.reduce(0) { $0 + $1.eventCount }
             }
             commit(batch)
-            // A full commit waiting behind this one will flush it as it commits; otherwise
-            // the replies would wait, so flush now.
-            if !unflushed.isEmpty {
-                let waiting = pending.withLock { p in p.items.reduce(0) { $0 + $1.eventCount } }
-                if waiting == 0 || waiting < events { flushUnflushed() }
-            }
-        }
-    }
-
-    /// Replies to appends whose commit is not yet known to be durable, oldest first; touched
-    /// only on `queue`.
-    ///
-    /// The log's environment defers each commit's meta-page flush
-    /// (``Environment/writeDeferringMetaSync(_:)``): a commit returns with its data pages on
-    /// disk and its meta page only in the page cache. Its callers hear back once that page is
-    /// on disk too: after the next commit that stores events (LMDB flushes the data file, and
-    /// the earlier meta page with it, before it writes its own meta page), or after an
-    /// explicit ``Environment/sync()`` when no full commit follows at once. Under a steady
-    /// load this saves one synchronous write per commit (docs/PERFORMANCE.md).
-    private var unflushed: [Reply] = []
-    /// The highest log size announced through ``onCommit``; touched only on `queue`.
-    private var announcedSize: UInt64 = 0
-
-    /// One caller's outcome, and the log size its commit left when that commit stored events.
-    private struct Reply {
-        let continuation: CheckedContinuation<[PartOutcome], any Error>
-        let outcome: Result<[PartOutcome], EventLogError>
-        let size: UInt64?
-    }
-
-    /// Flushes the data file and answers every caller in ``unflushed``.
-    private func flushUnflushed() {
-        guard !unflushed.isEmpty else { return }
-        do {
-            try env.sync()
-            statistics.withLock { $0.metaFlushes += 1 }
-            answer(count: unflushed.count)
-        } catch {
-            let failure = EventLogError(
-                code: .storage,
-                message: "the append was committed, but flushing it to disk failed (\(error.description)): "
-                    + "a power failure may lose it; appending the same events again with the same ids is safe",
-                cause: error)
-            let replies = unflushed
-            unflushed.removeAll()
-            for r in replies {
-                switch r.outcome {
-                case .success: r.continuation.resume(throwing: failure)
-                case .failure(let refusal): r.continuation.resume(throwing: refusal)
-                }
-            }
-        }
-    }
-
-    /// Answers the first `count` callers in ``unflushed``, whose commits are now durable, and
-    /// announces the log size they reached.
-    private func answer(count: Int) {
-        guard count > 0 else { return }
-        let replies = Array(unflushed.prefix(count))
-        unflushed.removeFirst(count)
-        var reached = announcedSize
-        for r in replies {
-            if let size = r.size { reached = max(reached, size) }
-            switch r.outcome {
-            case .success(let results): r.continuation.resume(returning: results)
-            case .failure(let error): r.continuation.resume(throwing: error)
-            }
-        }
-        if reached > announcedSize {
-            announcedSize = reached
-            onCommit?(reached)
         }
     }
 
@@ -272,7 +192,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var newState: WriterState?
         var attempts = 0
         do {
-            try env.writeDeferringMetaSync { txn in
+            try env.write { txn in
                 // `write` runs the body again after growing a full map: start from the store.
                 attempts += 1
                 if attempts > 1 { forget() }
@@ -306,17 +226,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         _ = consume batch
         statistics.withLock { $0.sequenced += applied.sequenced }
         finished(continuations.count, diverged: applied.diverged, size: newState?.size)
-        // A commit that stored events flushed the data file before writing its meta page, so
-        // the commits before it are durable now. A commit that stored nothing wrote nothing.
-        let grew = newState.map { $0.size != before } ?? false
-        if grew && !unflushed.isEmpty {
-            statistics.withLock { $0.coveredCommits += 1 }
-            answer(count: unflushed.count)
-        }
         for (continuation, outcome) in zip(continuations, applied.outcomes) {
-            unflushed.append(Reply(continuation: continuation, outcome: outcome, size: grew ? newState?.size : nil))
+            switch outcome {
+            case .success(let results): continuation.resume(returning: results)
+            case .failure(let error): continuation.resume(throwing: error)
+            }
         }
-        if !defersMetaSync { answer(count: unflushed.count) }
+        if let size = newState?.size, size != before { onCommit?(size) }
     }
 
     /// Drops what the writer remembers of the log; the next transaction reads it from the store.
@@ -706,12 +622,6 @@ public struct WriterStatistics: Sendable, Hashable {
     public var raisedPriority = 0
     /// Times the writer gave its thread the priority back, having nothing left to commit.
     public var restoredPriority = 0
-    /// Explicit flushes (`mdb_env_sync`) that made commits durable before their callers were
-    /// answered, when no full commit followed at once to do it.
-    public var metaFlushes = 0
-    /// Commits whose flush made the commits before them durable, so that they needed no
-    /// flush of their own.
-    public var coveredCommits = 0
 }
 
 /// The calling thread's nice value. On Linux a nice value belongs to a thread, and

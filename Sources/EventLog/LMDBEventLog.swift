@@ -133,7 +133,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
             throw EventLogError(code: .storage, message: "cannot create the store directory \(path): \(String(cString: strerror(failure)))")
         }
         let signer = try makeSignerKey(store: path, origin: origin)
-        let env = try storage { try Environment.shared(path: logDir, configuration: logConfiguration(options)) }
+        let env = try storage { try Environment.shared(path: logDir, configuration: .init(mapSize: options.mapSize)) }
         try storage {
             try env.write { txn in
                 let dbs = try LogDatabases(txn: txn, create: true)
@@ -168,17 +168,10 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         guard exists(at: path) else {
             throw EventLogError(code: .notAStore, message: "no IMR store found at \(path)")
         }
-        let env = try storage { try Environment.shared(path: logDir, configuration: logConfiguration(options)) }
-        return try LMDBEventLog(directory: path, env: env, options: options)
-    }
-
-    /// The log environment's settings. A writable log defers each commit's meta-page flush:
-    /// the writer acknowledges an append only once a later flush has covered it (see
-    /// ``GroupCommitWriter``), and every other write transaction flushes before it returns.
-    private static func logConfiguration(_ options: Options) -> Environment.Configuration {
-        var config = Environment.Configuration(mapSize: options.mapSize, defersMetaSync: !options.readOnly)
+        var config = Environment.Configuration(mapSize: options.mapSize)
         if options.readOnly { config.flags.insert(.readOnly) }
-        return config
+        let env = try storage { try Environment.shared(path: logDir, configuration: config) }
+        return try LMDBEventLog(directory: path, env: env, options: options)
     }
 
     private init(directory: String, env: Environment, options: Options) throws {
@@ -243,7 +236,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         var failure: EventLogError?
         var i = 0
         // By index, not `for … in`: an iterator hands out copies, and copying a draft retains
-        // each of its strings and its data (a tenth of rendering's CPU on bulk appends).
+        // each of its strings and its data.
         render: for p in appends.indices {
             let first = i
             let stream = appends[p].stream

@@ -50,14 +50,10 @@ public final class Environment: @unchecked Sendable {
         public var fileMode: mode_t
         /// The map grows to at least `mapSize * growthFactor` when full.
         public var growthFactor: Int
-        /// Lets ``Environment/writeDeferringMetaSync(_:)`` leave a commit's meta page unflushed
-        /// (`MDB_NOMETASYNC`). ``Environment/write(_:)`` stays durable on return either way:
-        /// with this set, it flushes the meta page itself after the commit.
-        public var defersMetaSync: Bool
 
         public init(
             mapSize: Int = 1 << 30, maxDatabases: UInt32 = 16, maxReaders: UInt32 = 256,
-            flags: Flags = [], fileMode: mode_t = 0o600, growthFactor: Int = 2, defersMetaSync: Bool = false
+            flags: Flags = [], fileMode: mode_t = 0o600, growthFactor: Int = 2
         ) {
             self.mapSize = mapSize
             self.maxDatabases = maxDatabases
@@ -65,7 +61,6 @@ public final class Environment: @unchecked Sendable {
             self.flags = flags
             self.fileMode = fileMode
             self.growthFactor = max(2, growthFactor)
-            self.defersMetaSync = defersMetaSync
         }
     }
 
@@ -74,14 +69,6 @@ public final class Environment: @unchecked Sendable {
     public let path: String
     /// True when opened with `MDB_RDONLY`.
     public let isReadOnly: Bool
-    /// True when commits made by ``writeDeferringMetaSync(_:)`` leave their meta page
-    /// unflushed (``Configuration/defersMetaSync``, on a writable environment). Read from
-    /// LMDB's own flags (`MDB_NOMETASYNC`).
-    public var defersMetaSync: Bool {
-        var flags: UInt32 = 0
-        guard mdb_env_get_flags(handle, &flags) == 0 else { return false }
-        return flags & UInt32(MDB_NOMETASYNC) != 0
-    }
     let growthFactor: Int
     /// Held shared by every transaction and exclusively while the map is resized:
     /// `mdb_env_set_mapsize` "may be called ... if no transactions are active in this process".
@@ -104,10 +91,7 @@ public final class Environment: @unchecked Sendable {
             if !configuration.flags.contains(.readOnly) {
                 try check(mdb_env_set_mapsize(env, configuration.mapSize), "mdb_env_set_mapsize")
             }
-            var flags = configuration.flags.union(.noTLS).rawValue
-            if configuration.defersMetaSync && !configuration.flags.contains(.readOnly) {
-                flags |= UInt32(MDB_NOMETASYNC)
-            }
+            let flags = configuration.flags.union(.noTLS).rawValue
             // lmdb.h mdb_env_open: "If this function fails, mdb_env_close() must be called".
             try check(mdb_env_open(env, path, flags, configuration.fileMode), "mdb_env_open")
             try Self.checkFileCoversPages(env, dataFile: configuration.flags.contains(.noSubDir) ? path : path + "/data.mdb")
@@ -158,10 +142,8 @@ public final class Environment: @unchecked Sendable {
         return info.me_mapsize
     }
 
-    /// Flushes the data file to disk (`mdb_env_sync` with force).
-    ///
-    /// Every commit made by ``write(_:)`` is already durable when it returns. This is what makes
-    /// the commits of ``writeDeferringMetaSync(_:)`` durable.
+    /// Flushes buffers to disk (`mdb_env_sync` with force). Commits already sync; this is for
+    /// environments opened by other code with weaker settings.
     public func sync() throws(LMDBError) {
         try check(mdb_env_sync(handle, 1), "mdb_env_sync")
     }
@@ -236,25 +218,6 @@ public final class Environment: @unchecked Sendable {
     ///   (for example `ENOSPC` when the disk is full: nothing is written then).
     @available(*, noasync, message: "LMDB transactions must not span an await")
     public func write<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
-        let result = try writeDeferringMetaSync(body)
-        if defersMetaSync { try sync() }
-        return result
-    }
-
-    /// Like ``write(_:)``, but when the environment ``defersMetaSync`` the commit returns before
-    /// its meta page (the page that makes the transaction the current one) is flushed.
-    ///
-    /// The transaction's data pages are on disk when it returns; its meta page is written to
-    /// the file but may still be in the page cache. A process that dies loses nothing, but a
-    /// power failure may take the transaction back. It becomes durable at the next ``sync()``,
-    /// or when a later transaction that wrote pages commits: LMDB flushes the data file, and
-    /// with it the earlier meta page, before it writes its own meta page (lmdb.h
-    /// `MDB_NOMETASYNC`: "This optimization maintains database integrity, but a system crash
-    /// may undo the last committed transaction"). Readers may see the transaction at once.
-    ///
-    /// Without ``defersMetaSync`` this is ``write(_:)``.
-    @available(*, noasync, message: "LMDB transactions must not span an await")
-    public func writeDeferringMetaSync<T>(_ body: (borrowing Transaction) throws -> T) throws -> T {
         while true {
             do {
                 return try writeOnce(body)

@@ -27,29 +27,6 @@ struct LMDBKitTests {
         #expect(try env.read { txn in try txn.stat(db).entries } == 2)
     }
 
-    @Test("An environment that defers meta-page flushes says so in LMDB's own flags; write and writeDeferringMetaSync both commit, and sync flushes")
-    func deferredMetaSync() throws {
-        let dir = try tempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        do {
-            let env = try Environment(path: dir, configuration: .init(defersMetaSync: true))
-            #expect(env.defersMetaSync)
-            let db = try env.openDatabase("t", create: true)
-            try env.write { txn in try txn.put(db, key: UInt64(1), value: [1]) }
-            try env.writeDeferringMetaSync { txn in try txn.put(db, key: UInt64(2), value: [2]) }
-            try env.sync()
-            #expect(try env.read { txn in try txn.stat(db).entries } == 2)
-        }
-        // The setting belongs to one open: by default, and read-only, commits flush their meta page.
-        #expect(!(try Environment(path: dir).defersMetaSync))
-        var readOnly = Environment.Configuration(defersMetaSync: true)
-        readOnly.flags.insert(.readOnly)
-        let ro = try Environment(path: dir, configuration: readOnly)
-        #expect(!ro.defersMetaSync)
-        let db = try ro.openDatabase("t")
-        #expect(try ro.read { txn in try txn.get(db, key: UInt64(2)) } == [2])
-    }
-
     @Test("A data file shorter than its pages (truncated) is refused at open as corruption, not read into a bus error")
     func truncatedFileRefused() throws {
         let dir = try tempDir()
