@@ -82,7 +82,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let dbs: LogDatabases
     private let maxEventsPerCommit: Int
     /// The nice value the draining thread asks for (``LMDBEventLog/Options/writerNice``).
-    private let nice: Int32?
+    let nice: Int32?
     private let queue = DispatchQueue(label: "org.imr.eventlog.writer", qos: .userInitiated)
     private let pending = Mutex<(items: Deque<PendingAppend>, scheduled: Bool)>(([], false))
     /// Touched only on `queue`.

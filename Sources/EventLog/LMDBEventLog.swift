@@ -383,6 +383,25 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     /// commit shows how well group commit batches concurrent appenders.
     public var writerStatistics: WriterStatistics { writer?.statistics.withLock { $0 } ?? WriterStatistics() }
 
+    /// The nice value the writer's thread asks for while it commits (``Options/writerNice``);
+    /// nil when the log has no writer or never asks.
+    public var writerNice: Int32? { writer?.nice }
+
+    /// Whether the writer's thread can run at ``Options/writerNice``: nil when the log has no
+    /// writer or the option is nil, false when this process may not raise a thread's priority
+    /// that far (it needs root, `CAP_SYS_NICE`, or an `RLIMIT_NICE` of at least 20 − nice).
+    ///
+    /// Found by raising the calling thread for a moment and giving it its own value back. A
+    /// server calls it at start, so that an operator learns the writer runs at the default
+    /// priority (about 15% slower under bulk load on a 2-core machine; docs/PERFORMANCE.md).
+    public func writerPriorityAvailable() -> Bool? {
+        guard let nice = writer?.nice else { return nil }
+        if nice >= ThreadPriority.current { return true }
+        guard let before = ThreadPriority.raise(to: nice) else { return false }
+        ThreadPriority.restore(before)
+        return true
+    }
+
     /// The hash of a complete Merkle subtree node, as stored at append time.
     /// - Throws: `.corruption` when the node is missing (the tree is not that large, or damaged).
     public func merkleNode(_ node: NodeID) throws -> Hash {

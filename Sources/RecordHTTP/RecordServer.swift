@@ -134,6 +134,10 @@ public final class RecordServer: Sendable {
         logger.logLevel = options.logLevel
         self.logger = logger
         if let repaired = views.repaired { logger.warning("\(repaired)") }
+        if log.writerPriorityAvailable() == false, let nice = log.writerNice {
+            logger.warning(
+                "the writer may not raise its thread to nice \(nice): this process lacks CAP_SYS_NICE and an RLIMIT_NICE of at least \(20 - nice), so appends commit at the default priority (about 15% slower under bulk load; README, Benchmarks)")
+        }
     }
 
     /// The routes the router was built with (after ``makeApplication(onServerRunning:)``).

@@ -79,4 +79,34 @@ struct WriterPriorityTests {
         #expect(log.writerStatistics.raisedPriority == 0)
         #expect(log.writerStatistics.restoredPriority == 0)
     }
+
+    @Test("writerPriorityAvailable says whether the writer can run at its nice value, and leaves the calling thread as it was")
+    func availability() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let own = ThreadPriority.current
+        do {
+            let log = try tmp.create()
+            #expect(log.writerNice == -10)
+            #expect(log.writerPriorityAvailable() == (own <= -10 || Self.mayRaise()))
+            #expect(ThreadPriority.current == own)
+        }
+        // A nice value the thread already has or betters needs no privilege.
+        let low = try LMDBEventLog.open(at: tmp.path, options: .init(writerNice: 19))
+        #expect(low.writerPriorityAvailable() == true)
+        #expect(ThreadPriority.current == own)
+    }
+
+    @Test("Without a writer, or with writerNice nil, there is no priority to ask for")
+    func noPriorityToAsk() throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        do {
+            let log = try tmp.create(options: .init(writerNice: nil))
+            #expect(log.writerNice == nil)
+            #expect(log.writerPriorityAvailable() == nil)
+        }
+        let readOnly = try LMDBEventLog.open(at: tmp.path, options: .init(readOnly: true))
+        #expect(readOnly.writerPriorityAvailable() == nil)
+    }
 }

@@ -14,40 +14,8 @@ struct ShutdownTests {
     func gracefulShutdown() async throws {
         let fx = try await Fixture.make()
         defer { fx.tmp.remove() }
-        let imr = ToolProcess.path(of: "imr")
-        try #require(FileManager.default.isExecutableFile(atPath: imr), "build the imr tool first")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: imr)
-        p.arguments = ["serve", fx.tmp.path, "--port", "0"]
-        let out = Pipe()
-        p.standardOutput = out
-        let errPath = fx.tmp.path + "-serve.err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try p.run()
+        let (p, handle, _, port) = try await Self.startServe(fx.tmp.path)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-
-        // The first line names the port.
-        let handle = out.fileHandleForReading
-        let firstLine = try await offPool { () -> String in
-            let fd = handle.fileDescriptor
-            var bytes: [UInt8] = []
-            var byte: UInt8 = 0
-            let deadline = Date().addingTimeInterval(120)
-            while Date() < deadline {
-                let n = read(fd, &byte, 1)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                if byte == 0x0A {
-                    if String(decoding: bytes, as: UTF8.self).hasPrefix("serving") { break }
-                    bytes = []
-                } else {
-                    bytes.append(byte)
-                }
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        let port = try #require(firstLine.split(separator: ":").last.flatMap { Int($0) }, "startup line: \(firstLine); status \(p.isRunning ? "running" : String(p.terminationStatus)); stderr: \((try? String(contentsOfFile: errPath, encoding: .utf8))?.suffix(600) ?? "")")
         let client = APIClient(port: port, token: fx.tokens[.integrator])
         #expect(try await client.get("/healthz").status == 200)
 
@@ -67,13 +35,7 @@ struct ShutdownTests {
             kill(p.processIdentifier, SIGTERM)
             try await group.waitForAll()
         }
-        let status = try await offPool { () -> Int32 in
-            let deadline = Date().addingTimeInterval(30)
-            while p.isRunning && Date() < deadline { usleep(50_000) }
-            if p.isRunning { return -1 }
-            return p.terminationStatus
-        }
-        #expect(status == 0, "imr serve exits 0 after SIGTERM")
+        #expect(try await Self.exitStatus(p) == 0, "imr serve exits 0 after SIGTERM")
         let rest = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
         #expect(rest.contains("stopped"))
 
@@ -88,6 +50,82 @@ struct ShutdownTests {
         let verifier = try log.verifyChain()
         #expect(verifier.violations.isEmpty)
     }
+
+    /// Starts `imr serve` on `store` (through `wrapper` first, when given) and waits for its
+    /// first line, which names the port. Standard error goes to a file beside the store.
+    static func startServe(_ store: String, wrapper: [String] = []) async throws
+        -> (process: Process, stdout: FileHandle, stderrPath: String, port: Int)
+    {
+        let imr = ToolProcess.path(of: "imr")
+        try #require(FileManager.default.isExecutableFile(atPath: imr), "build the imr tool first")
+        let p = Process()
+        let command = wrapper + [imr, "serve", store, "--port", "0"]
+        p.executableURL = URL(fileURLWithPath: command[0])
+        p.arguments = Array(command.dropFirst())
+        let out = Pipe()
+        p.standardOutput = out
+        let errPath = store + "-serve.err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try p.run()
+        let handle = out.fileHandleForReading
+        let firstLine = try await offPool { () -> String in
+            let fd = handle.fileDescriptor
+            var bytes: [UInt8] = []
+            var byte: UInt8 = 0
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                let n = read(fd, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                if byte == 0x0A {
+                    if String(decoding: bytes, as: UTF8.self).hasPrefix("serving") { break }
+                    bytes = []
+                } else {
+                    bytes.append(byte)
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        guard let port = firstLine.split(separator: ":").last.flatMap({ Int($0) }) else {
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8))?.suffix(600) ?? ""
+            throw ServeStartFailure(description: "startup line: \(firstLine); stderr: \(stderr)")
+        }
+        return (p, handle, errPath, port)
+    }
+
+    /// Waits up to 30 s for `p` to exit; its status, or -1 when it is still running.
+    static func exitStatus(_ p: Process) async throws -> Int32 {
+        try await offPool { () -> Int32 in
+            let deadline = Date().addingTimeInterval(30)
+            while p.isRunning && Date() < deadline { usleep(50_000) }
+            if p.isRunning { return -1 }
+            return p.terminationStatus
+        }
+    }
+
+    @Test("imr serve warns at start when it may not raise the writer's priority (run without CAP_SYS_NICE and with RLIMIT_NICE 0)")
+    func priorityWarning() async throws {
+        let fx = try await Fixture.make()
+        defer { fx.tmp.remove() }
+        let prlimit = "/usr/bin/prlimit", setpriv = "/usr/bin/setpriv"
+        try #require(FileManager.default.isExecutableFile(atPath: prlimit) && FileManager.default.isExecutableFile(atPath: setpriv),
+                     "util-linux's prlimit and setpriv are needed")
+        let (p, _, errPath, port) = try await Self.startServe(
+            fx.tmp.path, wrapper: [prlimit, "--nice=0:0", setpriv, "--bounding-set", "-sys_nice", "--inh-caps", "-sys_nice", "--"])
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        #expect(try await APIClient(port: port, token: fx.tokens[.integrator]).get("/healthz").status == 200)
+        kill(p.processIdentifier, SIGTERM)
+        #expect(try await Self.exitStatus(p) == 0)
+        let stderr = try String(contentsOfFile: errPath, encoding: .utf8)
+        #expect(stderr.contains("warning imr.serve: the writer may not raise its thread to nice -10: this process lacks CAP_SYS_NICE and an RLIMIT_NICE of at least 30"), "\(stderr)")
+    }
+}
+
+/// `imr serve` did not print the line naming its port.
+struct ServeStartFailure: Error, CustomStringConvertible {
+    let description: String
 }
 
 @Suite("TLS")
