@@ -291,16 +291,14 @@ func appendHex(_ hash: Hash, to out: inout [UInt8]) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digits in
         hash.withUnsafeBytes { bytes in
             for (i, b) in bytes.enumerated() {
-                digits[2 &* i] = JCSHex.digit(b >> 4)
-                digits[2 &* i &+ 1] = JCSHex.digit(b & 0x0F)
+                digits[2 &* i] = lowerHexDigit(b >> 4)
+                digits[2 &* i &+ 1] = lowerHexDigit(b & 0x0F)
             }
         }
         out.append(contentsOf: UnsafeBufferPointer(digits))
     }
 }
 
-/// Hex digits without a table.
-enum JCSHex {
-    @inline(__always)
-    static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 &+ v : 0x57 &+ v }
-}
+/// The lower-case hex digit of `v` (0–15), without a table.
+@inline(__always)
+private func lowerHexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 &+ v : 0x57 &+ v }
