@@ -194,8 +194,9 @@ extension JCS {
         return (below20 | quote | backslash) != 0
     }
 
-    @inline(__always)
-    static func hexDigit(_ v: UInt8) -> UInt8 {
+    /// The lower-case hex digit (ASCII) of `v`, which must be 0–15.
+    @inlinable
+    public static func hexDigit(_ v: UInt8) -> UInt8 {
         v < 10 ? 0x30 &+ v : 0x61 &+ (v &- 10)
     }
 

@@ -180,13 +180,12 @@ extension EventDraft {
         bytes[7] = UInt8(truncatingIfNeeded: random >> 8)
         bytes[8] = 0x80 | UInt8(truncatingIfNeeded: tail & 0x3F)
         for i in 9..<16 { bytes[i] = UInt8(truncatingIfNeeded: tail >> (8 * UInt64(i - 8))) }
-        let hex = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(36)
         for (i, b) in bytes.enumerated() {
             if i == 4 || i == 6 || i == 8 || i == 10 { text.append(0x2D) }
-            text.append(hex[Int(b >> 4)])
-            text.append(hex[Int(b & 0x0F)])
+            text.append(JCS.hexDigit(b >> 4))
+            text.append(JCS.hexDigit(b & 0x0F))
         }
         return String(decoding: text, as: UTF8.self)
     }

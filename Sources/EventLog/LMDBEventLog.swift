@@ -395,7 +395,7 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
     /// server calls it at start, so that an operator learns the writer runs at the default
     /// priority (about 15% slower under bulk load on a 2-core machine; docs/PERFORMANCE.md).
     public func writerPriorityAvailable() -> Bool? {
-        guard let nice = writer?.nice else { return nil }
+        guard let nice = writerNice else { return nil }
         if nice >= ThreadPriority.current { return true }
         guard let before = ThreadPriority.raise(to: nice) else { return false }
         ThreadPriority.restore(before)

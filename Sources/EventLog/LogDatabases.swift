@@ -69,9 +69,9 @@ struct IDRecord: Sendable, Hashable {
 
     /// Appends the key of the event with `source` and `id` to `out`.
     static func appendKey(source: String, id: String, to out: inout [UInt8]) {
-        out.append(contentsOf: source.utf8)
+        appendUTF8(source, to: &out)
         out.append(0)
-        out.append(contentsOf: id.utf8)
+        appendUTF8(id, to: &out)
     }
 }
 

@@ -291,14 +291,10 @@ func appendHex(_ hash: Hash, to out: inout [UInt8]) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digits in
         hash.withUnsafeBytes { bytes in
             for (i, b) in bytes.enumerated() {
-                digits[2 &* i] = lowerHexDigit(b >> 4)
-                digits[2 &* i &+ 1] = lowerHexDigit(b & 0x0F)
+                digits[2 &* i] = JCS.hexDigit(b >> 4)
+                digits[2 &* i &+ 1] = JCS.hexDigit(b & 0x0F)
             }
         }
         out.append(contentsOf: UnsafeBufferPointer(digits))
     }
 }
-
-/// The lower-case hex digit of `v` (0–15), without a table.
-@inline(__always)
-private func lowerHexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 &+ v : 0x57 &+ v }
