@@ -44,8 +44,14 @@ public enum ToolProcess {
 
     /// ``run(_:_:input:outputFile:)`` with raw bytes on standard input (e.g. invalid UTF-8).
     public static func run(_ tool: String, _ args: [String], inputBytes input: [UInt8]?, outputFile: String? = nil) throws -> Output {
+        try run(executableAt: path(of: tool), args, inputBytes: input, outputFile: outputFile)
+    }
+
+    /// ``run(_:_:inputBytes:outputFile:)`` for the executable at `executable` (e.g. a copy of
+    /// a built tool in a folder of the test's own).
+    public static func run(executableAt executable: String, _ args: [String], inputBytes input: [UInt8]? = nil, outputFile: String? = nil) throws -> Output {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: path(of: tool))
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         let out = Pipe()
         let err = Pipe()

@@ -25,7 +25,9 @@ extension ImrBench {
             t0 = now()
             let verifier = try log.verifyChain(strict: false)
             ours.append(now() - t0)
-            precondition(verifier.violations.isEmpty, "the benchmark store does not verify")
+            if let first = verifier.violations.first {
+                throw ValidationFailure("item 6: the benchmark store does not verify (\(verifier.violations.count) violations; first: \(first))")
+            }
             count = Int(verifier.count)
             if acc == 42 { print("") }
         }
@@ -38,17 +40,30 @@ extension ImrBench {
         let audit = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("imr-audit")
         guard FileManager.default.isExecutableFile(atPath: audit.path) else { return }
         var tool: [Double] = []
+        // The tool's standard error goes to a file, read only when it fails: a stale imr-audit
+        // beside this binary (a scratch build of another commit) must say why it stopped.
+        let errors = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("imr-bench-audit-\(getpid()).err")
+        defer { try? FileManager.default.removeItem(at: errors) }
         for _ in 0..<runs {
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
             let p = Process()
             p.executableURL = audit
             p.arguments = ["verify", store, "--key", log.verifierKey]
             p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
+            let errorFile = try FileHandle(forWritingTo: errors)
+            p.standardError = errorFile
             let t0 = now()
             try p.run()
             p.waitUntilExit()
             tool.append(now() - t0)
-            precondition(p.terminationStatus == 0, "imr-audit verify failed on the benchmark store")
+            try errorFile.close()
+            if p.terminationReason != .exit || p.terminationStatus != 0 {
+                let said = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+                let how = p.terminationReason == .exit ? "exited with status \(p.terminationStatus)" : "was killed by signal \(p.terminationStatus)"
+                throw ValidationFailure(
+                    "item 6b: \(audit.path) verify \(how) on the benchmark store; its standard error:\n"
+                        + (said.isEmpty ? "(empty)" : String(said.suffix(4000))))
+            }
         }
         report(Figure(
             name: "6b imr-audit verify (process)", events: count, seconds: median(tool), bytes: total,
