@@ -315,7 +315,7 @@ final class AppendSequencer: @unchecked Sendable {
         try parts.withUnsafeBufferPointer { parts in
             for i in parts.indices {
                 guard !parts[i].events.isEmpty else {
-                    outcomes.append(.appended(first: state.size, firstVersion: startVersions[i] + 1, count: 0))
+                    outcomes.append(.run(first: state.size, firstVersion: startVersions[i] + 1, count: 0))
                     continue
                 }
                 let first = state.size
@@ -359,7 +359,7 @@ final class AppendSequencer: @unchecked Sendable {
                     tails[parts[i].stream] = TailBox(last!, key: key)
                 }
                 heads.append((key, StreamHead(version: version, position: last!.position), known == nil ? parts[i].stream : nil))
-                outcomes.append(.appended(first: first, firstVersion: startVersions[i] + 1, count: parts[i].events.count))
+                outcomes.append(.run(first: first, firstVersion: startVersions[i] + 1, count: parts[i].events.count))
             }
         }
         state.lastRecordedAt = recordedAtMicros

@@ -71,28 +71,20 @@ public struct AppendResult: Sendable, Hashable {
     public var stream: StreamID
     /// True when every event was already stored with the same content (a safe retry).
     public var wasDuplicate: Bool
-    private var storage: Storage
-
-    /// Positions and versions: a run (a new append's events take consecutive positions and
-    /// versions) or listed. A run is expanded only when asked for: a bulk append of one event
-    /// per stream made two arrays per stream that its caller mostly never reads.
-    private enum Storage: Sendable {
-        case run(first: LogIndex, firstVersion: StreamVersion, count: Int)
-        case listed(positions: [LogIndex], versions: [StreamVersion])
-    }
+    private var storage: PartOutcome
 
     /// The results of `positions` and `versions`, in order.
     public init(stream: StreamID, positions: [LogIndex], versions: [StreamVersion], wasDuplicate: Bool) {
-        self.stream = stream
-        self.wasDuplicate = wasDuplicate
-        self.storage = .listed(positions: positions, versions: versions)
+        self.init(stream: stream, outcome: .listed(positions: positions, versions: versions), wasDuplicate: wasDuplicate)
     }
 
-    /// `count` new events from position `first`, the first at stream version `firstVersion`.
-    init(stream: StreamID, first: LogIndex, firstVersion: StreamVersion, count: Int) {
+    /// The result kept as the writer gave it: a run is expanded only when asked for (a bulk
+    /// append of one event per stream made two arrays per stream that its caller mostly
+    /// never reads).
+    init(stream: StreamID, outcome: PartOutcome, wasDuplicate: Bool) {
         self.stream = stream
-        self.wasDuplicate = false
-        self.storage = .run(first: first, firstVersion: firstVersion, count: count)
+        self.wasDuplicate = wasDuplicate
+        self.storage = outcome
     }
 
     /// The log position of each event, in order.

@@ -15,24 +15,24 @@ struct PreparedAppend: Sendable {
     let events: Range<Int>
 }
 
-/// What the writer hands back for one part of an append.
+/// An append part's positions and versions: what the writer hands back for each part, and
+/// what ``AppendResult`` keeps.
 ///
-/// Compact on purpose: the writer allocates one array per append, not two per part, and the
-/// caller expands it into ``AppendResult``s on its own thread (``expanded(stream:)``).
+/// Compact on purpose: a new append's events take consecutive positions and versions, so the
+/// writer allocates one array per append, not two per part, and the run is expanded into
+/// arrays only when a caller asks (``AppendResult/positions``).
 enum PartOutcome: Sendable {
-    /// Written: `count` events from position `first`, the first at stream version `firstVersion`.
-    case appended(first: LogIndex, firstVersion: StreamVersion, count: Int)
-    /// Already stored with the same content (a safe retry), at these positions and versions.
-    case duplicate(positions: [LogIndex], versions: [StreamVersion])
+    /// `count` events from position `first`, the first at stream version `firstVersion`: a new
+    /// append's events.
+    case run(first: LogIndex, firstVersion: StreamVersion, count: Int)
+    /// Positions and versions listed one by one: from the writer, events already stored with
+    /// the same content (a safe retry).
+    case listed(positions: [LogIndex], versions: [StreamVersion])
 
-    /// The caller's result for `stream`.
+    /// The caller's result for `stream`; a listed outcome from the writer is a safe retry.
     func expanded(stream: StreamID) -> AppendResult {
-        switch self {
-        case .appended(let first, let firstVersion, let count):
-            return AppendResult(stream: stream, first: first, firstVersion: firstVersion, count: count)
-        case .duplicate(let positions, let versions):
-            return AppendResult(stream: stream, positions: positions, versions: versions, wasDuplicate: true)
-        }
+        if case .listed = self { return AppendResult(stream: stream, outcome: self, wasDuplicate: true) }
+        return AppendResult(stream: stream, outcome: self, wasDuplicate: false)
     }
 }
 
@@ -440,7 +440,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                     for a in parts {
                         let recs = stored[i..<(i + a.events.count)]
                         i += a.events.count
-                        results.append(.duplicate(positions: recs.map(\.record.position), versions: recs.map(\.record.version)))
+                        results.append(.listed(positions: recs.map(\.record.position), versions: recs.map(\.record.version)))
                     }
                     return .success(results)
                 }
@@ -494,7 +494,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                                     }
                                     try StreamHead(version: t.link.version, position: t.position).write(key: key, txn: txn, dbs: dbs)
                                 }
-                                results.append(.appended(first: first, firstVersion: start + 1, count: parts[i].events.count))
+                                results.append(.run(first: first, firstVersion: start + 1, count: parts[i].events.count))
                             }
                         }
                     }
