@@ -73,9 +73,13 @@ public struct Cursor: ~Copyable {
     /// last page, where `mdb_put` would search the tree from its root for every key.
     public mutating func put(key: UInt64, value: UnsafeRawBufferPointer, flags: PutFlags = []) throws(LMDBError) {
         var be = key.bigEndian
-        var k = MDB_val(mv_size: 8, mv_data: &be)
-        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        try check(mdb_cursor_put(handle, &k, &v, flags.rawValue), "mdb_cursor_put")
+        // The key's address is valid only inside this closure (a pointer made from `&be` in
+        // `MDB_val`'s initializer would not outlive the initializer).
+        try withUnsafeMutableBytes(of: &be) { (k: UnsafeMutableRawBufferPointer) throws(LMDBError) in
+            var kv = MDB_val(mv_size: 8, mv_data: k.baseAddress)
+            var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+            try check(mdb_cursor_put(handle, &kv, &v, flags.rawValue), "mdb_cursor_put")
+        }
     }
 
     /// Stores `value` at `key` unless the key is present (`MDB_NOOVERWRITE`), as
