@@ -50,7 +50,7 @@ final class ProjectionSet: @unchecked Sendable {
     /// stream again from the log, with the corrections up to this event applied: amended
     /// fields replace the original's, entries in error are left out. The originals stay in
     /// the log; only what the projections show changes.
-    func apply(_ chunk: DecodedChunk, log: LMDBEventLog) throws {
+    func apply(_ chunk: DecodedChunk, log: any VerifiableEventLog) throws {
         let corrected = corrections.map { !$0.last.isEmpty } ?? false
         for i in chunk.events.indices {
             let kind = chunk.kinds[i]
@@ -99,7 +99,7 @@ final class ProjectionSet: @unchecked Sendable {
     }
 
     /// Drops `stream`'s records and folds its history through `last` again, corrected.
-    func refold(stream: StreamID, through last: UInt64, log: LMDBEventLog) throws {
+    func refold(stream: StreamID, through last: UInt64, log: any VerifiableEventLog) throws {
         for t in tables { t.reset(stream: stream.rawValue) }
         var history: [(StoredEvent, any RecordEvent)] = []
         var version: StreamVersion = 1

@@ -29,7 +29,7 @@ public final class ProjectionStore: Sendable {
     /// Events between flushes while catching up.
     public static let flushEvery: UInt64 = 50_000
 
-    public let log: LMDBEventLog
+    public let log: any VerifiableEventLog
     let env: Environment
     let meta: Database
     let projections: [any Projection]
@@ -51,7 +51,7 @@ public final class ProjectionStore: Sendable {
 
     /// Opens (creating if needed) the views of the store whose log is `log`, loads the
     /// persisted records, and rebuilds any projection whose fold version changed.
-    public static func open(store: String, log: LMDBEventLog, projections: [any Projection] = standard) throws -> ProjectionStore {
+    public static func open(store: String, log: any VerifiableEventLog, projections: [any Projection] = standard) throws -> ProjectionStore {
         let dir = viewsDirectory(of: store)
         if let failure = makeDirectories(dir, mode: 0o755) {
             throw EventLogError(code: .storage, message: "cannot create the views folder \(dir): \(String(cString: strerror(failure)))")
@@ -67,7 +67,7 @@ public final class ProjectionStore: Sendable {
         return views
     }
 
-    private init(log: LMDBEventLog, env: Environment, meta: Database, projections: [any Projection]) {
+    private init(log: any VerifiableEventLog, env: Environment, meta: Database, projections: [any Projection]) {
         self.log = log
         self.env = env
         self.meta = meta
@@ -270,7 +270,7 @@ public final class ProjectionStore: Sendable {
 
     /// Reads and decodes up to ``chunkSize`` events from `position` (not beyond `head`) in one
     /// read transaction.
-    private static func readChunk(log: LMDBEventLog, from position: UInt64, to head: UInt64,
+    private static func readChunk(log: any VerifiableEventLog, from position: UInt64, to head: UInt64,
                                   decoder: inout ProjectionEventDecoder) throws -> DecodedChunk {
         var chunk = DecodedChunk(start: position)
         chunk.events.reserveCapacity(chunkSize)

@@ -45,7 +45,7 @@ public struct ReportPage: Sendable {
     /// Gathers everything the page shows from a snapshot and the log, for every program or
     /// only `program`. The audit status comes from `audit` when given (a standing audit that
     /// reads only what was appended since its last check), else from verifying the whole log.
-    public static func gather(snapshot: ProjectionSnapshot, log: LMDBEventLog, asOf: LocalDate, title: String = "IMR program dashboard",
+    public static func gather(snapshot: ProjectionSnapshot, log: any VerifiableEventLog, asOf: LocalDate, title: String = "IMR program dashboard",
                               program: ProgramID? = nil, audit standing: ChainAudit? = nil) throws -> ReportPage {
         let caseload = snapshot.caseload(asOf: asOf, program: program)
         var sites: [SiteFidelity] = []
@@ -70,7 +70,7 @@ public struct ReportPage: Sendable {
     /// The clinical date a page shows by default: the latest occurred-at date among the last
     /// 200 events of the log (a synthetic or historical record ends before today), or nil for
     /// an empty log.
-    public static func lastClinicalDate(_ log: LMDBEventLog) throws -> LocalDate? {
+    public static func lastClinicalDate(_ log: any VerifiableEventLog) throws -> LocalDate? {
         let size = try log.currentHead().treeSize
         guard size > 0 else { return nil }
         let tail = try log.readEvents(from: size > 200 ? size - 200 : 0, limit: 200)

@@ -25,14 +25,14 @@ public final class ChainAudit: Sendable {
     }
 
     /// The log audited.
-    public let log: LMDBEventLog
+    public let log: any VerifiableEventLog
     /// How old the last full pass may be before a check reads the whole log again, in seconds.
     public let fullCheckInterval: TimeInterval
     private let state = Mutex<Status?>(nil)
 
     /// An audit of `log` that re-reads everything at least every `fullCheckInterval` seconds
     /// (10 minutes by default; 0 makes every check a full one).
-    public init(log: LMDBEventLog, fullCheckInterval: TimeInterval = 600) {
+    public init(log: any VerifiableEventLog, fullCheckInterval: TimeInterval = 600) {
         self.log = log
         self.fullCheckInterval = fullCheckInterval
     }
@@ -43,10 +43,10 @@ public final class ChainAudit: Sendable {
         try state.withLock { kept in
             let now = Date()
             if let previous = kept, now.timeIntervalSince(previous.lastFullCheck) < fullCheckInterval {
-                let verifier = try log.verifyChain(strict: false, continuing: previous.verifier)
+                let verifier = try log.verifyChain(strict: false, rootsAt: [], continuing: previous.verifier, progress: nil)
                 kept = Status(verifier: verifier, lastFullCheck: previous.lastFullCheck)
             } else {
-                kept = Status(verifier: try log.verifyChain(strict: false), lastFullCheck: now)
+                kept = Status(verifier: try log.verifyChain(strict: false, rootsAt: [], continuing: nil, progress: nil), lastFullCheck: now)
             }
             return kept!
         }

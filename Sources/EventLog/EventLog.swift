@@ -1,9 +1,11 @@
+import MerkleLog
+
 /// The contract of the append-only clinical event log.
 ///
-/// Everything above the log (the record core, projections, the server, the auditor) talks to
-/// this protocol, never to a storage engine, so the LMDB store (``LMDBEventLog``) and a
-/// future PostgreSQL store are interchangeable. Implementations must keep the guarantees of
-/// docs/FORMAT.md:
+/// Everything above the log talks to this protocol, never to a storage engine: the record
+/// core to `EventLog` itself, the projection engine, the report and the server to
+/// ``VerifiableEventLog``. So the LMDB store (``LMDBEventLog``) and a future PostgreSQL store
+/// are interchangeable. Implementations must keep the guarantees of docs/FORMAT.md:
 ///
 /// 1. One append is one atomic commit across all its streams: every event, index entry,
 ///    chain link and Merkle node, or none.
@@ -66,3 +68,74 @@ extension EventLog {
         try await append([StreamAppend(stream: stream, expected: expected, events: events)])[0]
     }
 }
+
+/// The log with what the layers above the contract read besides it: synchronous reads for the
+/// projection engine's scans and the server's pages, and the integrity surface (root hashes,
+/// proofs, signed checkpoints).
+///
+/// The projection engine, the report and the HTTP server take `any VerifiableEventLog`, never
+/// a storage engine's type, so a store that keeps DESIGN.md's bytes, hashes and proofs can
+/// stand behind them. ``LMDBEventLog`` is the first.
+public protocol VerifiableEventLog: EventLog, AnyObject {
+    /// Synchronous ``EventLog/head()``.
+    func currentHead() throws -> LogHead
+
+    /// The number of stored events, without hashing anything.
+    func size() throws -> UInt64
+
+    /// Synchronous ``EventLog/read(from:limit:)``.
+    func readEvents(from position: LogIndex, limit: Int) throws -> [StoredEvent]
+
+    /// Synchronous ``EventLog/readStream(_:from:limit:)``.
+    func readStreamEvents(_ stream: StreamID, from version: StreamVersion, limit: Int) throws -> [StoredEvent]
+
+    /// Calls `body` with each stored event's position and exact stored bytes from
+    /// `position`, at most `limit` of them, in order; `body` returns false to stop.
+    /// - Important: `bytes` are valid only during the call.
+    func forEachRaw(from position: LogIndex, limit: Int, _ body: (LogIndex, UnsafeRawBufferPointer) throws -> Bool) throws
+
+    /// Synchronous ``EventLog/position(ofEventID:source:)``.
+    func position(ofEventID id: String, source: String) throws -> LogIndex?
+
+    /// The RFC 9162 root hash of the first `treeSize` events.
+    func rootHash(treeSize: UInt64) throws -> Hash
+
+    /// The RFC 9162 inclusion proof of the event at `position` in the tree of `treeSize` events.
+    func inclusionProof(position: LogIndex, treeSize: UInt64) throws -> [Hash]
+
+    /// The RFC 9162 consistency proof between the trees of `oldSize` and `newSize` events.
+    func consistencyProof(from oldSize: UInt64, to newSize: UInt64) throws -> [Hash]
+
+    /// The log's checkpoint signer (its origin and Ed25519 key).
+    func loadSigner() throws -> NoteSigner
+
+    /// The verifier key of the log's checkpoints (C2SP signed-note form).
+    var verifierKey: String { get }
+
+    /// Signs and stores a checkpoint of the log as it is now.
+    func makeCheckpoint(signer: NoteSigner) throws -> (checkpoint: Checkpoint, note: String)
+
+    /// The stored signed checkpoint of the largest tree, if any.
+    func latestCheckpoint() throws -> (treeSize: UInt64, note: String)?
+
+    /// Every stored signed checkpoint, by tree size.
+    func storedCheckpoints() throws -> [(treeSize: UInt64, note: String)]
+
+    /// Re-verifies the chain and the stored Merkle nodes from the stored bytes (see
+    /// ``LMDBEventLog/verifyChain(strict:rootsAt:continuing:progress:)``).
+    func verifyChain(strict: Bool, rootsAt: Set<UInt64>, continuing previous: ChainVerifier?, progress: ((UInt64) -> Void)?)
+        throws -> ChainVerifier
+
+    /// What an operator should hear when a server starts over this log (for the LMDB store:
+    /// that its writer may not raise its thread's priority); empty when all is well.
+    func operatorWarnings() -> [String]
+}
+
+extension VerifiableEventLog {
+    /// ``VerifiableEventLog/forEachRaw(from:limit:_:)`` to the end of the log.
+    public func forEachRaw(from position: LogIndex, _ body: (LogIndex, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try forEachRaw(from: position, limit: .max, body)
+    }
+}
+
+extension LMDBEventLog: VerifiableEventLog {}

@@ -402,6 +402,16 @@ public final class LMDBEventLog: EventLog, @unchecked Sendable {
         return true
     }
 
+    /// What an operator should hear at a server's start: that the writer may not raise its
+    /// thread to ``Options/writerNice`` (``writerPriorityAvailable()``), so appends commit at
+    /// the default priority.
+    public func operatorWarnings() -> [String] {
+        guard writerPriorityAvailable() == false, let nice = writerNice else { return [] }
+        return [
+            "the writer may not raise its thread to nice \(nice): this process lacks CAP_SYS_NICE and an RLIMIT_NICE of at least \(20 - nice), so appends commit at the default priority (about 15% slower under bulk load; README, Benchmarks)"
+        ]
+    }
+
     /// The hash of a complete Merkle subtree node, as stored at append time.
     /// - Throws: `.corruption` when the node is missing (the tree is not that large, or damaged).
     public func merkleNode(_ node: NodeID) throws -> Hash {

@@ -155,7 +155,7 @@ extension RecordServer {
             // Without a time, the event is stamped now; a retry of a stored id without a time
             // takes the stored event's, so that it is the same content (a safe retry).
             var defaultTime = now
-            if time == nil, let id, let position = try log.position(ofEventID: id, source: source ?? options.source),
+            if time == nil, let id, let position = try await log.position(ofEventID: id, source: source ?? options.source),
                let original = try await log.read(from: position, limit: 1).first {
                 defaultTime = original.time
             }

@@ -130,7 +130,7 @@ extension RecordServer {
     /// nothing is done: a catch-up always commits its position to the views, one synced write
     /// per call, which under concurrent queries serialised every request on the disk.
     ///
-    /// "Behind" is one cursor read, the log's size (``LMDBEventLog/size()``); the log's head
+    /// "Behind" is one cursor read, the log's size (``VerifiableEventLog/size()``); the log's head
     /// would also decode its last event and compute the Merkle root, on every request.
     func catchUpViews() async throws {
         if try log.size() > views.position {

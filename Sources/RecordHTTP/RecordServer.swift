@@ -39,7 +39,8 @@ public struct RouteInfo: Sendable, Hashable, Comparable, CustomStringConvertible
 /// document, metrics and health. docs/API.md describes it for clients.
 ///
 /// ```swift
-/// let server = try RecordServer(store: "/var/lib/imr", options: .init(port: 8080))
+/// let log = try LMDBEventLog.open(at: "/var/lib/imr")
+/// let server = try RecordServer(store: "/var/lib/imr", log: log, options: .init(port: 8080))
 /// try await server.run()          // until SIGTERM or SIGINT, then a graceful shutdown
 /// ```
 public final class RecordServer: Sendable {
@@ -87,7 +88,7 @@ public final class RecordServer: Sendable {
     /// The store directory.
     public let store: String
     /// The log.
-    public let log: LMDBEventLog
+    public let log: any VerifiableEventLog
     /// The record core that executes commands (and writes access events).
     public let core: RecordCore
     /// The projections, kept live while the server runs.
@@ -113,13 +114,8 @@ public final class RecordServer: Sendable {
     /// drawn, and the whole log again every 10 minutes (``ChainAudit``).
     let chainAudit: ChainAudit
 
-    /// A server over the store at `store`, opening its log and views.
-    public convenience init(store: String, options: Options = .init()) throws {
-        try self.init(store: store, log: LMDBEventLog.open(at: store), options: options)
-    }
-
     /// A server over an already open log of the store at `store`, keeping `projections` live.
-    public init(store: String, log: LMDBEventLog, options: Options = .init(),
+    public init(store: String, log: any VerifiableEventLog, options: Options = .init(),
                 projections: [any Projection] = ProjectionStore.standard) throws {
         self.store = store
         self.log = log
@@ -134,10 +130,7 @@ public final class RecordServer: Sendable {
         logger.logLevel = options.logLevel
         self.logger = logger
         if let repaired = views.repaired { logger.warning("\(repaired)") }
-        if log.writerPriorityAvailable() == false, let nice = log.writerNice {
-            logger.warning(
-                "the writer may not raise its thread to nice \(nice): this process lacks CAP_SYS_NICE and an RLIMIT_NICE of at least \(20 - nice), so appends commit at the default priority (about 15% slower under bulk load; README, Benchmarks)")
-        }
+        for warning in log.operatorWarnings() { logger.warning("\(warning)") }
     }
 
     /// The routes the router was built with (after ``makeApplication(onServerRunning:)``).
