@@ -94,9 +94,6 @@ public protocol VerifiableEventLog: EventLog, AnyObject {
     /// - Important: `bytes` are valid only during the call.
     func forEachRaw(from position: LogIndex, limit: Int, _ body: (LogIndex, UnsafeRawBufferPointer) throws -> Bool) throws
 
-    /// Synchronous ``EventLog/position(ofEventID:source:)``.
-    func position(ofEventID id: String, source: String) throws -> LogIndex?
-
     /// The RFC 9162 root hash of the first `treeSize` events.
     func rootHash(treeSize: UInt64) throws -> Hash
 
@@ -109,17 +106,11 @@ public protocol VerifiableEventLog: EventLog, AnyObject {
     /// The log's checkpoint signer (its origin and Ed25519 key).
     func loadSigner() throws -> NoteSigner
 
-    /// The verifier key of the log's checkpoints (C2SP signed-note form).
-    var verifierKey: String { get }
-
     /// Signs and stores a checkpoint of the log as it is now.
     func makeCheckpoint(signer: NoteSigner) throws -> (checkpoint: Checkpoint, note: String)
 
     /// The stored signed checkpoint of the largest tree, if any.
     func latestCheckpoint() throws -> (treeSize: UInt64, note: String)?
-
-    /// Every stored signed checkpoint, by tree size.
-    func storedCheckpoints() throws -> [(treeSize: UInt64, note: String)]
 
     /// Re-verifies the chain and the stored Merkle nodes from the stored bytes (see
     /// ``LMDBEventLog/verifyChain(strict:rootsAt:continuing:progress:)``).

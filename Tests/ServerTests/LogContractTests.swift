@@ -39,9 +39,6 @@ final class ForwardingLog: VerifiableEventLog {
     func forEachRaw(from position: LogIndex, limit: Int, _ body: (LogIndex, UnsafeRawBufferPointer) throws -> Bool) throws {
         count("forEachRaw"); try inner.forEachRaw(from: position, limit: limit, body)
     }
-    func position(ofEventID id: String, source: String) throws -> LogIndex? {
-        count("position"); return try inner.position(ofEventID: id, source: source)
-    }
     func rootHash(treeSize: UInt64) throws -> Hash { count("rootHash"); return try inner.rootHash(treeSize: treeSize) }
     func inclusionProof(position: LogIndex, treeSize: UInt64) throws -> [Hash] {
         count("inclusionProof"); return try inner.inclusionProof(position: position, treeSize: treeSize)
@@ -50,12 +47,10 @@ final class ForwardingLog: VerifiableEventLog {
         count("consistencyProof"); return try inner.consistencyProof(from: oldSize, to: newSize)
     }
     func loadSigner() throws -> NoteSigner { count("loadSigner"); return try inner.loadSigner() }
-    var verifierKey: String { inner.verifierKey }
     func makeCheckpoint(signer: NoteSigner) throws -> (checkpoint: Checkpoint, note: String) {
         count("makeCheckpoint"); return try inner.makeCheckpoint(signer: signer)
     }
     func latestCheckpoint() throws -> (treeSize: UInt64, note: String)? { count("latestCheckpoint"); return try inner.latestCheckpoint() }
-    func storedCheckpoints() throws -> [(treeSize: UInt64, note: String)] { count("storedCheckpoints"); return try inner.storedCheckpoints() }
     func verifyChain(strict: Bool, rootsAt: Set<UInt64>, continuing previous: ChainVerifier?, progress: ((UInt64) -> Void)?) throws -> ChainVerifier {
         count("verifyChain"); return try inner.verifyChain(strict: strict, rootsAt: rootsAt, continuing: previous, progress: progress)
     }
