@@ -122,11 +122,4 @@ public protocol VerifiableEventLog: EventLog, AnyObject {
     func operatorWarnings() -> [String]
 }
 
-extension VerifiableEventLog {
-    /// ``VerifiableEventLog/forEachRaw(from:limit:_:)`` to the end of the log.
-    public func forEachRaw(from position: LogIndex, _ body: (LogIndex, UnsafeRawBufferPointer) throws -> Bool) throws {
-        try forEachRaw(from: position, limit: .max, body)
-    }
-}
-
 extension LMDBEventLog: VerifiableEventLog {}

@@ -31,8 +31,8 @@ enum PartOutcome: Sendable {
 
     /// The caller's result for `stream`; a listed outcome from the writer is a safe retry.
     func expanded(stream: StreamID) -> AppendResult {
-        if case .listed = self { return AppendResult(stream: stream, outcome: self, wasDuplicate: true) }
-        return AppendResult(stream: stream, outcome: self, wasDuplicate: false)
+        let listed = if case .listed = self { true } else { false }
+        return AppendResult(stream: stream, outcome: self, wasDuplicate: listed)
     }
 }
 

@@ -250,12 +250,12 @@ final class LogWakeups: Sendable {
     private let tasks = Mutex<(forwarder: Task<Void, Never>?, ticker: Task<Void, Never>?, wake: AsyncStream<Void>.Continuation?)>((nil, nil, nil))
 
     /// Wake-ups for a live stream: the poll interval, capped at the heartbeat interval.
-    convenience init(log: any VerifiableEventLog, options: RecordServer.Options) {
+    convenience init(log: any EventLog, options: RecordServer.Options) {
         self.init(log: log, tick: .milliseconds(Int64(max(0.05, min(options.pollSeconds, options.heartbeatSeconds)) * 1000)))
     }
 
     /// Wake-ups on `log`'s commits and every `tick`.
-    init(log: any VerifiableEventLog, tick: Duration) {
+    init(log: any EventLog, tick: Duration) {
         commits = log.commits()
         self.tick = tick
     }
