@@ -27,11 +27,8 @@ public enum JCS {
     /// JCS.writeString("a\"\u{0F}/", into: &out)   // appends "a\"\u000f/" (with the quotes)
     /// ```
     public static func writeString(_ s: String, into buffer: inout [UInt8]) {
-        let done: Void? = s.utf8.withContiguousStorageIfAvailable { writeStringBytes($0, into: &buffer) }
-        if done == nil {
-            let copy = Array(s.utf8)
-            copy.withUnsafeBufferPointer { writeStringBytes($0, into: &buffer) }
-        }
+        // Room for the worst case, every byte escaped as `\u00xx`: the write never runs twice.
+        buffer.appendCanonical(room: s.utf8.count &* 6 &+ 2) { $0.string(s) }
     }
 
     /// Appends the canonical form of a number, i.e. ECMAScript `Number.prototype.toString`.
@@ -49,24 +46,8 @@ public enum JCS {
     ///
     /// - Precondition: `d.isFinite` (RFC 8785 requires NaN and ±Infinity to be errors).
     public static func writeNumber(_ d: Double, into buffer: inout [UInt8]) {
-        precondition(d.isFinite, "RFC 8785: NaN and Infinity have no canonical JSON form")
-        if d == 0 {
-            buffer.append(UInt8(ascii: "0"))
-            return
-        }
-        // Fast path: every integer below 2^53 in magnitude is its own shortest representation.
-        // (Truncating through Int64 avoids libm, which pure-Swift executables may not link.)
-        if d.magnitude < 9_007_199_254_740_992.0 {
-            let integer = Int64(d)
-            if Double(integer) == d {
-                writeInteger(integer, into: &buffer)
-                return
-            }
-        }
-        if d < 0 { buffer.append(UInt8(ascii: "-")) }
-        ShortestDecimal.withDigits(of: d.magnitude) { digits, n in
-            layOut(digits: digits, n: n, into: &buffer)
-        }
+        // The longest form, `-d.dddddddddddddddde-xxx`, is 24 bytes.
+        buffer.appendCanonical(room: 32) { $0.number(d) }
     }
 
     /// Compares two member names in RFC 8785 order: lexicographically by UTF-16 code units.
@@ -120,63 +101,6 @@ public enum JCS {
 // MARK: - Internals
 
 extension JCS {
-    /// Escapes and appends a UTF-8 buffer as a canonical string literal, copying unescaped runs.
-    ///
-    /// Runs without `"`, `\` or control characters are found eight bytes at a time (SWAR
-    /// tests on one `UInt64`); a word that may hold one is then walked byte by byte.
-    @inline(__always)
-    static func writeStringBytes(_ p: UnsafeBufferPointer<UInt8>, into buffer: inout [UInt8]) {
-        // No reserveCapacity here: Array grows to exactly the requested size, so reserving per
-        // string would reallocate on every call once the buffer is full. Appends grow geometrically.
-        buffer.append(0x22)
-        guard let base = p.baseAddress else {
-            buffer.append(0x22)
-            return
-        }
-        let raw = UnsafeRawPointer(base)
-        var runStart = 0
-        var i = 0
-        let n = p.count
-        while true {
-            while i &+ 8 <= n && !mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-                i &+= 8
-            }
-            // Byte by byte through the rest of this word (or the tail) until an escape.
-            let stop = min(n, i &+ 8)
-            while i < stop {
-                let b = base[i]
-                if b < 0x20 || b == 0x22 || b == 0x5C { break }
-                i &+= 1
-            }
-            if i == stop {
-                if i == n { break }
-                continue
-            }
-            let b = base[i]
-            if runStart < i { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i])) }
-            buffer.append(0x5C)
-            switch b {
-            case 0x22: buffer.append(0x22)
-            case 0x5C: buffer.append(0x5C)
-            case 0x08: buffer.append(UInt8(ascii: "b"))
-            case 0x09: buffer.append(UInt8(ascii: "t"))
-            case 0x0A: buffer.append(UInt8(ascii: "n"))
-            case 0x0C: buffer.append(UInt8(ascii: "f"))
-            case 0x0D: buffer.append(UInt8(ascii: "r"))
-            default:
-                buffer.append(UInt8(ascii: "u"))
-                buffer.append(UInt8(ascii: "0"))
-                buffer.append(UInt8(ascii: "0"))
-                buffer.append(hexDigit(b >> 4))
-                buffer.append(hexDigit(b & 0x0F))
-            }
-            i &+= 1
-            runStart = i
-        }
-        if runStart < n { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<n])) }
-        buffer.append(0x22)
-    }
-
     /// True when some byte of `w` is below 0x20, `"` or `\\`.
     ///
     /// Standard SWAR tests (Anderson, "Bit Twiddling Hacks": `hasless` and `haszero`): each is
@@ -200,50 +124,7 @@ extension JCS {
         v < 10 ? 0x30 &+ v : 0x61 &+ (v &- 10)
     }
 
-    /// Appends a signed integer in decimal.
-    static func writeInteger(_ value: Int64, into buffer: inout [UInt8]) {
-        if value < 0 { buffer.append(UInt8(ascii: "-")) }
-        var m = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { tmp in
-            var i = 20
-            repeat {
-                i -= 1
-                tmp[i] = 0x30 &+ UInt8(truncatingIfNeeded: m % 10)
-                m /= 10
-            } while m != 0
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: tmp[i..<20]))
-        }
-    }
-
-    /// Lays out `digits` (k significant digits, value = digits × 10^(n−k)) per ECMA-262 Number::toString.
-    static func layOut(digits s: UnsafeBufferPointer<UInt8>, n: Int, into buffer: inout [UInt8]) {
-        let k = s.count
-        if k <= n && n <= 21 {
-            buffer.append(contentsOf: s)
-            for _ in 0..<(n - k) { buffer.append(UInt8(ascii: "0")) }
-        } else if 0 < n && n <= 21 {
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: s[0..<n]))
-            buffer.append(UInt8(ascii: "."))
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: s[n..<k]))
-        } else if -6 < n && n <= 0 {
-            buffer.append(UInt8(ascii: "0"))
-            buffer.append(UInt8(ascii: "."))
-            for _ in 0..<(-n) { buffer.append(UInt8(ascii: "0")) }
-            buffer.append(contentsOf: s)
-        } else {
-            buffer.append(s[0])
-            if k > 1 {
-                buffer.append(UInt8(ascii: "."))
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: s[1..<k]))
-            }
-            buffer.append(UInt8(ascii: "e"))
-            let e = n - 1
-            buffer.append(e < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            writeInteger(Int64(e.magnitude), into: &buffer)
-        }
-    }
-
-    /// UTF-16 code-unit order computed over UTF-8 bytes.
+        /// UTF-16 code-unit order computed over UTF-8 bytes.
     @inline(__always)
     static func utf16Precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = min(a.count, b.count)

@@ -72,4 +72,37 @@ struct JCSTests {
         #expect(out == value.canonicalBytes)
         #expect(JCS.isCanonical(out))
     }
+
+    @Test("a writer that outgrows its room runs again with more, and only the last run's bytes stay")
+    func outgrowRoom() {
+        var out: [UInt8] = Array("head:".utf8)
+        var runs = 0
+        let body = String(repeating: "ab\"c\u{1}", count: 400)  // 2,000 bytes, 800 of them escaped
+        out.appendCanonical(room: 16) { o in
+            runs += 1
+            o.literal("[")
+            o.string(body)
+            o.byte(UInt8(ascii: ","))
+            o.value(["k": [1.5, "x"], "a": .null])
+            o.literal("]")
+        }
+        #expect(runs > 1)
+        var expected = Array("head:[".utf8)
+        JCS.writeString(body, into: &expected)
+        expected += Array(#",{"a":null,"k":[1.5,"x"]}]"#.utf8)
+        #expect(out == expected)
+    }
+
+    @Test("a large nested value (many times the first room) is written whole and canonical")
+    func largeValue() throws {
+        let members = (0..<300).map { i in ("m\(299 - i)", JSONValue.array([.string("v\(i)\t\u{7}"), .number(Double(i) / 8), .bool(i % 2 == 0)])) }
+        let value = JSONValue.object(Dictionary(uniqueKeysWithValues: members))
+        let bytes = value.canonicalBytes
+        #expect(bytes.count > 8 * 512)
+        #expect(JCS.isCanonical(bytes))
+        #expect(try JSONValue(parsing: bytes) == value)
+        var appended: [UInt8] = [0x20]
+        value.writeCanonical(into: &appended)
+        #expect(Array(appended.dropFirst()) == bytes)
+    }
 }
