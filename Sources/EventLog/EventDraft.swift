@@ -1,4 +1,5 @@
 public import CanonicalJSON
+import Synchronization
 
 /// An event as a client proposes it, before the store assigns position, stream version,
 /// recorded-at time and predecessor hash.
@@ -152,24 +153,38 @@ extension EventDraft {
     }
 }
 
+/// The millisecond and counter of the last id ``EventDraft/newID()`` made in this process.
+private let idClock = Mutex<(millis: UInt64, counter: UInt16)>((0, 0))
+
 extension EventDraft {
     /// A new event id: a version 7 UUID (RFC 9562, section 5.7) in lower-case text.
     ///
-    /// The first 48 bits are the Unix time in milliseconds, the other 74 free bits are random.
-    /// Ids made close in time sort close together, so the appends of one commit insert their
-    /// ids into neighbouring pages of the `ids` index instead of one random page each (random
-    /// version 4 ids made every commit write a page per event; docs/PERFORMANCE.md). Nothing
-    /// relies on the order: ids made in the same millisecond are in random order, and an id
-    /// given by a client is kept as it is.
+    /// The first 48 bits are the Unix time in milliseconds; the next 12 bits count the ids made
+    /// in that millisecond in this process (RFC 9562 section 6.2, method 1), and the last 62
+    /// bits are random. So the ids one process makes ascend: the appends of one commit insert
+    /// their ids at the end of the `ids` index, on full pages (random version 4 ids made every
+    /// commit write a page per event; docs/PERFORMANCE.md). When a millisecond's 4,096 ids are
+    /// used up, or the clock steps back, the timestamp moves on from the last one used, as the
+    /// RFC allows. Nothing relies on the order: ids from different processes interleave, and an
+    /// id given by a client is kept as it is.
     public static func newID() -> String {
+        let (millis, counter) = idClock.withLock { last in
+            let now = UInt64(max(0, RecordedAtClock.nowMicros() / 1000))
+            if now > last.millis {
+                last = (now, 0)
+            } else if last.counter < 0xFFF {
+                last.counter += 1
+            } else {
+                last = (last.millis + 1, 0)
+            }
+            return last
+        }
         var g = SystemRandomNumberGenerator()
-        let millis = UInt64(max(0, RecordedAtClock.nowMicros() / 1000))
-        let random = g.next() as UInt64
+        let tail = g.next() as UInt64
         var bytes = [UInt8](repeating: 0, count: 16)
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (40 - 8 * UInt64(i))) }
-        let tail = g.next() as UInt64
-        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: random & 0x0F)
-        bytes[7] = UInt8(truncatingIfNeeded: random >> 8)
+        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
+        bytes[7] = UInt8(truncatingIfNeeded: counter)
         bytes[8] = 0x80 | UInt8(truncatingIfNeeded: tail & 0x3F)
         for i in 9..<16 { bytes[i] = UInt8(truncatingIfNeeded: tail >> (8 * UInt64(i - 8))) }
         var text = [UInt8]()

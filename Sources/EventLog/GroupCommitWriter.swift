@@ -269,7 +269,10 @@ final class GroupCommitWriter: @unchecked Sendable {
             while inserted < events.count {
                 let value = IDRecord(position: seq.startSize + UInt64(inserted), version: seq.links[inserted].version)
                 let present = try events.withIDKey(inserted) { k in
-                    try value.withBytes { v in try ids.insert(key: k, value: v) { _ in true } }
+                    try value.withBytes { v in
+                        // Ids made in order (the store's own ascend) go in at the end, on full pages.
+                        try ids.append(key: k, value: v) ? nil : try ids.insert(key: k, value: v) { _ in true }
+                    }
                 }
                 if present != nil { break }
                 inserted += 1

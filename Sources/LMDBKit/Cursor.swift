@@ -99,6 +99,21 @@ public struct Cursor: ~Copyable {
         return nil
     }
 
+    /// Stores `value` at `key` if `key` sorts after every key in the database (`MDB_APPEND`).
+    ///
+    /// LMDB then neither searches the tree nor splits a full page in half: the new key starts
+    /// a page of its own, so keys that arrive in ascending order fill their pages. Usable as
+    /// the first try of an insert: a key that sorts after every key cannot be present.
+    /// - Returns: false, having written nothing, when some key sorts at or after `key`.
+    public mutating func append(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_cursor_put(handle, &k, &v, UInt32(MDB_APPEND))
+        if rc == CLMDB.MDB_KEYEXIST { return false }
+        try check(rc, "mdb_cursor_put(MDB_APPEND)")
+        return true
+    }
+
     /// Deletes the current entry (`mdb_cursor_del`).
     public mutating func deleteCurrent() throws(LMDBError) {
         try check(mdb_cursor_del(handle, 0), "mdb_cursor_del")
