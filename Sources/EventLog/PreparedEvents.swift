@@ -1,4 +1,7 @@
 import CanonicalJSON
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import MerkleLog
 
@@ -83,7 +86,7 @@ final class PreparedEvents: Sendable {
         /// its place in the append, named in errors (nil for an append of one event).
         /// - Throws: `EventLogError` `.invalidEvent` naming the field and rule, or
         ///   `.eventTooLarge`; the builder is then unchanged but for unused bytes.
-        mutating func add(_ draft: EventDraft, stream: StreamID, index: Int?) throws(EventLogError) {
+        mutating func add(_ draft: borrowing EventDraft, stream: StreamID, index: Int?) throws(EventLogError) {
             func fail(_ field: String, _ rule: String) -> EventLogError {
                 EventLogError.invalid(field: field, rule: rule, eventIndex: index)
             }
@@ -109,33 +112,44 @@ final class PreparedEvents: Sendable {
                 checked.role = draft.recordedRole
             }
 
+            // One pass through room the buffer has reserved (retried with more room if the
+            // data outgrows it): head, middle, tail, then the id key.
             let start = bytes.count
-            appendLiteral(#"{"data":"#, to: &bytes)
-            draft.data.writeCanonical(into: &bytes)
-            appendLiteral(#","datacontenttype":"#, to: &bytes)
-            JCS.writeString(draft.dataContentType, into: &bytes)
-            appendLiteral(#","id":"#, to: &bytes)
-            JCS.writeString(draft.id, into: &bytes)
-            bytes.append(UInt8(ascii: ","))
-            let headEnd = bytes.count
+            var marks = (headEnd: 0, middleEnd: 0, end: 0)
+            bytes.appendCanonical(room: 1024) { out in
+                out.literal(#"{"data":"#)
+                out.value(draft.data)
+                out.literal(#","datacontenttype":"#)
+                out.string(draft.dataContentType)
+                out.literal(#","id":"#)
+                out.string(draft.id)
+                out.byte(UInt8(ascii: ","))
+                marks.headEnd = start + out.count
 
-            appendLiteral(#""recordedby":"#, to: &bytes)
-            JCS.writeString(draft.recordedBy, into: &bytes)
-            appendLiteral(#","recordedrole":"#, to: &bytes)
-            JCS.writeString(draft.recordedRole, into: &bytes)
-            appendLiteral(#","source":"#, to: &bytes)
-            JCS.writeString(draft.source, into: &bytes)
-            appendLiteral(#","specversion":"1.0","#, to: &bytes)
-            let middleEnd = bytes.count
+                out.literal(#""recordedby":"#)
+                out.string(draft.recordedBy)
+                out.literal(#","recordedrole":"#)
+                out.string(draft.recordedRole)
+                out.literal(#","source":"#)
+                out.string(draft.source)
+                out.literal(#","specversion":"1.0","#)
+                marks.middleEnd = start + out.count
 
-            appendLiteral(#""subject":"#, to: &bytes)
-            JCS.writeString(stream.rawValue, into: &bytes)
-            appendLiteral(#","time":"#, to: &bytes)
-            JCS.writeString(draft.time, into: &bytes)
-            appendLiteral(#","type":"#, to: &bytes)
-            JCS.writeString(draft.type, into: &bytes)
-            bytes.append(UInt8(ascii: "}"))
-            let end = bytes.count
+                out.literal(#""subject":"#)
+                out.string(stream.rawValue)
+                out.literal(#","time":"#)
+                out.string(draft.time)
+                out.literal(#","type":"#)
+                out.string(draft.type)
+                out.byte(UInt8(ascii: "}"))
+                marks.end = start + out.count
+
+                // The id key, `source ‖ 0x00 ‖ id`.
+                out.raw(draft.source)
+                out.byte(0)
+                out.raw(draft.id)
+            }
+            let (headEnd, middleEnd, end) = marks
 
             let size = end - start + EventLimits.storeAttributesBound
             if size > EventLimits.maxEventBytes {
@@ -147,8 +161,6 @@ final class PreparedEvents: Sendable {
                 e.eventIndex = index
                 throw e
             }
-
-            IDRecord.appendKey(source: draft.source, id: draft.id, to: &bytes)
 
             var hasher = SHA256()
             bytes.withUnsafeBytes { all in
@@ -178,12 +190,26 @@ final class PreparedEvents: Sendable {
     /// first `count` events; nil when they are all different.
     func firstRepeatedID(among count: Int) -> Int? {
         bytes.withUnsafeBytes { all in
+            func key(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[slots[i].end..<slots[i].idEnd]) }
+            // Keys that strictly ascend are all different: the store's own ids ascend
+            // (``EventDraft/newID()``), so most appends need no set of their keys.
+            var i = 1
+            while i < count && Self.sortsBefore(key(i - 1), key(i)) { i += 1 }
+            if i >= count { return nil }
             var seen = Set<IDKey>(minimumCapacity: count)
             for i in 0..<count where !seen.insert(IDKey(bytes: UnsafeRawBufferPointer(rebasing: all[slots[i].end..<slots[i].idEnd]))).inserted {
                 return i
             }
             return nil
         }
+    }
+
+    /// Whether `a` sorts before `b` in LMDB's default key order (bytes, then length).
+    @inline(__always)
+    static func sortsBefore(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        let n = min(a.count, b.count)
+        let c = n == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, n)
+        return c < 0 || (c == 0 && a.count < b.count)
     }
 
     /// An id key in place, hashed as one run of bytes; valid only inside `bytes.withUnsafeBytes`.

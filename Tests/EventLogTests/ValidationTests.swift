@@ -78,6 +78,8 @@ struct ValidationTests {
             [StreamAppend(stream: a, events: [Fixtures.sessionNote(1), Fixtures.sessionNote(2), Fixtures.sessionNote(1)])],
             [StreamAppend(stream: a, events: [Fixtures.sessionNote(3), Fixtures.sessionNote(1)]),
              StreamAppend(stream: b, events: [Fixtures.sessionNote(1)])],
+            // Ids that ascend up to a repeat of the one before (ascending ids skip the set).
+            [StreamAppend(stream: a, events: [Fixtures.sessionNote(1), Fixtures.sessionNote(2), Fixtures.sessionNote(2)])],
         ]
         for (n, appends) in cases.enumerated() {
             do {
