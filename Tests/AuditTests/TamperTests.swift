@@ -123,7 +123,7 @@ struct TamperTests {
         let file = store.path + "-other.txt"
         try foreign.write(toFile: file, atomically: true, encoding: .utf8)
         let export = store.path + "-log.ndjson"
-        FileManager.default.createFile(atPath: export, contents: nil)
+        _ = FileManager.default.createFile(atPath: export, contents: nil)
         #expect(try ToolProcess.run("imr", ["export", store.path], outputFile: export).status == 0)
         let proof = try AuditRunner.audit(["prove", "inclusion", store.path, "--position", "2"])
         try proof.stdout.write(toFile: store.path + "-inc.json", atomically: true, encoding: .utf8)

@@ -231,7 +231,7 @@ struct FastPathTests {
             guard rounds < 8 else { return }
             rounds += 1
             append("a\(rounds)")
-            try? server.catchUp()
+            _ = try? server.catchUp()
             append("b\(rounds)")
         }
         rounds = 8

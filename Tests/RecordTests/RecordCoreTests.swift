@@ -60,7 +60,7 @@ struct RecordCoreTests {
         #expect(try await fx.log.version(of: StreamID("referral-r1")) == 2)
         #expect(try await fx.log.version(of: StreamID("consumer-c1")) == UInt64(2 + Script.care.count))
         // Command ids become event ids.
-        #expect(try await fx.log.position(ofEventID: "cmd-session-1.0", source: fx.core.options.source) == 9)
+        #expect(try fx.log.position(ofEventID: "cmd-session-1.0", source: fx.core.options.source) == 9)
         // The stored events are attributed and carry clinical time.
         let stored = try await fx.log.read(from: 9, limit: 1)[0]
         #expect(stored.recordedBy == "u-17" && stored.recordedRole == "practitioner")

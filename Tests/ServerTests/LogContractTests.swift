@@ -27,7 +27,7 @@ final class ForwardingLog: VerifiableEventLog {
     func version(of stream: StreamID) async throws -> StreamVersion { count("version"); return try await inner.version(of: stream) }
     func head() async throws -> LogHead { count("head"); return try await inner.head() }
     func position(ofEventID id: String, source: String) async throws -> LogIndex? {
-        count("position"); return try await inner.position(ofEventID: id, source: source)
+        count("position"); return try inner.position(ofEventID: id, source: source)
     }
     func commits() -> AsyncStream<UInt64> { count("commits"); return inner.commits() }
     func currentHead() throws -> LogHead { count("currentHead"); return try inner.currentHead() }

@@ -65,7 +65,7 @@ struct ShutdownTests {
         let out = Pipe()
         p.standardOutput = out
         let errPath = store + "-serve.err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try p.run()
         let handle = out.fileHandleForReading

@@ -106,6 +106,7 @@ struct HistoryGenerator {
         steps.append(Step(command: command, day: today, id: nextStepID))
         return steps.count - 1
     }
+    @discardableResult
     mutating func emit(_ event: any RecordEvent) -> Int { emit(.record(event)) }
 
     func index(of c: ConsumerID) -> Int { consumers.firstIndex { $0.id == c }! }
