@@ -24,4 +24,12 @@ import Testing
         #expect(r.stderr.contains("exited with status 3"))
         #expect(r.stderr.contains("stale imr-audit: this build cannot read format 2"))
     }
+
+    @Test func warmUpPerEventIsAnOptionAndRefusesANegativeSize() throws {
+        let help = try ToolProcess.run("imr-bench", ["--help"])
+        #expect(help.stdout.contains("--warm-per-event"))
+        let r = try ToolProcess.run("imr-bench", ["--events", "1000", "--items", "1", "--warm-per-event=-1"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--warm-per-event must be 0 or more"))
+    }
 }

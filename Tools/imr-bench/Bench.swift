@@ -165,18 +165,25 @@ struct ImrBench: AsyncParsableCommand {
     @Flag(help: "Also print each run of item 1: wall and CPU time (user, system) per event, ours and raw.")
     var perRun = false
 
-    @Flag(help: "Do not touch and free memory before each timed append phase (3 KB an event, at most half the available memory).")
+    @Flag(help: "Do not touch and free memory before each timed append phase.")
     var noWarmMemory = false
+
+    /// 8 KB: with 3 KB (until 2026-11-25), the host took the freed memory back about a second
+    /// into the phase, and a phase longer than that (ours in item 1) paid for pages faulted in
+    /// again; with 8 KB none of fifteen runs did (docs/PERFORMANCE.md).
+    @Option(help: "Bytes of memory per event touched and freed before each timed append phase (at most half the available memory).")
+    var warmPerEvent: Int = 8192
 
     /// Bytes to warm before a timed append phase of `events` events.
     func warmBytes(_ events: Int) -> Int {
-        noWarmMemory ? 0 : min(events * 3072, availableMemory() / 2)
+        noWarmMemory ? 0 : min(events * warmPerEvent, availableMemory() / 2)
     }
 
     func validate() throws {
         if events < 1000 { throw ValidationError("--events must be at least 1000") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if inFlight < 1 { throw ValidationError("--in-flight must be at least 1") }
+        if warmPerEvent < 0 { throw ValidationError("--warm-per-event must be 0 or more") }
     }
 
     func run() async throws {
