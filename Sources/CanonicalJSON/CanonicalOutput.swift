@@ -79,6 +79,7 @@ public struct CanonicalOutput {
             return
         }
         // Every integer below 2^53 in magnitude is its own shortest representation.
+        // (Truncating through Int64 avoids libm, which pure-Swift executables may not link.)
         if d.magnitude < 9_007_199_254_740_992.0 {
             let integer = Int64(d)
             if Double(integer) == d {

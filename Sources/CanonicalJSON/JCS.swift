@@ -124,7 +124,7 @@ extension JCS {
         v < 10 ? 0x30 &+ v : 0x61 &+ (v &- 10)
     }
 
-        /// UTF-16 code-unit order computed over UTF-8 bytes.
+    /// UTF-16 code-unit order computed over UTF-8 bytes.
     @inline(__always)
     static func utf16Precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = min(a.count, b.count)

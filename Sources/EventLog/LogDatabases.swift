@@ -1,3 +1,4 @@
+import CanonicalJSON
 import LMDBKit
 import MerkleLog
 
@@ -62,16 +63,15 @@ struct IDRecord: Sendable, Hashable {
     /// The key of the event with CloudEvents `source` and `id`.
     static func key(source: String, id: String) -> [UInt8] {
         var key: [UInt8] = []
-        key.reserveCapacity(source.utf8.count + 1 + id.utf8.count)
-        appendKey(source: source, id: id, to: &key)
+        key.appendCanonical(room: source.utf8.count + 1 + id.utf8.count) { writeKey(source: source, id: id, to: &$0) }
         return key
     }
 
-    /// Appends the key of the event with `source` and `id` to `out`.
-    static func appendKey(source: String, id: String, to out: inout [UInt8]) {
-        appendUTF8(source, to: &out)
-        out.append(0)
-        appendUTF8(id, to: &out)
+    /// Writes the key of the event with `source` and `id`: `source ‖ 0x00 ‖ id`.
+    static func writeKey(source: String, id: String, to out: inout CanonicalOutput) {
+        out.raw(source)
+        out.byte(0)
+        out.raw(id)
     }
 }
 

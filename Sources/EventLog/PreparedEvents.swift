@@ -144,10 +144,7 @@ final class PreparedEvents: Sendable {
                 out.byte(UInt8(ascii: "}"))
                 marks.end = start + out.count
 
-                // The id key, `source ‖ 0x00 ‖ id`.
-                out.raw(draft.source)
-                out.byte(0)
-                out.raw(draft.id)
+                IDRecord.writeKey(source: draft.source, id: draft.id, to: &out)
             }
             let (headEnd, middleEnd, end) = marks
 
@@ -197,7 +194,7 @@ final class PreparedEvents: Sendable {
             while i < count && Self.sortsBefore(key(i - 1), key(i)) { i += 1 }
             if i >= count { return nil }
             var seen = Set<IDKey>(minimumCapacity: count)
-            for i in 0..<count where !seen.insert(IDKey(bytes: UnsafeRawBufferPointer(rebasing: all[slots[i].end..<slots[i].idEnd]))).inserted {
+            for i in 0..<count where !seen.insert(IDKey(bytes: key(i))).inserted {
                 return i
             }
             return nil
