@@ -180,13 +180,24 @@ extension EventDraft {
             return last
         }
         var g = SystemRandomNumberGenerator()
-        let tail = g.next() as UInt64
+        return versionSevenID(millis: millis, counter: counter, random: g.next())
+    }
+
+    /// The text of the version 7 UUID (RFC 9562) with Unix time `millis` (48 bits), `counter`
+    /// in the 12 bits after the version, and the low 62 bits of `random` after the variant.
+    /// ``newID()`` makes ids with it; a benchmark or test can make deterministic ones.
+    ///
+    /// ```swift
+    /// EventDraft.versionSevenID(millis: 1_772_323_200_000, counter: 1, random: 0)
+    /// // "019ca6b1-dc00-7001-8000-000000000000"
+    /// ```
+    public static func versionSevenID(millis: UInt64, counter: UInt16, random: UInt64) -> String {
         var bytes = [UInt8](repeating: 0, count: 16)
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (40 - 8 * UInt64(i))) }
-        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
+        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8 & 0x0F)
         bytes[7] = UInt8(truncatingIfNeeded: counter)
-        bytes[8] = 0x80 | UInt8(truncatingIfNeeded: tail & 0x3F)
-        for i in 9..<16 { bytes[i] = UInt8(truncatingIfNeeded: tail >> (8 * UInt64(i - 8))) }
+        bytes[8] = 0x80 | UInt8(truncatingIfNeeded: random & 0x3F)
+        for i in 9..<16 { bytes[i] = UInt8(truncatingIfNeeded: random >> (8 * UInt64(i - 8))) }
         var text = [UInt8]()
         text.reserveCapacity(36)
         for (i, b) in bytes.enumerated() {

@@ -57,6 +57,12 @@ struct EventIDTests {
         #expect(Set(lists.joined()).count == 20_000)
     }
 
+    @Test("an id from its parts: time, counter, then 62 random bits, with version 7 and variant 10")
+    func fromParts() {
+        #expect(EventDraft.versionSevenID(millis: 1_772_323_200_000, counter: 1, random: 0) == "019ca6b1-dc00-7001-8000-000000000000")
+        #expect(EventDraft.versionSevenID(millis: 1_772_323_200_000, counter: 0xFFF, random: .max) == "019ca6b1-dc00-7fff-bfff-ffffffffffff")
+    }
+
     @Test("100,000 ids are all different (62 random bits and a counter each)")
     func unique() {
         var seen = Set<String>()

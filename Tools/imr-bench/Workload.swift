@@ -28,22 +28,13 @@ struct Workload {
         (0..<count).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ")
     }
 
-    /// The id of event `n`: a version 7 UUID (RFC 9562) as the store makes them
+    /// The id of event `n`: a version 7 UUID made as the store makes them
     /// (``EventDraft/newID()``), but deterministic: event `n` is made in millisecond `n / 1000`
-    /// after 2026-03-01T00:00:00Z, with `n % 1000` as the 12-bit counter of RFC 9562's method 1,
-    /// and `random` in the other 62 bits. So the ids ascend with `n`, as a program's ids made
-    /// by one monotonic generator do, and are as long as the store's own (36 characters).
+    /// after 2026-03-01T00:00:00Z, with `n % 1000` as the counter of RFC 9562's method 1 and
+    /// `random` in the other 62 bits. So the ids ascend with `n`, as a program's ids made by one
+    /// generator do, and are as long as the store's own (36 characters).
     static func eventID(_ n: Int, random: UInt64) -> String {
-        let millis = UInt64(1_772_323_200_000 + n / 1000)
-        let counter = UInt64(n % 1000)
-        let high = millis << 16 | 0x7000 | counter
-        let low = 0x8000_0000_0000_0000 | random >> 2
-        func hex(_ v: UInt64, _ digits: Int) -> String {
-            let h = String(v, radix: 16)
-            return String(repeating: "0", count: digits - h.count) + h
-        }
-        return hex(high >> 32, 8) + "-" + hex(high >> 16 & 0xFFFF, 4) + "-" + hex(high & 0xFFFF, 4) + "-"
-            + hex(low >> 48, 4) + "-" + hex(low & 0xFFFF_FFFF_FFFF, 12)
+        EventDraft.versionSevenID(millis: UInt64(1_772_323_200_000 + n / 1000), counter: UInt16(n % 1000), random: random)
     }
 
     /// Event `n` of the workload (deterministic in `n`).
