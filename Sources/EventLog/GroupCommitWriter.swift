@@ -309,7 +309,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         try txn.withCursor(dbs.heads) { heads in
             for h in seq.heads {
                 if let stream = h.newStream { try StreamHead.writeStreamKey(stream, h.key, txn: txn, dbs: dbs) }
-                try h.head.withBytes { v in try heads.put(key: h.key, value: v) }
+                try h.head.withBytes { v in
+                    if try !heads.replaceNext(key: h.key, value: v) { try heads.put(key: h.key, value: v) }
+                }
             }
         }
         state = seq.end

@@ -82,6 +82,22 @@ public struct Cursor: ~Copyable {
         }
     }
 
+    /// Overwrites the value of the entry after the cursor's when that entry's big-endian
+    /// `UInt64` key is `key` (`MDB_NEXT`, then `mdb_cursor_put` with `MDB_CURRENT`).
+    ///
+    /// Keys updated in ascending order are often neighbours: this spares LMDB the search of a
+    /// ``put(key:value:flags:)``, a dozen key comparisons on the way down the page.
+    /// - Returns: false, having written nothing, when the next entry has another key or there
+    ///   is none; the cursor has then moved, and a ``put(key:value:flags:)`` places it again.
+    public mutating func replaceNext(key: UInt64, value: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        guard try next(), self.key.mv_size == 8 else { return false }
+        let found = UInt64(bigEndian: self.key.mv_data.loadUnaligned(as: UInt64.self))
+        guard found == key else { return false }
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try check(mdb_cursor_put(handle, &self.key, &v, UInt32(MDB_CURRENT)), "mdb_cursor_put(MDB_CURRENT)")
+        return true
+    }
+
     /// Stores `value` at `key` unless the key is present (`MDB_NOOVERWRITE`), as
     /// ``Transaction/insert(_:key:value:existing:)`` does.
     ///

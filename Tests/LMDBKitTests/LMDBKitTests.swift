@@ -164,6 +164,59 @@ struct LMDBKitTests {
         #expect(last == 300)
     }
 
+    @Test("replaceNext overwrites the next entry only when its key is the one named, across pages")
+    func replaceNext() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try Environment(path: dir)
+        let db = try env.openDatabase("t", create: true)
+        // 2,000 keys of 16-byte values span several leaf pages.
+        let keys = (0..<2000).map { UInt64($0) * 2 }
+        try env.write { txn in
+            for k in keys { try txn.put(db, key: k, value: k.bigEndianBytes + k.bigEndianBytes) }
+        }
+        let replaced: [Bool] = try env.write { txn in
+            try txn.withCursor(db) { c in
+                var out: [Bool] = []
+                // A fresh cursor's next entry is the first.
+                let one = UInt64(1).bigEndianBytes + UInt64(1).bigEndianBytes
+                out.append(try one.withUnsafeBytes { try c.replaceNext(key: 0, value: $0) })
+                // Every following key in turn, across page boundaries.
+                for k in keys.dropFirst() {
+                    let v = (k + 1).bigEndianBytes + (k + 1).bigEndianBytes
+                    out.append(try v.withUnsafeBytes { try c.replaceNext(key: k, value: $0) })
+                }
+                // At the end there is no next entry.
+                out.append(try one.withUnsafeBytes { try c.replaceNext(key: 4000, value: $0) })
+                // A key that is not the next one (a gap, or one behind) is refused.
+                try one.withUnsafeBytes { try c.put(key: 10, value: $0) }
+                out.append(try one.withUnsafeBytes { try c.replaceNext(key: 13, value: $0) })
+                try one.withUnsafeBytes { try c.put(key: 10, value: $0) }
+                out.append(try one.withUnsafeBytes { try c.replaceNext(key: 10, value: $0) })
+                return out
+            }
+        }
+        #expect(replaced.prefix(2000).allSatisfy { $0 })
+        #expect(replaced.suffix(3) == [false, false, false])
+        let stored: [(UInt64, [UInt8])] = try env.read { txn in
+            try txn.withCursor(db) { c in
+                var out: [(UInt64, [UInt8])] = []
+                var more = try c.first()
+                while more {
+                    out.append(c.withCurrent { k, v in (UInt64(bigEndianBytes: k)!, Array(v)) })
+                    more = try c.next()
+                }
+                return out
+            }
+        }
+        #expect(stored.map(\.0) == keys)
+        let expected = keys.map { k -> [UInt8] in
+            let v = k == 10 ? 1 : k + 1
+            return v.bigEndianBytes + v.bigEndianBytes
+        }
+        #expect(stored.map(\.1) == expected)
+    }
+
     @Test("A read-only environment refuses writes with EACCES")
     func readOnly() throws {
         let dir = try tempDir()
