@@ -341,10 +341,15 @@ extension Array where Element == UInt8 {
 
 extension String {
     /// Calls `body` with the string's UTF-8 bytes in place; a string without contiguous UTF-8
-    /// (one bridged from elsewhere) is copied first. Unlike `withUTF8`, it needs no `var` copy.
+    /// (one bridged from elsewhere) is made contiguous in a copy first.
+    ///
+    /// The fallback is `withUTF8` on a copy, not an `Array` of the bytes: with the `Array`, the
+    /// compiler kept the string retained around `body` on the fast path as well, a retain and a
+    /// release per string written.
     @inline(__always)
     func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if let r = utf8.withContiguousStorageIfAvailable(body) { return r }
-        return Array(utf8).withUnsafeBufferPointer(body)
+        var copy = self
+        return copy.withUTF8(body)
     }
 }
