@@ -314,18 +314,27 @@ extension Array where Element == UInt8 {
     /// room, so it must write the same bytes each time and do nothing else that a second run
     /// would repeat.
     ///
+    /// `body` may write at most `limit` bytes. Output that would outgrow the limit is not
+    /// written in full: the run stops at the limit, nothing is appended, and the result is
+    /// false. A caller that refuses output over a size learns so after writing that much, not
+    /// after writing it all.
+    ///
     /// ```swift
     /// var out: [UInt8] = []
     /// out.appendCanonical { $0.value(["b": 1, "a": [true]]) }
     /// // out == Array(#"{"a":[true],"b":1}"#.utf8)
     /// ```
-    public mutating func appendCanonical(room: Int = 512, _ body: (inout CanonicalOutput) -> Void) {
-        var room = Swift.max(room, 16)
+    /// - Returns: true when everything `body` wrote was appended; false, having appended
+    ///   nothing, when it would have written more than `limit` bytes.
+    @discardableResult
+    public mutating func appendCanonical(room: Int = 512, limit: Int = .max, _ body: (inout CanonicalOutput) -> Void) -> Bool {
+        let limit = Swift.max(limit, 0)
+        var room = Swift.max(Swift.min(room, limit), 16)
         while true {
             var done = false
             append(addingCapacity: room) { span in
                 span.withUnsafeMutableBufferPointer { free, initialized in
-                    var out = CanonicalOutput(free)
+                    var out = CanonicalOutput(free.count > limit ? UnsafeMutableBufferPointer(rebasing: free[..<limit]) : free)
                     body(&out)
                     if !out.overflowed {
                         initialized = out.count
@@ -333,8 +342,9 @@ extension Array where Element == UInt8 {
                     }
                 }
             }
-            if done { return }
-            room *= 2
+            if done { return true }
+            if room >= limit { return false }
+            room = room > limit / 2 ? limit : room * 2
         }
     }
 }

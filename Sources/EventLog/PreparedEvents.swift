@@ -113,10 +113,12 @@ final class PreparedEvents: Sendable {
             }
 
             // One pass through room the buffer has reserved (retried with more room if the
-            // data outgrows it): head, middle, tail, then the id key.
+            // data outgrows it): head, middle, tail, then the id key. Writing stops at the most
+            // an event within the limit can take with its id key: larger data is not written
+            // in full only to be refused.
             let start = bytes.count
             var marks = (headEnd: 0, middleEnd: 0, end: 0)
-            bytes.appendCanonical(room: 1024) { out in
+            let rendered = bytes.appendCanonical(room: 1024, limit: Self.renderLimit) { out in
                 out.literal(#"{"data":"#)
                 out.value(draft.data)
                 out.literal(#","datacontenttype":"#)
@@ -149,11 +151,12 @@ final class PreparedEvents: Sendable {
             let (headEnd, middleEnd, end) = marks
 
             let size = end - start + EventLimits.storeAttributesBound
-            if size > EventLimits.maxEventBytes {
+            if !rendered || size > EventLimits.maxEventBytes {
+                let estimate = rendered ? "up to \(size) bytes" : "over \(EventLimits.maxEventBytes) bytes"
                 var e = EventLogError(
                     code: .eventTooLarge,
                     message: (index.map { "event \($0): " } ?? "")
-                        + "the event would be up to \(size) bytes stored (with the store's attributes at their largest); the limit is \(EventLimits.maxEventBytes) bytes")
+                        + "the event would be \(estimate) stored (with the store's attributes at their largest); the limit is \(EventLimits.maxEventBytes) bytes")
                 e.field = "data"
                 e.eventIndex = index
                 throw e
@@ -169,6 +172,12 @@ final class PreparedEvents: Sendable {
             slots.append(Slot(start: start, headEnd: headEnd, middleEnd: middleEnd, end: end, idEnd: bytes.count))
             piecesBytes += end - start
         }
+
+        /// The most bytes one event and its id key are rendered into: an event within
+        /// ``EventLimits/maxEventBytes`` (its store attributes at their largest) and the longest
+        /// id key (a source of 256 bytes, 0x00, an id of 128). Output beyond it is an event over
+        /// the limit.
+        static let renderLimit = EventLimits.maxEventBytes - EventLimits.storeAttributesBound + 256 + 1 + 128
 
         /// The events added so far.
         consuming func finish() -> PreparedEvents {

@@ -93,6 +93,31 @@ struct JCSTests {
         #expect(out == expected)
     }
 
+    @Test("a writer limited to n bytes appends up to n, and stops at n, appending nothing, beyond")
+    func limit() {
+        func run(_ length: Int, limit: Int) -> (appended: Bool, out: [UInt8], written: Int) {
+            var out: [UInt8] = Array("head:".utf8)
+            var written = 0
+            let appended = out.appendCanonical(room: 16, limit: limit) { o in
+                o.string(String(repeating: "x", count: length - 2))
+                written = Swift.max(written, o.count)
+            }
+            return (appended, out, written)
+        }
+        // Exactly at the limit, from a room far below it: appended whole.
+        let fits = run(1000, limit: 1000)
+        #expect(fits.appended)
+        #expect(fits.out == Array("head:".utf8) + Array(("\"" + String(repeating: "x", count: 998) + "\"").utf8))
+        // One byte over: refused, nothing appended, and no run wrote past the limit.
+        let over = run(1001, limit: 1000)
+        #expect(!over.appended)
+        #expect(over.out == Array("head:".utf8))
+        #expect(over.written <= 1000)
+        // A large output under a small limit stops at the limit, not at its own size.
+        let huge = run(10_000_000, limit: 4096)
+        #expect(!huge.appended && huge.written <= 4096 && huge.out.count == 5)
+    }
+
     @Test("a large nested value (many times the first room) is written whole and canonical")
     func largeValue() throws {
         let members = (0..<300).map { i in ("m\(299 - i)", JSONValue.array([.string("v\(i)\t\u{7}"), .number(Double(i) / 8), .bool(i % 2 == 0)])) }

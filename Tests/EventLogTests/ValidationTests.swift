@@ -169,6 +169,46 @@ struct ValidationTests {
         #expect(stored.bytes.count == 65_536 - (20 - digits))
     }
 
+    @Test("With the longest source and id, an event at the size limit is stored, and far larger data is refused without being written out in full")
+    func sizeLimitLongestIDKey() async throws {
+        let tmp = try TemporaryStore()
+        defer { tmp.remove() }
+        let log = try tmp.create()
+        let source = "/" + String(repeating: "s", count: 255)
+        func draft(_ n: Int, id: String) -> EventDraft {
+            EventDraft(id: id, source: source, type: "com.example.big.v1", time: "2026-01-01T00:00:00Z",
+                       data: ["t": .string(String(repeating: "x", count: n))], recordedBy: "u", recordedRole: "integrator")
+        }
+        // Binary search for the largest data accepted; ids differ only in their last characters.
+        var (low, high) = (60_000, 70_000)
+        var attempt = 0
+        while low + 1 < high {
+            let mid = (low + high) / 2
+            attempt += 1
+            let id = String(repeating: "i", count: 120) + String(format: "%08d", attempt)
+            do {
+                _ = try await log.append([draft(mid, id: id)], to: try StreamID("big"), expecting: .any)
+                low = mid
+            } catch let e as EventLogError {
+                #expect(e.code == .eventTooLarge && e.field == "data")
+                high = mid
+            }
+        }
+        let last = try #require(try await log.read(from: try await log.head().treeSize - 1, limit: 1).first)
+        let digits = String(last.position).count + String(last.streamVersion).count
+        #expect(last.bytes.count == 65_536 - (20 - digits))
+
+        // Eight megabytes of data: refused as over the limit, not measured in full.
+        do {
+            _ = try await log.append([draft(8 << 20, id: "huge")], to: try StreamID("big"), expecting: .any)
+            Issue.record("an event of 8 MB was stored")
+        } catch let e as EventLogError {
+            #expect(e.code == .eventTooLarge && e.field == "data")
+            #expect(e.message.contains("over 65536 bytes"))
+        }
+        #expect(try await log.head().treeSize == last.position + 1)
+    }
+
     @Test(
         "Edge types and times that follow the rules are stored",
         arguments: [
