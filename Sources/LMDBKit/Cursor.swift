@@ -87,6 +87,8 @@ public struct Cursor: ~Copyable {
     ///
     /// Keys updated in ascending order are often neighbours: this spares LMDB the search of a
     /// ``put(key:value:flags:)``, a dozen key comparisons on the way down the page.
+    /// For a database without sorted duplicates (`MDB_DUPSORT`), where `MDB_CURRENT` replaces
+    /// the one value of the key.
     /// - Returns: false, having written nothing, when the next entry has another key or there
     ///   is none; the cursor has then moved, and a ``put(key:value:flags:)`` places it again.
     public mutating func replaceNext(key: UInt64, value: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {

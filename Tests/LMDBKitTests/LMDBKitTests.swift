@@ -10,6 +10,22 @@ struct LMDBKitTests {
         return dir
     }
 
+    /// Every entry of `db`, walked with a cursor from the first key: big-endian `UInt64` keys
+    /// and their values.
+    func entries(_ env: Environment, _ db: Database) throws -> [(key: UInt64, value: [UInt8])] {
+        try env.read { txn in
+            try txn.withCursor(db) { c in
+                var out: [(key: UInt64, value: [UInt8])] = []
+                var more = try c.first()
+                while more {
+                    out.append(c.withCurrent { k, v in (UInt64(bigEndianBytes: k)!, Array(v)) })
+                    more = try c.next()
+                }
+                return out
+            }
+        }
+    }
+
     @Test("Values written in a committed transaction are read back, copied out")
     func roundTrip() throws {
         let dir = try tempDir()
@@ -142,18 +158,7 @@ struct LMDBKitTests {
         try env.write { txn in
             for k: UInt64 in [300, 1, 256, 2] { try txn.put(db, key: k, value: k.bigEndianBytes) }
         }
-        let keys: [UInt64] = try env.read { txn in
-            try txn.withCursor(db) { c in
-                var out: [UInt64] = []
-                var more = try c.first()
-                while more {
-                    out.append(c.withCurrent { k, _ in UInt64(bigEndianBytes: k)! })
-                    more = try c.next()
-                }
-                return out
-            }
-        }
-        #expect(keys == [1, 2, 256, 300])
+        #expect(try entries(env, db).map(\.key) == [1, 2, 256, 300])
         let found: UInt64? = try env.read { txn in
             try txn.withCursor(db) { c in try c.seek(atOrAfter: UInt64(3)) ? UInt64(bigEndianBytes: c.current().key) : nil }
         }
@@ -198,23 +203,13 @@ struct LMDBKitTests {
         }
         #expect(replaced.prefix(2000).allSatisfy { $0 })
         #expect(replaced.suffix(3) == [false, false, false])
-        let stored: [(UInt64, [UInt8])] = try env.read { txn in
-            try txn.withCursor(db) { c in
-                var out: [(UInt64, [UInt8])] = []
-                var more = try c.first()
-                while more {
-                    out.append(c.withCurrent { k, v in (UInt64(bigEndianBytes: k)!, Array(v)) })
-                    more = try c.next()
-                }
-                return out
-            }
-        }
-        #expect(stored.map(\.0) == keys)
+        let stored = try entries(env, db)
+        #expect(stored.map(\.key) == keys)
         let expected = keys.map { k -> [UInt8] in
             let v = k == 10 ? 1 : k + 1
             return v.bigEndianBytes + v.bigEndianBytes
         }
-        #expect(stored.map(\.1) == expected)
+        #expect(stored.map(\.value) == expected)
     }
 
     @Test("A read-only environment refuses writes with EACCES")
