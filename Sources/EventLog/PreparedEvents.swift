@@ -175,9 +175,10 @@ final class PreparedEvents: Sendable {
 
         /// The most bytes one event and its id key are rendered into: an event within
         /// ``EventLimits/maxEventBytes`` (its store attributes at their largest) and the longest
-        /// id key (a source of 256 bytes, 0x00, an id of 128). Output beyond it is an event over
+        /// id key (the longest source, 0x00, the longest id). Output beyond it is an event over
         /// the limit.
-        static let renderLimit = EventLimits.maxEventBytes - EventLimits.storeAttributesBound + 256 + 1 + 128
+        static let renderLimit = EventLimits.maxEventBytes - EventLimits.storeAttributesBound
+            + Validation.maxSourceBytes + 1 + Validation.maxIDBytes
 
         /// The events added so far.
         consuming func finish() -> PreparedEvents {

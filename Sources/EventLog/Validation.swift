@@ -1,5 +1,10 @@
 /// The field rules of the stored format (docs/FORMAT.md). Each returns the broken rule or nil.
 enum Validation {
+    /// The longest event id, in bytes.
+    static let maxIDBytes = 128
+    /// The longest source, in bytes.
+    static let maxSourceBytes = 256
+
     static func printableASCII(_ text: String, max: Int, what: String) -> String? {
         let u = text.utf8
         if u.isEmpty { return "\(what) must not be empty" }
@@ -8,12 +13,12 @@ enum Validation {
         return nil
     }
 
-    static func eventID(_ id: String) -> String? { printableASCII(id, max: 128, what: "id") }
+    static func eventID(_ id: String) -> String? { printableASCII(id, max: maxIDBytes, what: "id") }
 
     static func userID(_ id: String) -> String? { printableASCII(id, max: 128, what: "user id") }
 
     static func source(_ s: String) -> String? {
-        if let rule = printableASCII(s, max: 256, what: "source") { return rule }
+        if let rule = printableASCII(s, max: maxSourceBytes, what: "source") { return rule }
         for b in s.utf8 {
             switch b {
             case 0x22, 0x3C, 0x3E, 0x5C, 0x5E, 0x60, 0x7B, 0x7C, 0x7D:  // " < > \ ^ ` { | }

@@ -92,9 +92,7 @@ public struct Cursor: ~Copyable {
     /// - Returns: false, having written nothing, when the next entry has another key or there
     ///   is none; the cursor has then moved, and a ``put(key:value:flags:)`` places it again.
     public mutating func replaceNext(key: UInt64, value: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
-        guard try next(), self.key.mv_size == 8 else { return false }
-        let found = UInt64(bigEndian: self.key.mv_data.loadUnaligned(as: UInt64.self))
-        guard found == key else { return false }
+        guard try next(), withCurrent({ k, _ in UInt64(bigEndianBytes: k) }) == key else { return false }
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         try check(mdb_cursor_put(handle, &self.key, &v, UInt32(MDB_CURRENT)), "mdb_cursor_put(MDB_CURRENT)")
         return true
